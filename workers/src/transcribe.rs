@@ -1,0 +1,431 @@
+//! Local speech-to-text with whisper.cpp (whisper-rs).
+//!
+//! One [`Transcriber`] holds the loaded model and is shared by every job; each call gets
+//! its own `WhisperState` (the decoder's scratch memory), so calls can run in parallel.
+use std::path::Path;
+use std::sync::atomic::{AtomicI32, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use whisper_rs::{
+    FullParams, SamplingStrategy, WhisperContext, WhisperContextParameters, WhisperSegment,
+};
+
+use crate::model::read_ggml_header;
+use crate::voice::VoiceActivity;
+
+/// Whisper's input sample rate: `samples` are 16 kHz mono.
+const SAMPLE_RATE: u64 = 16_000;
+/// How often the caller's thread looks at whisper's progress while it runs.
+const PROGRESS_POLL: Duration = Duration::from_millis(100);
+
+#[derive(Debug, thiserror::Error)]
+pub enum TranscribeError {
+    #[error("cannot load the whisper model: {0}")]
+    Load(String),
+    #[error("transcription failed: {0}")]
+    Run(String),
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TranscribeOptions {
+    pub threads: usize,
+    /// `None` uses English for `.en` models and auto-detection otherwise.
+    pub language: Option<String>,
+    /// Names and jargon to bias the decoder towards (whisper's initial prompt).
+    pub initial_prompt: Option<String>,
+}
+
+impl Default for TranscribeOptions {
+    fn default() -> Self {
+        Self {
+            threads: 2,
+            language: None,
+            initial_prompt: None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Word {
+    pub start_ms: u64,
+    pub end_ms: u64,
+    pub text: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Segment {
+    pub start_ms: u64,
+    pub end_ms: u64,
+    pub text: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub words: Vec<Word>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Transcript {
+    pub language: String,
+    pub segments: Vec<Segment>,
+}
+
+/// A loaded model, reusable across many transcriptions.
+pub struct Transcriber {
+    ctx: WhisperContext,
+    multilingual: bool,
+}
+
+impl Transcriber {
+    pub fn load(model_path: &Path) -> Result<Self, TranscribeError> {
+        // Route whisper.cpp's and ggml's logging away from stderr (it prints every hparam).
+        whisper_rs::install_logging_hooks();
+        // Check the header first: whisper.cpp only says "failed to create context".
+        read_ggml_header(model_path)
+            .map_err(|e| TranscribeError::Load(format!("{}: {e}", model_path.display())))?;
+        let mut params = WhisperContextParameters::default();
+        // Flash attention stays off: on this CPU it measured 7–15% slower for tiny.en (f16 and
+        // q8_0), and whisper.cpp disables DTW timestamps with it.
+        params.flash_attn(false).use_gpu(false);
+        let ctx = WhisperContext::new_with_params(model_path, params)
+            .map_err(|e| TranscribeError::Load(format!("{}: {e}", model_path.display())))?;
+        let multilingual = ctx.is_multilingual();
+        Ok(Self { ctx, multilingual })
+    }
+
+    /// Whether the model can transcribe languages other than English.
+    pub fn is_multilingual(&self) -> bool {
+        self.multilingual
+    }
+
+    /// Transcribe 16 kHz mono samples. Empty input gives an empty transcript.
+    /// `on_progress` receives 0..=100.
+    pub fn transcribe(
+        &self,
+        samples: &[f32],
+        options: &TranscribeOptions,
+        on_progress: &mut dyn FnMut(u8),
+    ) -> Result<Transcript, TranscribeError> {
+        let language = self.requested_language(options)?;
+        on_progress(0);
+        if samples.is_empty() {
+            on_progress(100);
+            let language = language.unwrap_or_else(|| "und".to_string());
+            return Ok(Transcript {
+                language,
+                segments: Vec::new(),
+            });
+        }
+
+        // whisper.cpp reports progress from inside `whisper_full`, which blocks its thread, and
+        // `on_progress` may not be `Send`. So whisper runs on a scoped worker thread while this
+        // thread relays the progress it publishes through an atomic.
+        let progress = Arc::new(AtomicI32::new(0));
+        let transcript = std::thread::scope(|scope| {
+            let published = Arc::clone(&progress);
+            let caller = std::thread::current();
+            let worker = scope.spawn(move || {
+                let result = self.run(samples, options, language.as_deref(), published);
+                caller.unpark(); // wake the relay loop now rather than at its next poll
+                result
+            });
+            let mut last = 0u8;
+            while !worker.is_finished() {
+                std::thread::park_timeout(PROGRESS_POLL);
+                let now = progress.load(Ordering::Relaxed).clamp(0, 99) as u8;
+                if now > last {
+                    last = now;
+                    on_progress(now);
+                }
+            }
+            worker
+                .join()
+                .map_err(|_| TranscribeError::Run("the whisper thread panicked".into()))?
+        })?;
+        on_progress(100);
+        Ok(transcript)
+    }
+
+    /// The language to force, or `None` to let whisper detect it.
+    fn requested_language(
+        &self,
+        options: &TranscribeOptions,
+    ) -> Result<Option<String>, TranscribeError> {
+        if !self.multilingual {
+            return Ok(Some("en".to_string())); // English-only models ignore any other choice
+        }
+        match options.language.as_deref().map(str::trim) {
+            None | Some("") | Some("auto") => Ok(None),
+            Some(code) => {
+                // whisper-rs panics on NUL bytes; language codes are short ASCII words.
+                let plausible = code.len() <= 16 && code.bytes().all(|b| b.is_ascii_alphabetic());
+                let code = code.to_ascii_lowercase();
+                if plausible && whisper_rs::get_lang_id(&code).is_some() {
+                    Ok(Some(code))
+                } else {
+                    Err(TranscribeError::Run(format!("unknown language {code:?}")))
+                }
+            }
+        }
+    }
+
+    fn run(
+        &self,
+        samples: &[f32],
+        options: &TranscribeOptions,
+        language: Option<&str>,
+        progress: Arc<AtomicI32>,
+    ) -> Result<Transcript, TranscribeError> {
+        let mut state = self
+            .ctx
+            .create_state()
+            .map_err(|e| TranscribeError::Run(e.to_string()))?;
+        let mut params = FullParams::new(SamplingStrategy::Greedy { best_of: 1 });
+        // More threads than cores only adds spinning: ggml's workers busy-wait between ops.
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        params.set_n_threads(i32::try_from(options.threads.clamp(1, cores)).unwrap_or(1));
+        params.set_translate(false);
+        params.set_language(Some(language.unwrap_or("auto")));
+        params.set_print_special(false);
+        params.set_print_progress(false);
+        params.set_print_realtime(false);
+        params.set_print_timestamps(false);
+        params.set_no_timestamps(false);
+        params.set_token_timestamps(true);
+        // Caption-sized segments (about two subtitle lines), cut between words: shorter
+        // segments make captions readable and let a search hit land on the sentence.
+        params.set_max_len(MAX_SEGMENT_CHARS);
+        params.set_split_on_word(true);
+        // Like OpenAI's default: never emit "(music)"-style non-speech symbols.
+        params.set_suppress_nst(true);
+        let prompt = options
+            .initial_prompt
+            .as_deref()
+            .map(|p| p.replace('\0', ""));
+        if let Some(prompt) = prompt.as_deref().filter(|p| !p.trim().is_empty()) {
+            params.set_initial_prompt(prompt);
+        }
+        // whisper-rs keeps this closure for the life of the process (it never frees the
+        // boxed callback), so it holds only a small Arc rather than anything borrowed.
+        params.set_progress_callback_safe(move |p: i32| progress.store(p, Ordering::Relaxed));
+
+        state
+            .full(params, samples)
+            .map_err(|e| TranscribeError::Run(e.to_string()))?;
+
+        let language = match language {
+            Some(code) => code.to_string(),
+            None => whisper_rs::get_lang_str(state.full_lang_id_from_state())
+                .unwrap_or("und")
+                .to_string(),
+        };
+        let duration_ms = samples.len() as u64 * 1000 / SAMPLE_RATE;
+        let eot = self.ctx.token_eot();
+        let voice = VoiceActivity::analyse(samples);
+        let segments = state
+            .as_iter()
+            .filter_map(|segment| convert_segment(&segment, eot, duration_ms))
+            .map(|mut segment| {
+                // Move a start that whisper placed in silence to where the voice begins.
+                let onset = voice.onset_ms(segment.start_ms, segment.end_ms);
+                if onset > segment.start_ms {
+                    segment.start_ms = onset;
+                    if let Some(first) = segment.words.first_mut() {
+                        first.start_ms = first.start_ms.max(onset).min(first.end_ms.max(onset));
+                        first.end_ms = first.end_ms.max(first.start_ms);
+                    }
+                }
+                segment
+            })
+            .collect();
+        Ok(Transcript { language, segments })
+    }
+}
+
+/// Longest segment text whisper emits before cutting at a word boundary.
+const MAX_SEGMENT_CHARS: i32 = 84;
+
+/// whisper.cpp times are in centiseconds; clamp into the audio, which whisper can overshoot.
+fn to_ms(centis: i64, duration_ms: u64) -> u64 {
+    (u64::try_from(centis).unwrap_or(0) * 10).min(duration_ms)
+}
+
+fn convert_segment(segment: &WhisperSegment<'_>, eot: i32, duration_ms: u64) -> Option<Segment> {
+    let text = String::from_utf8_lossy(segment.to_bytes().ok()?)
+        .trim()
+        .to_string();
+    if !has_speech(&text) {
+        return None;
+    }
+    let start_ms = to_ms(segment.start_timestamp(), duration_ms);
+    let end_ms = to_ms(segment.end_timestamp(), duration_ms).max(start_ms);
+    let tokens = (0..segment.n_tokens()).filter_map(|i| {
+        let token = segment.get_token(i)?;
+        let data = token.token_data();
+        // Ids from end-of-text upwards are control and timestamp tokens, not text.
+        if data.id >= eot {
+            return None;
+        }
+        let bytes = token.to_bytes().ok()?.to_vec();
+        Some(TimedToken {
+            bytes,
+            t0: to_ms(data.t0, duration_ms),
+            t1: to_ms(data.t1, duration_ms),
+        })
+    });
+    let words = merge_words(tokens.collect::<Vec<_>>().into_iter());
+    Some(Segment {
+        start_ms,
+        end_ms,
+        text,
+        words,
+    })
+}
+
+/// One text token with its time span (ms).
+#[derive(Debug, Clone, PartialEq)]
+struct TimedToken {
+    bytes: Vec<u8>,
+    t0: u64,
+    t1: u64,
+}
+
+/// Join BPE tokens into words: a token that starts with a space starts a new word. Bytes are
+/// joined before decoding because one character can be split across tokens.
+fn merge_words(tokens: impl Iterator<Item = TimedToken>) -> Vec<Word> {
+    let mut words = Vec::new();
+    let mut current: Option<TimedToken> = None;
+    for token in tokens {
+        match current.as_mut() {
+            Some(word) if !token.bytes.starts_with(b" ") => {
+                word.bytes.extend_from_slice(&token.bytes);
+                word.t1 = word.t1.max(token.t1);
+            }
+            _ => {
+                words.extend(current.take().and_then(finish_word));
+                current = Some(token);
+            }
+        }
+    }
+    words.extend(current.and_then(finish_word));
+    words
+}
+
+fn finish_word(token: TimedToken) -> Option<Word> {
+    let text = String::from_utf8_lossy(&token.bytes).trim().to_string();
+    (!text.is_empty()).then(|| Word {
+        start_ms: token.t0,
+        end_ms: token.t1.max(token.t0),
+        text,
+    })
+}
+
+/// False for text that is empty or only non-speech tags such as `[BLANK_AUDIO]`, `(music)`
+/// or `♪`: whisper emits those for silence and noise, and they are not a transcript.
+fn has_speech(text: &str) -> bool {
+    let mut depth = 0usize;
+    for c in text.chars() {
+        match c {
+            '[' | '(' => depth += 1,
+            ']' | ')' => depth = depth.saturating_sub(1),
+            c if depth == 0 && c.is_alphanumeric() => return true,
+            _ => {}
+        }
+    }
+    false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tok(text: &str, t0: u64, t1: u64) -> TimedToken {
+        TimedToken {
+            bytes: text.as_bytes().to_vec(),
+            t0,
+            t1,
+        }
+    }
+
+    #[test]
+    fn transcriber_can_be_shared_between_threads() {
+        fn assert_send_sync<T: Send + Sync>() {}
+        assert_send_sync::<Transcriber>();
+    }
+
+    #[test]
+    fn tokens_merge_into_words_at_leading_spaces() {
+        let words = merge_words(
+            vec![
+                tok(" Hel", 0, 10),
+                tok("lo", 10, 30),
+                tok(",", 30, 31),
+                tok(" world", 40, 90),
+            ]
+            .into_iter(),
+        );
+        assert_eq!(
+            words,
+            vec![
+                Word {
+                    start_ms: 0,
+                    end_ms: 31,
+                    text: "Hello,".into()
+                },
+                Word {
+                    start_ms: 40,
+                    end_ms: 90,
+                    text: "world".into()
+                },
+            ]
+        );
+    }
+
+    #[test]
+    fn split_utf8_characters_are_rejoined() {
+        let e_acute = "é".as_bytes();
+        let first = TimedToken {
+            bytes: [b" caf".as_slice(), &e_acute[..1]].concat(),
+            t0: 0,
+            t1: 5,
+        };
+        let second = TimedToken {
+            bytes: e_acute[1..].to_vec(),
+            t0: 5,
+            t1: 9,
+        };
+        let words = merge_words(vec![first, second].into_iter());
+        assert_eq!(
+            words,
+            vec![Word {
+                start_ms: 0,
+                end_ms: 9,
+                text: "café".into()
+            }]
+        );
+    }
+
+    #[test]
+    fn non_speech_tags_are_not_speech() {
+        for text in [
+            "",
+            "  ",
+            "[BLANK_AUDIO]",
+            "(music)",
+            "[Music] (applause)",
+            "♪ ♪",
+            "...",
+        ] {
+            assert!(!has_speech(text), "{text:?}");
+        }
+        for text in ["Hello.", "(laughs) right", "42"] {
+            assert!(has_speech(text), "{text:?}");
+        }
+    }
+
+    #[test]
+    fn timestamps_are_clamped_into_the_audio() {
+        assert_eq!(to_ms(150, 10_000), 1500);
+        assert_eq!(to_ms(-3, 10_000), 0);
+        assert_eq!(to_ms(3000, 10_000), 10_000);
+    }
+}
