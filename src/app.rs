@@ -1,0 +1,161 @@
+//! Wiring: open the engines named by the configuration and run the server or
+//! the workers until asked to stop.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use tokio_util::sync::CancellationToken;
+
+use crate::config::Config;
+use crate::db::{wakeups, Db};
+use crate::domain::JobKind;
+use crate::jobs::{spawn_workers, JobWake};
+use crate::media::MediaRunner;
+use crate::search::{spawn_follower, SearchIndex};
+use crate::storage::BlobStore;
+
+/// Everything a request handler or a job needs, cheap to clone.
+#[derive(Clone)]
+pub struct Services {
+    pub config: Arc<Config>,
+    pub db: Db,
+    pub store: BlobStore,
+    pub media: MediaRunner,
+    /// Present in processes that own a search index (`serve`), absent in `worker`.
+    pub search: Option<SearchIndex>,
+    pub job_wake: JobWake,
+}
+
+impl Services {
+    /// Connect, migrate and open the store (and the search index if asked).
+    pub async fn open(config: Config, with_search: bool) -> anyhow::Result<Services> {
+        std::fs::create_dir_all(&config.data_dir)
+            .with_context(|| format!("cannot create data folder {}", config.data_dir.display()))?;
+        let db = Db::connect(&config.database_url).await.context("cannot open the database")?;
+        db.migrate().await.context("cannot apply database migrations")?;
+        let store = BlobStore::open(&config.storage).context("cannot open media storage")?;
+        let search = if with_search {
+            Some(SearchIndex::open(&config.index_dir()).context("cannot open the search index")?)
+        } else {
+            None
+        };
+        let exe = std::env::current_exe().context("cannot locate the bulletin executable")?;
+        let media = MediaRunner::new(exe, Duration::from_secs(config.job_timeout_secs), config.job_memory_mb);
+        Ok(Services { config: Arc::new(config), db, store, media, search, job_wake: JobWake::default() })
+    }
+}
+
+/// `bulletin serve`: the API, the web app, the index follower and in-process workers.
+pub async fn serve(config: Config) -> anyhow::Result<()> {
+    remove_stale_temp_files(&config);
+    check_model(&config);
+    let services = Services::open(config, true).await?;
+    let shutdown = shutdown_signal();
+    let search = services.search.clone().context("serve always has a search index")?;
+    let follower = spawn_follower(search.clone(), services.db.clone(), shutdown.clone());
+    let job_wake = services.job_wake.clone();
+    let listeners = [
+        services.db.spawn_wakeups(wakeups::JOBS, move || job_wake.notify_waiters(), shutdown.clone()),
+        services.db.spawn_wakeups(wakeups::SEARCH, move || search.wake(), shutdown.clone()),
+    ];
+    let mut workers =
+        spawn_workers(services.clone(), JobKind::MEDIA.to_vec(), services.config.workers, shutdown.clone());
+    // Index jobs need this process's index; they are light, so one loop is enough.
+    workers.extend(spawn_workers(services.clone(), vec![JobKind::Index], 1, shutdown.clone()));
+
+    let listener = tokio::net::TcpListener::bind(services.config.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", services.config.listen))?;
+    let address = listener.local_addr()?;
+    // Tests and scripts read this line to learn the port when listening on :0.
+    println!("bulletin listening on http://{address}");
+    tracing::info!(%address, database = services.db.engine(), workers = services.config.workers, "serving");
+    let app = crate::http::router(services.clone());
+    axum::serve(listener, app).with_graceful_shutdown(shutdown.clone().cancelled_owned()).await?;
+    for worker in workers {
+        let _ = worker.await;
+    }
+    let _ = follower.await;
+    for listener in listeners.into_iter().flatten() {
+        let _ = listener.await;
+    }
+    services.db.close().await;
+    Ok(())
+}
+
+/// `bulletin worker`: media jobs only, against the same database and store.
+pub async fn work(config: Config, kinds: Vec<JobKind>) -> anyhow::Result<()> {
+    check_model(&config);
+    let count = config.workers.max(1);
+    let services = Services::open(config, false).await?;
+    let kinds = if kinds.is_empty() { JobKind::MEDIA.to_vec() } else { kinds };
+    anyhow::ensure!(!kinds.contains(&JobKind::Index), "index jobs run in `bulletin serve`, which owns a search index");
+    let shutdown = shutdown_signal();
+    tracing::info!(?kinds, workers = count, "worker started");
+    let job_wake = services.job_wake.clone();
+    let listener = services.db.spawn_wakeups(wakeups::JOBS, move || job_wake.notify_waiters(), shutdown.clone());
+    for worker in spawn_workers(services.clone(), kinds, count, shutdown) {
+        let _ = worker.await;
+    }
+    if let Some(listener) = listener {
+        let _ = listener.await;
+    }
+    services.db.close().await;
+    Ok(())
+}
+
+/// Cancelled on Ctrl-C or SIGTERM: stop taking work, release claimed jobs, drain connections.
+fn shutdown_signal() -> CancellationToken {
+    let token = CancellationToken::new();
+    let trigger = token.clone();
+    tokio::spawn(async move {
+        let ctrl_c = tokio::signal::ctrl_c();
+        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(term) => term,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot watch SIGTERM");
+                let _ = ctrl_c.await;
+                trigger.cancel();
+                return;
+            }
+        };
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+        tracing::info!("shutting down");
+        trigger.cancel();
+    });
+    token
+}
+
+/// Uploads in flight die with the server that received them. Job scratch
+/// folders may belong to a live `bulletin worker` sharing this data folder, so
+/// only those older than any job may run are removed.
+fn remove_stale_temp_files(config: &Config) {
+    let uploads = config.upload_tmp_dir();
+    if let Err(e) = std::fs::remove_dir_all(&uploads) {
+        if e.kind() != std::io::ErrorKind::NotFound {
+            tracing::warn!(dir = %uploads.display(), error = %e, "cannot clear upload folder");
+        }
+    }
+    let max_age = Duration::from_secs(config.job_timeout_secs.saturating_mul(2));
+    let Ok(entries) = std::fs::read_dir(config.job_tmp_dir()) else { return };
+    for entry in entries.flatten() {
+        let age = entry.metadata().and_then(|m| m.modified()).ok().and_then(|t| t.elapsed().ok());
+        if age.is_some_and(|age| age > max_age) {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
+}
+
+fn check_model(config: &Config) {
+    if let Err(e) = bulletin_workers::model::read_ggml_header(&config.whisper_model) {
+        tracing::warn!(
+            model = %config.whisper_model.display(),
+            error = %e,
+            "whisper model unusable: transcription will fail until `bulletin model install` runs or --whisper-model points at a ggml model"
+        );
+    }
+}

@@ -1,0 +1,65 @@
+//! Admin subcommands that work on the database directly.
+
+use anyhow::Context;
+
+use crate::config::Config;
+use crate::db::{jobs, search_feed, Db};
+use crate::domain::JobState;
+
+async fn open_db(config: &Config) -> anyhow::Result<Db> {
+    let db = Db::connect(&config.database_url).await.context("cannot open the database")?;
+    db.migrate().await.context("cannot apply migrations")?;
+    Ok(db)
+}
+
+pub async fn migrate(config: &Config) -> anyhow::Result<()> {
+    let db = open_db(config).await?;
+    println!("migrations applied ({})", db.engine());
+    Ok(())
+}
+
+/// Every server re-applies every update from the change feed; with
+/// `from_scratch` this data folder's index is deleted first and rebuilt on start.
+pub async fn reindex(config: &Config, from_scratch: bool) -> anyhow::Result<()> {
+    let db = open_db(config).await?;
+    if from_scratch {
+        match std::fs::remove_dir_all(config.index_dir()) {
+            Ok(()) => println!("deleted {}", config.index_dir().display()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(e).context("cannot delete the index folder"),
+        }
+    }
+    let touched = search_feed::touch_all(&db).await?;
+    println!("queued {touched} updates for reindexing; running servers apply them within a second");
+    Ok(())
+}
+
+pub async fn jobs_list(config: &Config, state: Option<&str>, limit: i64) -> anyhow::Result<()> {
+    let state = match state {
+        Some(s) => Some(JobState::parse(s).with_context(|| format!("unknown state {s}"))?),
+        None => None,
+    };
+    let db = open_db(config).await?;
+    let rows = jobs::list(&db, state, limit).await?;
+    println!("{:>6}  {:<16}  {:<10}  {:<8}  {:>7}  error", "id", "update", "kind", "state", "attempt");
+    for job in rows {
+        println!(
+            "{:>6}  {:<16}  {:<10}  {:<8}  {:>3}/{:<3}  {}",
+            job.id,
+            job.update_id,
+            job.kind,
+            job.state,
+            job.attempt,
+            job.max_attempts,
+            job.last_error.unwrap_or_default()
+        );
+    }
+    Ok(())
+}
+
+pub async fn jobs_retry(config: &Config, id: i64) -> anyhow::Result<()> {
+    let db = open_db(config).await?;
+    anyhow::ensure!(jobs::retry(&db, id).await?, "no failed job with id {id}");
+    println!("job {id} queued again");
+    Ok(())
+}

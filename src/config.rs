@@ -1,0 +1,233 @@
+//! Effective configuration: defaults → optional TOML file → `BULLETIN_*`
+//! environment variables → command-line flags.
+//!
+//! Every setting is declared once, in [`ConfigLayer`], as an `Option`: clap
+//! fills it from a flag or its environment variable (flag wins), serde fills a
+//! second copy from the TOML file, and [`Config::resolve`] takes the first
+//! value present, falling back to the default.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+/// One layer of settings. Field docs become `--help` text.
+#[derive(Debug, Clone, Default, clap::Args, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ConfigLayer {
+    /// Address to listen on (port 0 picks a free port).
+    #[arg(long, env = "BULLETIN_LISTEN")]
+    pub listen: Option<SocketAddr>,
+    /// Folder for the embedded database, media and search index.
+    #[arg(long, env = "BULLETIN_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Database URL: `sqlite://PATH` (default: under the data folder) or `postgres://…`.
+    #[arg(long, env = "BULLETIN_DATABASE_URL")]
+    pub database_url: Option<String>,
+    /// Media storage: a folder (default: `DATA_DIR/media`).
+    #[arg(long, env = "BULLETIN_STORAGE")]
+    pub storage: Option<String>,
+    /// The ggml whisper model file (any whisper.cpp model: tiny.en, base.en, small…).
+    #[arg(long, env = "BULLETIN_WHISPER_MODEL")]
+    pub whisper_model: Option<PathBuf>,
+    /// Threads whisper.cpp uses per transcription.
+    #[arg(long, env = "BULLETIN_WHISPER_THREADS")]
+    pub whisper_threads: Option<usize>,
+    /// Media jobs run at once by this process (0: none, for API-only servers).
+    #[arg(long, env = "BULLETIN_WORKERS")]
+    pub workers: Option<usize>,
+    /// Largest accepted upload, in bytes.
+    #[arg(long, env = "BULLETIN_MAX_UPLOAD_BYTES")]
+    pub max_upload_bytes: Option<u64>,
+    /// Longest accepted video, in milliseconds of measured media.
+    #[arg(long, env = "BULLETIN_MAX_DURATION_MS")]
+    pub max_duration_ms: Option<u64>,
+    /// Largest accepted frame, in pixels (width × height).
+    #[arg(long, env = "BULLETIN_MAX_PIXELS")]
+    pub max_pixels: Option<u64>,
+    /// Highest accepted frame rate.
+    #[arg(long, env = "BULLETIN_MAX_FPS")]
+    pub max_fps: Option<f64>,
+    /// Wall-clock limit of one media step, in seconds.
+    #[arg(long, env = "BULLETIN_JOB_TIMEOUT_SECS")]
+    pub job_timeout_secs: Option<u64>,
+    /// Address-space limit of one media step's process, in MiB.
+    #[arg(long, env = "BULLETIN_JOB_MEMORY_MB")]
+    pub job_memory_mb: Option<u64>,
+    /// Attempts before a job (and its update) is marked failed.
+    #[arg(long, env = "BULLETIN_JOB_MAX_ATTEMPTS")]
+    pub job_max_attempts: Option<u32>,
+    /// Job lease length in seconds; a worker silent for longer loses its job.
+    #[arg(long, env = "BULLETIN_JOB_LEASE_SECS")]
+    pub job_lease_secs: Option<u64>,
+    /// Seconds an upload may go without sending a byte before it is dropped.
+    #[arg(long, env = "BULLETIN_UPLOAD_IDLE_TIMEOUT_SECS")]
+    pub upload_idle_timeout_secs: Option<u64>,
+    /// Log format: `text` or `json`.
+    #[arg(long, env = "BULLETIN_LOG_FORMAT")]
+    pub log_format: Option<LogFormat>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+/// The resolved configuration every part of Bulletin reads.
+#[derive(Debug, Clone, Serialize)]
+pub struct Config {
+    pub listen: SocketAddr,
+    pub data_dir: PathBuf,
+    pub database_url: String,
+    pub storage: String,
+    pub whisper_model: PathBuf,
+    pub whisper_threads: usize,
+    pub workers: usize,
+    pub max_upload_bytes: u64,
+    pub max_duration_ms: u64,
+    pub max_pixels: u64,
+    pub max_fps: f64,
+    pub job_timeout_secs: u64,
+    pub job_memory_mb: u64,
+    pub job_max_attempts: u32,
+    pub job_lease_secs: u64,
+    pub upload_idle_timeout_secs: u64,
+    pub log_format: LogFormat,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config file {path}: {source}")]
+    Read { path: PathBuf, source: std::io::Error },
+    #[error("invalid config file {path}: {source}")]
+    Parse { path: PathBuf, source: Box<toml::de::Error> },
+}
+
+impl Config {
+    /// Merge the flag/env layer over the file layer over the defaults.
+    pub fn resolve(cli: ConfigLayer, file: ConfigLayer) -> Config {
+        macro_rules! pick {
+            ($field:ident, $default:expr) => {
+                cli.$field.clone().or(file.$field.clone()).unwrap_or_else(|| $default)
+            };
+        }
+        let data_dir = pick!(data_dir, PathBuf::from("./data"));
+        let default_threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2).min(8);
+        Config {
+            listen: pick!(listen, SocketAddr::from(([127, 0, 0, 1], 8080))),
+            database_url: pick!(database_url, format!("sqlite://{}", data_dir.join("bulletin.db").display())),
+            storage: pick!(storage, data_dir.join("media").display().to_string()),
+            whisper_model: pick!(whisper_model, default_model_path()),
+            whisper_threads: pick!(whisper_threads, default_threads),
+            // Transcode and transcription of one update run side by side.
+            workers: pick!(workers, 2),
+            max_upload_bytes: pick!(max_upload_bytes, 1 << 30),
+            max_duration_ms: pick!(max_duration_ms, 180_000),
+            max_pixels: pick!(max_pixels, 4096 * 2304),
+            max_fps: pick!(max_fps, 120.0),
+            job_timeout_secs: pick!(job_timeout_secs, 900),
+            job_memory_mb: pick!(job_memory_mb, 4096),
+            job_max_attempts: pick!(job_max_attempts, 4),
+            job_lease_secs: pick!(job_lease_secs, 30),
+            upload_idle_timeout_secs: pick!(upload_idle_timeout_secs, 30),
+            log_format: pick!(log_format, LogFormat::Text),
+            data_dir,
+        }
+    }
+
+    /// Read a TOML layer; a missing `--config` file is an error, no file at all is not.
+    pub fn load_file(path: Option<&Path>) -> Result<ConfigLayer, ConfigError> {
+        let Some(path) = path else { return Ok(ConfigLayer::default()) };
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: path.into(), source })?;
+        toml::from_str(&text).map_err(|source| ConfigError::Parse { path: path.into(), source: Box::new(source) })
+    }
+
+    /// The effective configuration as TOML, with passwords in URLs replaced.
+    pub fn to_redacted_toml(&self) -> String {
+        let mut shown = self.clone();
+        shown.database_url = redact_url_password(&shown.database_url);
+        toml::to_string(&shown).unwrap_or_default()
+    }
+
+    /// Where uploads wait while they arrive and are probed: inside the data
+    /// folder, so accepting one into a local store is a rename, not a copy.
+    pub fn upload_tmp_dir(&self) -> PathBuf {
+        self.data_dir.join("tmp").join("uploads")
+    }
+
+    pub fn job_tmp_dir(&self) -> PathBuf {
+        self.data_dir.join("tmp").join("jobs")
+    }
+
+    pub fn index_dir(&self) -> PathBuf {
+        self.data_dir.join("index")
+    }
+}
+
+/// The installed default model lives outside any data folder, so a server on a
+/// new, empty data folder still transcribes.
+pub fn default_model_dir() -> PathBuf {
+    if let Some(dir) = std::env::var_os("BULLETIN_MODEL_DIR") {
+        return PathBuf::from(dir);
+    }
+    let base = std::env::var_os("XDG_DATA_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/share")))
+        .unwrap_or_else(|| PathBuf::from("/var/lib"));
+    base.join("bulletin").join("models")
+}
+
+pub fn default_model_path() -> PathBuf {
+    default_model_dir().join("ggml-tiny.en.bin")
+}
+
+fn redact_url_password(url: &str) -> String {
+    // scheme://user:password@host → scheme://user:***@host
+    let Some(scheme_end) = url.find("://") else { return url.to_string() };
+    let rest = &url[scheme_end + 3..];
+    let Some(at) = rest.find('@') else { return url.to_string() };
+    let userinfo = &rest[..at];
+    match userinfo.find(':') {
+        Some(colon) => format!("{}://{}:***{}", &url[..scheme_end], &userinfo[..colon], &rest[at..]),
+        None => url.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flags_beat_file_beats_defaults() {
+        let cli = ConfigLayer { workers: Some(5), ..Default::default() };
+        let file = ConfigLayer { workers: Some(3), max_fps: Some(60.0), ..Default::default() };
+        let config = Config::resolve(cli, file);
+        assert_eq!(config.workers, 5);
+        assert_eq!(config.max_fps, 60.0);
+        assert_eq!(config.max_duration_ms, 180_000);
+    }
+
+    #[test]
+    fn database_defaults_under_data_dir() {
+        let cli = ConfigLayer { data_dir: Some("/srv/b".into()), ..Default::default() };
+        let config = Config::resolve(cli, ConfigLayer::default());
+        assert_eq!(config.database_url, "sqlite:///srv/b/bulletin.db");
+        assert_eq!(config.storage, "/srv/b/media");
+    }
+
+    #[test]
+    fn redacts_passwords() {
+        assert_eq!(redact_url_password("postgres://u:secret@h/db"), "postgres://u:***@h/db");
+        assert_eq!(redact_url_password("postgres://u@h/db"), "postgres://u@h/db");
+        assert_eq!(redact_url_password("sqlite://x"), "sqlite://x");
+    }
+
+    #[test]
+    fn toml_layer_parses_and_rejects_unknown_keys() {
+        let layer: ConfigLayer = toml::from_str("workers = 1\nmax_fps = 30.0").unwrap();
+        assert_eq!(layer.workers, Some(1));
+        assert!(toml::from_str::<ConfigLayer>("wrokers = 1").is_err());
+    }
+}

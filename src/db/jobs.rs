@@ -1,0 +1,345 @@
+//! The durable job queue: claim with a lease, heartbeat, complete or fail,
+//! every write fenced on the attempt number.
+//!
+//! A claim increments `attempt`; the worker then proves it still owns the job
+//! by matching `(id, attempt, state = 'running')` on every later write. A
+//! worker whose lease expired and whose job was reclaimed matches nothing, so
+//! it can neither extend the new lease nor store its (stale) results.
+
+use sqlx::Row;
+
+use super::{in_write_tx, on_pool, Db, DbError};
+use crate::clock::now_ms;
+use crate::domain::job::retry_delay_ms;
+use crate::domain::transcript::TranscriptSegment;
+use crate::domain::{JobKind, JobState, UpdateId};
+
+/// A job this worker holds a lease on.
+#[derive(Debug, Clone)]
+pub struct ClaimedJob {
+    pub id: i64,
+    pub update_id: UpdateId,
+    pub kind: JobKind,
+    pub attempt: i64,
+    pub max_attempts: i64,
+}
+
+/// The results a finished job stores, in the same transaction that marks it done.
+#[derive(Debug, Clone)]
+pub enum JobOutput {
+    Transcoded { storyboard_json: String },
+    Transcribed { language: String, segments: Vec<(TranscriptSegment, Option<String>)> },
+    Indexed,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum QueueError {
+    /// The lease was lost: another worker owns the job now.
+    #[error("job {0} is no longer held by this worker")]
+    Fenced(i64),
+    #[error(transparent)]
+    Db(#[from] DbError),
+}
+
+impl From<sqlx::Error> for QueueError {
+    fn from(e: sqlx::Error) -> Self {
+        QueueError::Db(DbError::Sqlx(e))
+    }
+}
+
+/// A row of `bulletin jobs list`.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct JobSummary {
+    pub id: i64,
+    pub update_id: String,
+    pub kind: String,
+    pub state: String,
+    pub attempt: i64,
+    pub max_attempts: i64,
+    pub run_at: i64,
+    pub worker: Option<String>,
+    pub last_error: Option<String>,
+}
+
+fn kinds_sql(kinds: &[JobKind]) -> String {
+    // Safe to inline: these strings come from the closed JobKind enum.
+    kinds.iter().map(|k| format!("'{}'", k.as_str())).collect::<Vec<_>>().join(", ")
+}
+
+/// Claim the next due job of the given kinds: a queued job whose time has
+/// come, or a running one whose worker stopped renewing its lease.
+pub async fn claim(db: &Db, kinds: &[JobKind], worker: &str, lease_ms: i64) -> Result<Option<ClaimedJob>, DbError> {
+    let now = now_ms();
+    let candidates = format!(
+        "SELECT id FROM jobs WHERE kind IN ({}) AND ((state = 'queued' AND run_at <= $3) \
+         OR (state = 'running' AND lease_until < $3 AND attempt < max_attempts)) ORDER BY run_at, id LIMIT 1",
+        kinds_sql(kinds)
+    );
+    let returning = "RETURNING id, update_id, kind, attempt, max_attempts";
+    let set = "UPDATE jobs SET state = 'running', attempt = attempt + 1, lease_until = $1, worker = $2, \
+               progress = 0, updated_at = $3";
+    type Claimed = (i64, String, String, i64, i64);
+    let row: Option<Claimed> = match db {
+        // One statement is atomic in SQLite; the writer lock serialises claims.
+        Db::Sqlite(pool) => {
+            let sql = format!("{set} WHERE id = ({candidates}) {returning}");
+            sqlx::query_as(&sql).bind(now + lease_ms).bind(worker).bind(now).fetch_optional(pool).await?
+        }
+        // SKIP LOCKED lets concurrent workers each take a different row without waiting.
+        Db::Postgres(pool) => {
+            let sql = format!("{set} WHERE id = ({candidates} FOR UPDATE SKIP LOCKED) {returning}");
+            sqlx::query_as(&sql).bind(now + lease_ms).bind(worker).bind(now).fetch_optional(pool).await?
+        }
+    };
+    let Some((id, update_id, kind, attempt, max_attempts)) = row else { return Ok(None) };
+    Ok(Some(ClaimedJob {
+        id,
+        update_id: UpdateId::from_trusted(update_id),
+        kind: JobKind::parse(&kind).ok_or_else(|| DbError::Corrupt(format!("job kind {kind}")))?,
+        attempt,
+        max_attempts,
+    }))
+}
+
+/// Extend the lease and record progress. `Fenced` means stop: the job moved on.
+pub async fn heartbeat(db: &Db, job: &ClaimedJob, lease_ms: i64, progress: i64) -> Result<(), QueueError> {
+    let now = now_ms();
+    let sql = "UPDATE jobs SET lease_until = $1, progress = $2, updated_at = $3 \
+               WHERE id = $4 AND attempt = $5 AND state = 'running'";
+    let affected = on_pool!(db, |pool| sqlx::query(sql)
+        .bind(now + lease_ms)
+        .bind(progress)
+        .bind(now)
+        .bind(job.id)
+        .bind(job.attempt)
+        .execute(pool)
+        .await?
+        .rows_affected());
+    if affected == 0 {
+        return Err(QueueError::Fenced(job.id));
+    }
+    Ok(())
+}
+
+/// Whether this worker still holds the job (checked before moving outputs into place).
+pub async fn still_held(db: &Db, job: &ClaimedJob) -> Result<bool, DbError> {
+    let sql = "SELECT 1 AS held FROM jobs WHERE id = $1 AND attempt = $2 AND state = 'running'";
+    on_pool!(db, |pool| Ok(sqlx::query(sql).bind(job.id).bind(job.attempt).fetch_optional(pool).await?.is_some()))
+}
+
+/// Mark the job done and store its output atomically; mark the update ready
+/// when this was its last outstanding job.
+pub async fn complete(db: &Db, job: &ClaimedJob, output: JobOutput) -> Result<(), QueueError> {
+    let now = now_ms();
+    let id = job.update_id.as_str();
+    in_write_tx!(db, |tx| {
+        // The fence comes first: it is also the statement that takes SQLite's write lock.
+        let fenced = sqlx::query(
+            "UPDATE jobs SET state = 'done', progress = 100, lease_until = NULL, updated_at = $1 \
+             WHERE id = $2 AND attempt = $3 AND state = 'running'",
+        )
+        .bind(now)
+        .bind(job.id)
+        .bind(job.attempt)
+        .execute(&mut *tx)
+        .await?;
+        if fenced.rows_affected() == 0 {
+            return Err(QueueError::Fenced(job.id));
+        }
+        match &output {
+            JobOutput::Transcoded { storyboard_json } => {
+                sqlx::query("UPDATE updates SET storyboard = $1 WHERE id = $2")
+                    .bind(storyboard_json)
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            JobOutput::Transcribed { language, segments } => {
+                // Replace, never append: a rerun of this stage leaves exactly one transcript.
+                sqlx::query("DELETE FROM segments WHERE update_id = $1").bind(id).execute(&mut *tx).await?;
+                for (idx, (seg, words)) in segments.iter().enumerate() {
+                    sqlx::query(
+                        "INSERT INTO segments (update_id, idx, start_ms, end_ms, text, words) VALUES ($1, $2, $3, $4, $5, $6)",
+                    )
+                    .bind(id)
+                    .bind(idx as i64)
+                    .bind(seg.start_ms)
+                    .bind(seg.end_ms)
+                    .bind(&seg.text)
+                    .bind(words)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                let words: usize = segments.iter().map(|(s, _)| s.text.split_whitespace().count()).sum();
+                sqlx::query("UPDATE updates SET language = $1, word_count = $2 WHERE id = $3")
+                    .bind(language)
+                    .bind(words as i64)
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+                sqlx::query("INSERT INTO search_changes (update_id, created_at) VALUES ($1, $2)")
+                    .bind(id)
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?;
+                sqlx::query(
+                    "INSERT INTO jobs (update_id, kind, state, max_attempts, run_at, created_at, updated_at) \
+                     VALUES ($1, 'index', 'queued', $2, $3, $3, $3) \
+                     ON CONFLICT (update_id, kind) DO UPDATE SET state = 'queued', attempt = 0, run_at = $3, \
+                     lease_until = NULL, worker = NULL, progress = 0, last_error = NULL, updated_at = $3",
+                )
+                .bind(id)
+                .bind(job.max_attempts)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+            }
+            JobOutput::Indexed => {}
+        }
+        sqlx::query(
+            "UPDATE updates SET status = 'ready', ready_at = $1 WHERE id = $2 AND status = 'processing' \
+             AND NOT EXISTS (SELECT 1 FROM jobs WHERE update_id = $2 AND state <> 'done')",
+        )
+        .bind(now)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+    });
+    Ok(())
+}
+
+/// Record a failed attempt: retry later with backoff, or fail the job and its
+/// update for good when `retryable` is false or the attempts are used up.
+pub async fn fail(db: &Db, job: &ClaimedJob, error: &str, retryable: bool) -> Result<JobState, QueueError> {
+    let now = now_ms();
+    let retry = retryable && job.attempt < job.max_attempts;
+    in_write_tx!(db, |tx| {
+        let (state, run_at) = if retry {
+            (JobState::Queued, now + retry_delay_ms(job.attempt as u32, rand::random::<f64>()))
+        } else {
+            (JobState::Failed, now)
+        };
+        let fenced = sqlx::query(
+            "UPDATE jobs SET state = $1, run_at = $2, lease_until = NULL, worker = NULL, last_error = $3, updated_at = $4 \
+             WHERE id = $5 AND attempt = $6 AND state = 'running'",
+        )
+        .bind(state.as_str())
+        .bind(run_at)
+        .bind(error)
+        .bind(now)
+        .bind(job.id)
+        .bind(job.attempt)
+        .execute(&mut *tx)
+        .await?;
+        if fenced.rows_affected() == 0 {
+            return Err(QueueError::Fenced(job.id));
+        }
+        if !retry {
+            sqlx::query("UPDATE updates SET status = 'failed', error = $1 WHERE id = $2")
+                .bind(format!("{} failed: {error}", job.kind.as_str()))
+                .bind(job.update_id.as_str())
+                .execute(&mut *tx)
+                .await?;
+        }
+        Ok::<JobState, QueueError>(state)
+    })
+}
+
+/// Fail jobs whose last allowed attempt lost its worker (lease expired), so
+/// they do not sit "running" forever. Returns how many were failed.
+pub async fn reap_abandoned(db: &Db) -> Result<u64, DbError> {
+    let now = now_ms();
+    let message = "the worker stopped responding (lease expired) on the last attempt";
+    let reaped = in_write_tx!(db, |tx| {
+        let rows = sqlx::query(
+            "UPDATE jobs SET state = 'failed', last_error = $1, lease_until = NULL, updated_at = $2 \
+             WHERE state = 'running' AND lease_until < $2 AND attempt >= max_attempts RETURNING update_id, kind",
+        )
+        .bind(message)
+        .bind(now)
+        .fetch_all(&mut *tx)
+        .await?;
+        for row in &rows {
+            let update_id: String = row.try_get("update_id")?;
+            let kind: String = row.try_get("kind")?;
+            sqlx::query("UPDATE updates SET status = 'failed', error = $1 WHERE id = $2")
+                .bind(format!("{kind} failed: {message}"))
+                .bind(update_id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        rows.len() as u64
+    });
+    Ok(reaped)
+}
+
+/// Jobs for the admin CLI, newest first, optionally only one state.
+pub async fn list(db: &Db, state: Option<JobState>, limit: i64) -> Result<Vec<JobSummary>, DbError> {
+    let sql = "SELECT id, update_id, kind, state, attempt, max_attempts, run_at, worker, last_error FROM jobs \
+               WHERE ($1 IS NULL OR state = $1) ORDER BY id DESC LIMIT $2";
+    let state = state.map(|s| s.as_str().to_string());
+    on_pool!(db, |pool| {
+        let rows = sqlx::query(sql).bind(state).bind(limit).fetch_all(pool).await?;
+        rows.iter()
+            .map(|r| {
+                Ok(JobSummary {
+                    id: r.try_get("id")?,
+                    update_id: r.try_get("update_id")?,
+                    kind: r.try_get("kind")?,
+                    state: r.try_get("state")?,
+                    attempt: r.try_get("attempt")?,
+                    max_attempts: r.try_get("max_attempts")?,
+                    run_at: r.try_get("run_at")?,
+                    worker: r.try_get("worker")?,
+                    last_error: r.try_get("last_error")?,
+                })
+            })
+            .collect::<Result<Vec<_>, sqlx::Error>>()
+            .map_err(DbError::from)
+    })
+}
+
+/// Give a failed job a fresh set of attempts and put its update back to processing.
+/// Returns false when there is no failed job with that id.
+pub async fn retry(db: &Db, job_id: i64) -> Result<bool, DbError> {
+    let now = now_ms();
+    let retried = in_write_tx!(db, |tx| {
+        let row = sqlx::query(
+            "UPDATE jobs SET state = 'queued', attempt = 0, run_at = $1, updated_at = $1, worker = NULL, lease_until = NULL \
+             WHERE id = $2 AND state = 'failed' RETURNING update_id",
+        )
+        .bind(now)
+        .bind(job_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        if let Some(row) = &row {
+            let update_id: String = row.try_get("update_id")?;
+            sqlx::query("UPDATE updates SET status = 'processing', error = NULL WHERE id = $1")
+                .bind(update_id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        row.is_some()
+    });
+    Ok(retried)
+}
+
+/// Give a claimed job back (graceful shutdown): queued again at once, and the
+/// attempt it was on does not count. The attempt number itself stays (it only
+/// ever grows, which is what fences stale workers); the allowance grows instead.
+pub async fn release(db: &Db, job: &ClaimedJob) -> Result<(), QueueError> {
+    let now = now_ms();
+    let sql = "UPDATE jobs SET state = 'queued', max_attempts = max_attempts + 1, run_at = $1, lease_until = NULL, worker = NULL, \
+               updated_at = $1 WHERE id = $2 AND attempt = $3 AND state = 'running'";
+    let affected = on_pool!(db, |pool| sqlx::query(sql)
+        .bind(now)
+        .bind(job.id)
+        .bind(job.attempt)
+        .execute(pool)
+        .await?
+        .rows_affected());
+    if affected == 0 {
+        return Err(QueueError::Fenced(job.id));
+    }
+    Ok(())
+}

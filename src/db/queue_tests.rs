@@ -1,0 +1,192 @@
+//! The queue's claim, lease and fence rules, on a real SQLite database (and on
+//! PostgreSQL too when `BULLETIN_TEST_POSTGRES_URL` names one).
+
+use super::jobs::{self, JobOutput, QueueError};
+use super::updates::{self, NewUpdate};
+use super::{on_pool, Db};
+use crate::clock::now_ms;
+use crate::domain::{JobKind, JobState, UpdateId, UpdateStatus};
+
+async fn databases() -> Vec<(Db, Option<tempfile::TempDir>)> {
+    let dir = tempfile::tempdir().unwrap();
+    let sqlite = Db::connect(&format!("sqlite://{}", dir.path().join("q.db").display())).await.unwrap();
+    sqlite.migrate().await.unwrap();
+    let mut dbs = vec![(sqlite, Some(dir))];
+    if let Ok(base) = std::env::var("BULLETIN_TEST_POSTGRES_URL") {
+        // A schema per test keeps concurrent tests from claiming each other's jobs.
+        let schema = format!("qt_{:016x}", rand::random::<u64>());
+        let admin = Db::connect(&base).await.unwrap();
+        on_pool!(&admin, |pool| sqlx::query(&format!("CREATE SCHEMA {schema}"))
+            .execute(pool)
+            .await
+            .map(|_| ())
+            .unwrap());
+        let separator = if base.contains('?') { '&' } else { '?' };
+        let pg = Db::connect(&format!("{base}{separator}options[search_path]={schema}")).await.unwrap();
+        pg.migrate().await.unwrap();
+        dbs.push((pg, None));
+    }
+    dbs
+}
+
+async fn new_update(db: &Db) -> UpdateId {
+    let id = UpdateId::generate(now_ms());
+    let new = NewUpdate {
+        id: id.clone(),
+        title: "t".into(),
+        duration_ms: 1000,
+        width: 2,
+        height: 2,
+        has_audio: true,
+        source_bytes: 1,
+        media_info_json: "{}".into(),
+        created_at: now_ms(),
+    };
+    updates::insert_with_jobs(db, &new, 2).await.unwrap();
+    id
+}
+
+/// Make every running lease of this update look expired.
+async fn expire_leases(db: &Db, id: &UpdateId) {
+    on_pool!(db, |pool| sqlx::query("UPDATE jobs SET lease_until = 0 WHERE update_id = $1 AND state = 'running'")
+        .bind(id.as_str())
+        .execute(pool)
+        .await
+        .map(|_| ())
+        .unwrap());
+}
+
+async fn make_due(db: &Db, id: &UpdateId) {
+    on_pool!(db, |pool| sqlx::query("UPDATE jobs SET run_at = 0 WHERE update_id = $1")
+        .bind(id.as_str())
+        .execute(pool)
+        .await
+        .map(|_| ())
+        .unwrap());
+}
+
+#[tokio::test]
+async fn a_job_is_claimed_once_and_a_stale_worker_is_fenced_out() {
+    for (db, _guard) in databases().await {
+        let id = new_update(&db).await;
+        let kinds = [JobKind::Transcribe];
+        let first = loop {
+            let job = jobs::claim(&db, &kinds, "w1", 60_000).await.unwrap().expect("a job");
+            if job.update_id == id {
+                break job;
+            }
+        };
+        assert_eq!(first.attempt, 1);
+        // Held: nobody else gets it.
+        let other = jobs::claim(&db, &kinds, "w2", 60_000).await.unwrap();
+        assert!(other.is_none_or(|j| j.update_id != id));
+
+        // w1 goes silent; its lease runs out and w2 reclaims the job.
+        expire_leases(&db, &id).await;
+        let second = jobs::claim(&db, &kinds, "w2", 60_000).await.unwrap().expect("reclaimed");
+        assert_eq!((second.id, second.attempt), (first.id, 2));
+
+        // The old worker can neither heartbeat nor store results.
+        assert!(matches!(jobs::heartbeat(&db, &first, 60_000, 50).await, Err(QueueError::Fenced(_))));
+        let stale = JobOutput::Transcribed { language: "en".into(), segments: vec![] };
+        assert!(matches!(jobs::complete(&db, &first, stale).await, Err(QueueError::Fenced(_))));
+        assert!(matches!(jobs::fail(&db, &first, "late", true).await, Err(QueueError::Fenced(_))));
+
+        // The new owner can.
+        jobs::heartbeat(&db, &second, 60_000, 50).await.unwrap();
+        jobs::complete(&db, &second, JobOutput::Transcribed { language: "en".into(), segments: vec![] }).await.unwrap();
+        let stages = updates::stages(&db, std::slice::from_ref(&id)).await.unwrap();
+        let transcribe = stages.iter().find(|s| s.kind == JobKind::Transcribe).unwrap();
+        assert_eq!(transcribe.state, JobState::Done);
+        // A stored transcript enqueues indexing.
+        assert!(stages.iter().any(|s| s.kind == JobKind::Index && s.state == JobState::Queued));
+    }
+}
+
+#[tokio::test]
+async fn failures_retry_with_backoff_then_fail_the_update() {
+    for (db, _guard) in databases().await {
+        let id = new_update(&db).await;
+        let kinds = [JobKind::Transcode];
+        let claim_mine = || async {
+            loop {
+                match jobs::claim(&db, &kinds, "w", 60_000).await.unwrap() {
+                    Some(job) if job.update_id == id => return Some(job),
+                    Some(_) => continue,
+                    None => return None,
+                }
+            }
+        };
+        let job = claim_mine().await.expect("job");
+        assert_eq!(jobs::fail(&db, &job, "boom", true).await.unwrap(), JobState::Queued);
+        // Backoff: not due yet.
+        assert!(claim_mine().await.is_none());
+        make_due(&db, &id).await;
+        let job = claim_mine().await.expect("due again");
+        assert_eq!(job.attempt, 2);
+        // max_attempts is 2: this failure is final.
+        assert_eq!(jobs::fail(&db, &job, "boom again", true).await.unwrap(), JobState::Failed);
+        let update = updates::get(&db, &id).await.unwrap().unwrap();
+        assert_eq!(update.status, UpdateStatus::Failed);
+        assert!(update.error.unwrap().contains("boom again"));
+
+        // An operator retry starts over.
+        assert!(jobs::retry(&db, job.id).await.unwrap());
+        assert_eq!(updates::get(&db, &id).await.unwrap().unwrap().status, UpdateStatus::Processing);
+        assert_eq!(claim_mine().await.expect("retried").attempt, 1);
+    }
+}
+
+#[tokio::test]
+async fn permanent_errors_fail_at_once_and_released_jobs_keep_their_attempts() {
+    for (db, _guard) in databases().await {
+        let id = new_update(&db).await;
+        let claim = |kind| {
+            let db = db.clone();
+            let id = id.clone();
+            async move {
+                loop {
+                    match jobs::claim(&db, &[kind], "w", 60_000).await.unwrap() {
+                        Some(job) if job.update_id == id => return job,
+                        Some(_) => continue,
+                        None => panic!("no job"),
+                    }
+                }
+            }
+        };
+        let job = claim(JobKind::Transcribe).await;
+        jobs::release(&db, &job).await.unwrap();
+        let again = claim(JobKind::Transcribe).await;
+        assert_eq!(again.attempt, 2);
+        assert_eq!(again.max_attempts, 3, "a released attempt is not charged");
+
+        let transcode = claim(JobKind::Transcode).await;
+        assert_eq!(jobs::fail(&db, &transcode, "not a video", false).await.unwrap(), JobState::Failed);
+        assert_eq!(updates::get(&db, &id).await.unwrap().unwrap().status, UpdateStatus::Failed);
+    }
+}
+
+#[tokio::test]
+async fn update_is_ready_only_when_every_stage_is_done() {
+    for (db, _guard) in databases().await {
+        let id = new_update(&db).await;
+        let mut done = Vec::new();
+        for kind in [JobKind::Transcode, JobKind::Transcribe, JobKind::Index] {
+            let job = loop {
+                let job = jobs::claim(&db, &[kind], "w", 60_000).await.unwrap().expect("job");
+                if job.update_id == id {
+                    break job;
+                }
+            };
+            assert_eq!(updates::get(&db, &id).await.unwrap().unwrap().status, UpdateStatus::Processing);
+            let output = match kind {
+                JobKind::Transcode => JobOutput::Transcoded { storyboard_json: "{\"tiles\":[]}".into() },
+                JobKind::Transcribe => JobOutput::Transcribed { language: "en".into(), segments: vec![] },
+                JobKind::Index => JobOutput::Indexed,
+            };
+            jobs::complete(&db, &job, output).await.unwrap();
+            done.push(kind);
+        }
+        assert_eq!(updates::get(&db, &id).await.unwrap().unwrap().status, UpdateStatus::Ready);
+    }
+}

@@ -1,0 +1,193 @@
+//! Updates and their transcripts.
+
+use sqlx::Row;
+
+use super::{in_write_tx, on_pool, Db, DbError};
+use crate::domain::transcript::TranscriptSegment;
+use crate::domain::{JobKind, JobState, UpdateId, UpdateStatus};
+
+/// What the upload path knows about an accepted upload.
+#[derive(Debug, Clone)]
+pub struct NewUpdate {
+    pub id: UpdateId,
+    pub title: String,
+    pub duration_ms: i64,
+    pub width: i64,
+    pub height: i64,
+    pub has_audio: bool,
+    pub source_bytes: i64,
+    pub media_info_json: String,
+    pub created_at: i64,
+}
+
+#[derive(Debug, Clone)]
+pub struct UpdateRow {
+    pub id: UpdateId,
+    pub title: String,
+    pub status: UpdateStatus,
+    pub error: Option<String>,
+    pub duration_ms: i64,
+    pub width: i64,
+    pub height: i64,
+    pub has_audio: bool,
+    pub source_bytes: i64,
+    pub language: Option<String>,
+    /// Words in the transcript (for reading time).
+    pub word_count: i64,
+    pub storyboard_json: Option<String>,
+    pub created_at: i64,
+    pub ready_at: Option<i64>,
+}
+
+/// One processing stage of an update, as the API shows it.
+#[derive(Debug, Clone)]
+pub struct StageRow {
+    pub update_id: UpdateId,
+    pub kind: JobKind,
+    pub state: JobState,
+    pub attempt: i64,
+    pub progress: i64,
+    pub last_error: Option<String>,
+}
+
+const UPDATE_COLUMNS: &str = "id, title, status, error, duration_ms, width, height, has_audio, source_bytes, \
+                              language, word_count, storyboard, created_at, ready_at";
+
+fn update_from_row<R: Row>(row: &R) -> Result<UpdateRow, DbError>
+where
+    for<'a> &'a str: sqlx::ColumnIndex<R>,
+    for<'a> String: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+    for<'a> Option<String>: sqlx::Decode<'a, R::Database>,
+    for<'a> i64: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+    for<'a> Option<i64>: sqlx::Decode<'a, R::Database>,
+    for<'a> bool: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+{
+    let status: String = row.try_get("status")?;
+    Ok(UpdateRow {
+        id: UpdateId::from_trusted(row.try_get("id")?),
+        title: row.try_get("title")?,
+        status: UpdateStatus::parse(&status).ok_or_else(|| DbError::Corrupt(format!("status {status}")))?,
+        error: row.try_get("error")?,
+        duration_ms: row.try_get("duration_ms")?,
+        width: row.try_get("width")?,
+        height: row.try_get("height")?,
+        has_audio: row.try_get("has_audio")?,
+        source_bytes: row.try_get("source_bytes")?,
+        language: row.try_get("language")?,
+        word_count: row.try_get("word_count")?,
+        storyboard_json: row.try_get("storyboard")?,
+        created_at: row.try_get("created_at")?,
+        ready_at: row.try_get("ready_at")?,
+    })
+}
+
+/// Insert the update and enqueue its first jobs in one transaction: an
+/// accepted upload is never without the work that will finish it.
+pub async fn insert_with_jobs(db: &Db, new: &NewUpdate, max_attempts: u32) -> Result<(), DbError> {
+    in_write_tx!(db, |tx| {
+        sqlx::query(
+            "INSERT INTO updates (id, title, status, duration_ms, width, height, has_audio, source_bytes, media_info, created_at) \
+             VALUES ($1, $2, 'processing', $3, $4, $5, $6, $7, $8, $9)",
+        )
+        .bind(new.id.as_str())
+        .bind(&new.title)
+        .bind(new.duration_ms)
+        .bind(new.width)
+        .bind(new.height)
+        .bind(new.has_audio)
+        .bind(new.source_bytes)
+        .bind(&new.media_info_json)
+        .bind(new.created_at)
+        .execute(&mut *tx)
+        .await?;
+        for kind in JobKind::MEDIA {
+            sqlx::query(
+                "INSERT INTO jobs (update_id, kind, state, max_attempts, run_at, created_at, updated_at) \
+                 VALUES ($1, $2, 'queued', $3, $4, $4, $4)",
+            )
+            .bind(new.id.as_str())
+            .bind(kind.as_str())
+            .bind(i64::from(max_attempts))
+            .bind(new.created_at)
+            .execute(&mut *tx)
+            .await?;
+        }
+    });
+    Ok(())
+}
+
+pub async fn get(db: &Db, id: &UpdateId) -> Result<Option<UpdateRow>, DbError> {
+    let sql = format!("SELECT {UPDATE_COLUMNS} FROM updates WHERE id = $1");
+    on_pool!(db, |pool| {
+        let row = sqlx::query(&sql).bind(id.as_str()).fetch_optional(pool).await?;
+        row.as_ref().map(update_from_row).transpose()
+    })
+}
+
+/// Newest first; `before` is the id of the last update of the previous page.
+pub async fn list(db: &Db, before: Option<&UpdateId>, limit: i64) -> Result<Vec<UpdateRow>, DbError> {
+    let sql = format!("SELECT {UPDATE_COLUMNS} FROM updates WHERE ($1 IS NULL OR id < $1) ORDER BY id DESC LIMIT $2");
+    let before = before.map(|b| b.as_str().to_string());
+    on_pool!(db, |pool| {
+        let rows = sqlx::query(&sql).bind(before).bind(limit).fetch_all(pool).await?;
+        rows.iter().map(update_from_row).collect()
+    })
+}
+
+pub async fn segments(db: &Db, id: &UpdateId) -> Result<Vec<TranscriptSegment>, DbError> {
+    let sql = "SELECT start_ms, end_ms, text FROM segments WHERE update_id = $1 ORDER BY idx";
+    on_pool!(db, |pool| {
+        let rows = sqlx::query(sql).bind(id.as_str()).fetch_all(pool).await?;
+        rows.iter()
+            .map(|r| {
+                Ok(TranscriptSegment {
+                    start_ms: r.try_get("start_ms")?,
+                    end_ms: r.try_get("end_ms")?,
+                    text: r.try_get("text")?,
+                })
+            })
+            .collect::<Result<Vec<_>, sqlx::Error>>()
+            .map_err(DbError::from)
+    })
+}
+
+/// The stages of the given updates, for status views.
+pub async fn stages(db: &Db, ids: &[UpdateId]) -> Result<Vec<StageRow>, DbError> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let placeholders: Vec<String> = (1..=ids.len()).map(|i| format!("${i}")).collect();
+    let sql = format!(
+        "SELECT update_id, kind, state, attempt, progress, last_error FROM jobs WHERE update_id IN ({}) ORDER BY id",
+        placeholders.join(", ")
+    );
+    on_pool!(db, |pool| {
+        let mut query = sqlx::query(&sql);
+        for id in ids {
+            query = query.bind(id.as_str());
+        }
+        let rows = query.fetch_all(pool).await?;
+        let mut stages = Vec::with_capacity(rows.len());
+        for r in &rows {
+            let kind: String = r.try_get("kind")?;
+            let state: String = r.try_get("state")?;
+            stages.push(StageRow {
+                update_id: UpdateId::from_trusted(r.try_get("update_id")?),
+                kind: JobKind::parse(&kind).ok_or_else(|| DbError::Corrupt(format!("job kind {kind}")))?,
+                state: JobState::parse(&state).ok_or_else(|| DbError::Corrupt(format!("job state {state}")))?,
+                attempt: r.try_get("attempt")?,
+                progress: r.try_get("progress")?,
+                last_error: r.try_get("last_error")?,
+            });
+        }
+        Ok(stages)
+    })
+}
+
+/// Every update id, for a full reindex.
+pub async fn all_ids(db: &Db) -> Result<Vec<UpdateId>, DbError> {
+    on_pool!(db, |pool| {
+        let rows = sqlx::query("SELECT id FROM updates ORDER BY id").fetch_all(pool).await?;
+        rows.iter().map(|r| Ok(UpdateId::from_trusted(r.try_get("id")?))).collect()
+    })
+}

@@ -1,0 +1,14 @@
+//! Bulletin's vocabulary: ids, statuses, titles, jobs and transcript formats.
+//! Pure types and functions: no database, HTTP or FFmpeg in here.
+
+pub mod id;
+pub mod job;
+pub mod skim;
+pub mod title;
+pub mod transcript;
+pub mod update;
+
+pub use id::UpdateId;
+pub use job::{JobKind, JobState};
+pub use title::Title;
+pub use update::UpdateStatus;

@@ -1,0 +1,99 @@
+//! Timed transcript segments and their caption formats (WebVTT, SRT).
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TranscriptSegment {
+    pub start_ms: i64,
+    pub end_ms: i64,
+    pub text: String,
+}
+
+/// WebVTT for the `<track>` element. Cue text is escaped: a transcript is
+/// untrusted text that browsers would otherwise parse as cue markup.
+pub fn to_webvtt(segments: &[TranscriptSegment]) -> String {
+    let mut out = String::from("WEBVTT\n\n");
+    for (i, seg) in segments.iter().enumerate() {
+        out.push_str(&format!(
+            "{}\n{} --> {}\n{}\n\n",
+            i + 1,
+            timestamp(seg.start_ms, '.'),
+            timestamp(seg.end_ms.max(seg.start_ms), '.'),
+            escape_cue_text(&seg.text)
+        ));
+    }
+    out
+}
+
+pub fn to_srt(segments: &[TranscriptSegment]) -> String {
+    let mut out = String::new();
+    for (i, seg) in segments.iter().enumerate() {
+        out.push_str(&format!(
+            "{}\n{} --> {}\n{}\n\n",
+            i + 1,
+            timestamp(seg.start_ms, ','),
+            timestamp(seg.end_ms.max(seg.start_ms), ','),
+            single_line(&seg.text)
+        ));
+    }
+    out
+}
+
+/// `HH:MM:SS.mmm` (WebVTT) or `HH:MM:SS,mmm` (SRT).
+pub fn timestamp(ms: i64, separator: char) -> String {
+    let ms = ms.max(0);
+    let (h, rest) = (ms / 3_600_000, ms % 3_600_000);
+    let (m, rest) = (rest / 60_000, rest % 60_000);
+    let (s, milli) = (rest / 1000, rest % 1000);
+    format!("{h:02}:{m:02}:{s:02}{separator}{milli:03}")
+}
+
+/// Average silent-reading speed of English non-fiction.
+pub const WORDS_PER_MINUTE: i64 = 238;
+
+/// Minutes a reader needs for the transcript; at least 1 if there is text.
+pub fn reading_minutes(segments: &[TranscriptSegment]) -> u32 {
+    let words: usize = segments.iter().map(|s| s.text.split_whitespace().count()).sum();
+    words.div_ceil(WORDS_PER_MINUTE as usize) as u32
+}
+
+fn single_line(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+fn escape_cue_text(text: &str) -> String {
+    // "-->" would end a cue timing line; `<` and `&` start markup.
+    single_line(text).replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn seg(start_ms: i64, end_ms: i64, text: &str) -> TranscriptSegment {
+        TranscriptSegment { start_ms, end_ms, text: text.into() }
+    }
+
+    #[test]
+    fn renders_webvtt() {
+        let vtt = to_webvtt(&[seg(0, 1500, "Hello team."), seg(3_723_004, 3_724_000, "a <b> & c --> d")]);
+        assert_eq!(
+            vtt,
+            "WEBVTT\n\n1\n00:00:00.000 --> 00:00:01.500\nHello team.\n\n\
+             2\n01:02:03.004 --> 01:02:04.000\na &lt;b&gt; &amp; c --&gt; d\n\n"
+        );
+    }
+
+    #[test]
+    fn renders_srt() {
+        let srt = to_srt(&[seg(61_000, 62_250, "Line\none")]);
+        assert_eq!(srt, "1\n00:01:01,000 --> 00:01:02,250\nLine one\n\n");
+    }
+
+    #[test]
+    fn reading_time_rounds_up() {
+        assert_eq!(reading_minutes(&[]), 0);
+        assert_eq!(reading_minutes(&[seg(0, 1, "one two")]), 1);
+        assert_eq!(reading_minutes(&[seg(0, 1, &"w ".repeat(239))]), 2);
+    }
+}

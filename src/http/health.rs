@@ -1,0 +1,44 @@
+//! Liveness and readiness.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::routing::get;
+use axum::{Json, Router};
+use serde_json::{json, Value};
+
+use crate::app::Services;
+
+pub fn router() -> Router<Services> {
+    Router::new().route("/healthz", get(healthz)).route("/readyz", get(readyz))
+}
+
+/// The process is up and serving: migrations ran before the listener opened.
+async fn healthz() -> Json<Value> {
+    Json(json!({ "status": "ok" }))
+}
+
+/// Every dependency answers: database, media store, whisper model.
+async fn readyz(State(services): State<Services>) -> (StatusCode, Json<Value>) {
+    let database = services.db.ping().await.map_err(|e| e.to_string());
+    let storage = services.store.check().await.map_err(|e| e.to_string());
+    let model_path = services.config.whisper_model.clone();
+    let model = tokio::task::spawn_blocking(move || bulletin_workers::model::read_ggml_header(&model_path))
+        .await
+        .map_err(|e| e.to_string())
+        .and_then(|r| r.map(|_| ()).map_err(|e| e.to_string()));
+    let ready = database.is_ok() && storage.is_ok() && model.is_ok();
+    let show = |r: &Result<(), String>| match r {
+        Ok(()) => json!("ok"),
+        Err(e) => json!(e),
+    };
+    let status = if ready { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
+    (
+        status,
+        Json(json!({
+            "status": if ready { "ready" } else { "not_ready" },
+            "database": show(&database),
+            "storage": show(&storage),
+            "model": show(&model),
+        })),
+    )
+}

@@ -1,0 +1,180 @@
+//! Media bytes: the playable video (with HTTP Range), poster and storyboard.
+
+use std::ops::Range;
+
+use axum::body::Body;
+use axum::extract::{Path, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use bulletin_workers::storyboard::Storyboard;
+
+use super::updates::parse_id;
+use super::ApiError;
+use crate::app::Services;
+use crate::db::updates;
+use crate::domain::transcript::timestamp;
+use crate::storage::{media_key, MediaObject};
+
+pub fn router() -> Router<Services> {
+    Router::new()
+        .route("/updates/{id}/video", get(video))
+        .route("/updates/{id}/poster.jpg", get(poster))
+        .route("/updates/{id}/storyboard.jpg", get(storyboard_image))
+        .route("/updates/{id}/storyboard.vtt", get(storyboard_vtt))
+}
+
+async fn video(State(s): State<Services>, Path(raw): Path<String>, headers: HeaderMap) -> Result<Response, ApiError> {
+    serve_object(&s, &raw, MediaObject::Video, &headers).await
+}
+
+async fn poster(State(s): State<Services>, Path(raw): Path<String>, headers: HeaderMap) -> Result<Response, ApiError> {
+    serve_object(&s, &raw, MediaObject::Poster, &headers).await
+}
+
+async fn storyboard_image(
+    State(s): State<Services>,
+    Path(raw): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    serve_object(&s, &raw, MediaObject::Storyboard, &headers).await
+}
+
+/// A WebVTT "thumbnails" track: each cue points into the sprite with `#xywh=`.
+async fn storyboard_vtt(State(s): State<Services>, Path(raw): Path<String>) -> Result<Response, ApiError> {
+    let id = parse_id(&raw)?;
+    let row = updates::get(&s.db, &id).await?.ok_or_else(|| ApiError::not_found("update"))?;
+    let json = row.storyboard_json.ok_or_else(not_ready)?;
+    let board: Storyboard = serde_json::from_str(&json).map_err(ApiError::internal)?;
+    let mut vtt = String::from("WEBVTT\n\n");
+    for tile in &board.tiles {
+        vtt.push_str(&format!(
+            "{} --> {}\n/api/updates/{id}/storyboard.jpg#xywh={},{},{},{}\n\n",
+            timestamp(tile.start_ms as i64, '.'),
+            timestamp(tile.end_ms as i64, '.'),
+            tile.x,
+            tile.y,
+            tile.width,
+            tile.height
+        ));
+    }
+    Ok(([(header::CONTENT_TYPE, "text/vtt; charset=utf-8")], vtt).into_response())
+}
+
+fn not_ready() -> ApiError {
+    ApiError::new(StatusCode::CONFLICT, "not_ready", "this update is still processing")
+}
+
+async fn serve_object(s: &Services, raw: &str, object: MediaObject, headers: &HeaderMap) -> Result<Response, ApiError> {
+    let id = parse_id(raw)?;
+    if updates::get(&s.db, &id).await?.is_none() {
+        return Err(ApiError::not_found("update"));
+    }
+    let key = media_key(&id, object);
+    let total = match s.store.len(&key).await {
+        Ok(total) => total,
+        Err(crate::storage::StorageError::NotFound(_)) => return Err(not_ready()),
+        Err(e) => return Err(e.into()),
+    };
+    let requested = headers.get(header::RANGE).and_then(|v| v.to_str().ok());
+    let range = match requested.map(|r| parse_range(r, total)) {
+        None | Some(RangeRequest::Ignored) => None,
+        Some(RangeRequest::Satisfiable(range)) => Some(range),
+        Some(RangeRequest::Unsatisfiable) => {
+            let mut response = ApiError::new(
+                StatusCode::RANGE_NOT_SATISFIABLE,
+                "bad_range",
+                "the requested range is outside the file",
+            )
+            .into_response();
+            response.headers_mut().insert(header::CONTENT_RANGE, header_value(&format!("bytes */{total}")));
+            return Ok(response);
+        }
+    };
+    let read = s.store.read(&key, range.clone()).await?;
+    let mut response = Response::new(Body::from_stream(read.body));
+    let h = response.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(object.content_type()));
+    h.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, max-age=300"));
+    match range {
+        Some(range) => {
+            *response.status_mut() = StatusCode::PARTIAL_CONTENT;
+            let h = response.headers_mut();
+            h.insert(
+                header::CONTENT_RANGE,
+                header_value(&format!("bytes {}-{}/{}", range.start, range.end - 1, read.total_len)),
+            );
+            h.insert(header::CONTENT_LENGTH, header_value(&(range.end - range.start).to_string()));
+        }
+        None => {
+            response.headers_mut().insert(header::CONTENT_LENGTH, header_value(&read.total_len.to_string()));
+        }
+    }
+    Ok(response)
+}
+
+fn header_value(text: &str) -> HeaderValue {
+    HeaderValue::from_str(text).unwrap_or_else(|_| HeaderValue::from_static(""))
+}
+
+#[derive(Debug, PartialEq)]
+enum RangeRequest {
+    Satisfiable(Range<u64>),
+    Unsatisfiable,
+    /// Malformed or multi-range: answer with the whole body, as RFC 9110 allows.
+    Ignored,
+}
+
+/// Parse a single `bytes=` range against an object of `total` bytes.
+fn parse_range(value: &str, total: u64) -> RangeRequest {
+    let Some(spec) = value.trim().strip_prefix("bytes=") else { return RangeRequest::Ignored };
+    if spec.contains(',') {
+        return RangeRequest::Ignored;
+    }
+    let Some((start, end)) = spec.split_once('-') else { return RangeRequest::Ignored };
+    let (start, end) = (start.trim(), end.trim());
+    let range = if start.is_empty() {
+        // Suffix: the last N bytes.
+        match end.parse::<u64>() {
+            Ok(0) => return RangeRequest::Unsatisfiable,
+            Ok(n) => total.saturating_sub(n)..total,
+            Err(_) => return RangeRequest::Ignored,
+        }
+    } else {
+        let Ok(start) = start.parse::<u64>() else { return RangeRequest::Ignored };
+        let end = if end.is_empty() {
+            total
+        } else {
+            match end.parse::<u64>() {
+                Ok(e) if e >= start => (e + 1).min(total),
+                _ => return RangeRequest::Ignored,
+            }
+        };
+        start..end
+    };
+    if range.start >= total || range.is_empty() {
+        RangeRequest::Unsatisfiable
+    } else {
+        RangeRequest::Satisfiable(range)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_ranges() {
+        assert_eq!(parse_range("bytes=0-99", 1000), RangeRequest::Satisfiable(0..100));
+        assert_eq!(parse_range("bytes=900-", 1000), RangeRequest::Satisfiable(900..1000));
+        assert_eq!(parse_range("bytes=-100", 1000), RangeRequest::Satisfiable(900..1000));
+        assert_eq!(parse_range("bytes=990-2000", 1000), RangeRequest::Satisfiable(990..1000));
+        assert_eq!(parse_range("bytes=1000-", 1000), RangeRequest::Unsatisfiable);
+        assert_eq!(parse_range("bytes=-0", 1000), RangeRequest::Unsatisfiable);
+        assert_eq!(parse_range("bytes=5-1", 1000), RangeRequest::Ignored);
+        assert_eq!(parse_range("bytes=0-1,5-6", 1000), RangeRequest::Ignored);
+        assert_eq!(parse_range("items=0-1", 1000), RangeRequest::Ignored);
+    }
+}

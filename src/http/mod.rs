@@ -1,0 +1,41 @@
+//! The HTTP surface: one router per resource, merged here.
+
+mod error;
+mod health;
+mod media;
+mod search;
+mod transcripts;
+mod updates;
+mod upload;
+mod views;
+mod web;
+
+use axum::http::{HeaderName, Request, StatusCode};
+use axum::Router;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::TraceLayer;
+
+use crate::app::Services;
+pub use error::ApiError;
+
+const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+pub fn router(services: Services) -> Router {
+    let api = Router::new()
+        .merge(updates::router())
+        .merge(media::router())
+        .merge(transcripts::router())
+        .merge(search::router())
+        .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such API endpoint") });
+    Router::new()
+        .nest("/api", api)
+        .merge(health::router())
+        .merge(web::router())
+        .with_state(services)
+        .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+        .layer(TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
+            let id = request.headers().get(REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("-");
+            tracing::info_span!("http", method = %request.method(), path = %request.uri().path(), request_id = %id)
+        }))
+        .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+}

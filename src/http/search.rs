@@ -1,0 +1,40 @@
+//! `/api/search?q=…`: hits grouped by update, best first, with timed snippets.
+
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Query, State};
+use axum::routing::get;
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::ApiError;
+use crate::app::Services;
+
+const MAX_QUERY_CHARS: usize = 256;
+
+pub fn router() -> Router<Services> {
+    Router::new().route("/search", get(search))
+}
+
+#[derive(Debug, Deserialize)]
+struct SearchParams {
+    q: Option<String>,
+    limit: Option<usize>,
+}
+
+async fn search(
+    State(s): State<Services>,
+    params: Result<Query<SearchParams>, QueryRejection>,
+) -> Result<Json<Value>, ApiError> {
+    let Query(params) = params.map_err(|e| ApiError::bad_request("bad_query", e.body_text()))?;
+    let q = params.q.unwrap_or_default();
+    if q.chars().count() > MAX_QUERY_CHARS {
+        return Err(ApiError::bad_request(
+            "bad_query",
+            format!("the query is longer than {MAX_QUERY_CHARS} characters"),
+        ));
+    }
+    let search = s.search.as_ref().ok_or_else(|| ApiError::internal("this process has no search index"))?;
+    let hits = search.search(&q, params.limit.unwrap_or(20).clamp(1, 50)).await?;
+    Ok(Json(json!({ "query": q, "hits": hits })))
+}

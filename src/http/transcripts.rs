@@ -1,0 +1,59 @@
+//! Transcripts as JSON, WebVTT captions and SRT subtitles.
+
+use axum::extract::{Path, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use serde_json::json;
+
+use super::updates::parse_id;
+use super::ApiError;
+use crate::app::Services;
+use crate::db::updates;
+use crate::db::updates::UpdateRow;
+use crate::domain::skim::{chapters, paragraphs};
+use crate::domain::transcript::{reading_minutes, to_srt, to_webvtt, TranscriptSegment};
+
+pub fn router() -> Router<Services> {
+    Router::new()
+        .route("/updates/{id}/transcript", get(transcript_json))
+        .route("/updates/{id}/transcript.vtt", get(transcript_vtt))
+        .route("/updates/{id}/transcript.srt", get(transcript_srt))
+}
+
+async fn load(s: &Services, raw: &str) -> Result<(UpdateRow, Vec<TranscriptSegment>), ApiError> {
+    let id = parse_id(raw)?;
+    let row = updates::get(&s.db, &id).await?.ok_or_else(|| ApiError::not_found("update"))?;
+    let segments = updates::segments(&s.db, &id).await?;
+    Ok((row, segments))
+}
+
+async fn transcript_json(State(s): State<Services>, Path(raw): Path<String>) -> Result<Response, ApiError> {
+    let (row, segments) = load(&s, &raw).await?;
+    let available = row.language.is_some();
+    // Derived on every request: cheap (linear in a ≤ 3 min transcript) and
+    // always in step with the stored segments.
+    let paragraphs = paragraphs(&segments);
+    let chapters = chapters(&segments, row.duration_ms);
+    Ok(Json(json!({
+        "language": row.language.unwrap_or_else(|| "en".into()),
+        // False while transcription has not finished yet.
+        "available": available,
+        "reading_minutes": reading_minutes(&segments),
+        "segments": segments,
+        "paragraphs": paragraphs,
+        "chapters": chapters,
+    }))
+    .into_response())
+}
+
+async fn transcript_vtt(State(s): State<Services>, Path(raw): Path<String>) -> Result<Response, ApiError> {
+    let (_, segments) = load(&s, &raw).await?;
+    Ok(([(header::CONTENT_TYPE, "text/vtt; charset=utf-8")], to_webvtt(&segments)).into_response())
+}
+
+async fn transcript_srt(State(s): State<Services>, Path(raw): Path<String>) -> Result<Response, ApiError> {
+    let (_, segments) = load(&s, &raw).await?;
+    Ok(([(header::CONTENT_TYPE, "application/x-subrip; charset=utf-8")], to_srt(&segments)).into_response())
+}

@@ -1,0 +1,100 @@
+//! JSON shapes of the API, built from repository rows.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::clock::rfc3339;
+use crate::db::updates::{StageRow, UpdateRow};
+use crate::domain::transcript::WORDS_PER_MINUTE;
+use crate::domain::{JobKind, UpdateStatus};
+
+#[derive(Debug, Serialize)]
+pub struct UpdateView {
+    pub id: String,
+    pub title: String,
+    pub status: UpdateStatus,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    pub duration_ms: i64,
+    pub width: i64,
+    pub height: i64,
+    pub has_audio: bool,
+    pub size_bytes: i64,
+    pub language: Option<String>,
+    pub word_count: i64,
+    /// Minutes to read the transcript instead of watching.
+    pub reading_minutes: i64,
+    pub created_at: String,
+    pub ready_at: Option<String>,
+    /// `transcode`, `transcribe`, `index`: state and progress of each.
+    pub stages: BTreeMap<&'static str, StageView>,
+    pub links: Links,
+}
+
+#[derive(Debug, Serialize)]
+pub struct StageView {
+    /// `pending` (not enqueued yet), `queued`, `running`, `done` or `failed`.
+    pub state: &'static str,
+    pub progress: i64,
+    pub attempts: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Links {
+    pub watch: String,
+    pub video: String,
+    pub poster: String,
+    pub storyboard: String,
+    pub transcript: String,
+    pub vtt: String,
+    pub srt: String,
+}
+
+impl UpdateView {
+    pub fn build(row: UpdateRow, stages: &[StageRow]) -> UpdateView {
+        let id = row.id.to_string();
+        let mut views = BTreeMap::new();
+        for kind in JobKind::ALL {
+            let view = match stages.iter().find(|s| s.kind == kind && s.update_id == row.id) {
+                Some(s) => StageView {
+                    state: s.state.as_str(),
+                    progress: s.progress,
+                    attempts: s.attempt,
+                    error: s.last_error.clone(),
+                },
+                None => StageView { state: "pending", progress: 0, attempts: 0, error: None },
+            };
+            views.insert(kind.as_str(), view);
+        }
+        let api = format!("/api/updates/{id}");
+        UpdateView {
+            links: Links {
+                watch: format!("/updates/{id}"),
+                video: format!("{api}/video"),
+                poster: format!("{api}/poster.jpg"),
+                storyboard: format!("{api}/storyboard.vtt"),
+                transcript: format!("{api}/transcript"),
+                vtt: format!("{api}/transcript.vtt"),
+                srt: format!("{api}/transcript.srt"),
+            },
+            id,
+            title: row.title,
+            status: row.status,
+            error: row.error,
+            duration_ms: row.duration_ms,
+            width: row.width,
+            height: row.height,
+            has_audio: row.has_audio,
+            size_bytes: row.source_bytes,
+            language: row.language,
+            word_count: row.word_count,
+            reading_minutes: (row.word_count + WORDS_PER_MINUTE - 1) / WORDS_PER_MINUTE,
+            created_at: rfc3339(row.created_at),
+            ready_at: row.ready_at.map(rfc3339),
+            stages: views,
+        }
+    }
+}

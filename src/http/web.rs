@@ -1,0 +1,182 @@
+//! The browser app's pages and assets, embedded in the binary so one file runs Bulletin.
+//!
+//! Pages are plain HTML; each loads one ES module from `/assets/`. Asset URLs
+//! in the pages are rewritten to carry a content version (`/assets/v<hash>/…`),
+//! so assets can be cached forever while a new binary is picked up at once:
+//! the modules' relative imports inherit the versioned prefix for free.
+
+use std::sync::OnceLock;
+
+use axum::extract::Path;
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+
+use crate::app::Services;
+
+pub fn router() -> Router<Services> {
+    Router::new()
+        .route("/", get(|| page(Page::Feed)))
+        .route("/updates/{id}", get(|| page(Page::Watch)))
+        .route("/search", get(|| page(Page::Search)))
+        .route("/record", get(|| page(Page::Record)))
+        .route("/assets/{*path}", get(asset))
+}
+
+struct Asset {
+    path: &'static str,
+    bytes: &'static [u8],
+    content_type: &'static str,
+}
+
+macro_rules! asset {
+    ($path:literal, $content_type:expr) => {
+        Asset { path: $path, bytes: include_bytes!(concat!("../../web/assets/", $path)), content_type: $content_type }
+    };
+}
+
+const JS: &str = "text/javascript; charset=utf-8";
+
+const ASSETS: &[Asset] = &[
+    asset!("app.css", "text/css; charset=utf-8"),
+    asset!("icon.svg", "image/svg+xml"),
+    asset!("js/api.js", JS),
+    asset!("js/compose.js", JS),
+    asset!("js/dom.js", JS),
+    asset!("js/feed.js", JS),
+    asset!("js/format.js", JS),
+    asset!("js/player.js", JS),
+    asset!("js/record.js", JS),
+    asset!("js/search.js", JS),
+    asset!("js/stages.js", JS),
+    asset!("js/storyboard.js", JS),
+    asset!("js/ticker.js", JS),
+    asset!("js/transcript.js", JS),
+    asset!("js/watch.js", JS),
+];
+
+#[derive(Clone, Copy)]
+enum Page {
+    Feed,
+    Watch,
+    Search,
+    Record,
+}
+
+const PAGES: [&str; 4] = [
+    include_str!("../../web/index.html"),
+    include_str!("../../web/watch.html"),
+    include_str!("../../web/search.html"),
+    include_str!("../../web/record.html"),
+];
+
+/// Scripts, styles, media and API calls all come from this origin; no inline
+/// script or style; never framed.
+const CONTENT_SECURITY_POLICY: &str =
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; \
+     media-src 'self' blob:; connect-src 'self'; worker-src 'self'; object-src 'none'; base-uri 'none'; \
+     form-action 'self'; frame-ancestors 'none'";
+
+/// A short hash of every embedded asset (FNV-1a): changes whenever one does.
+fn version() -> &'static str {
+    static VERSION: OnceLock<String> = OnceLock::new();
+    VERSION.get_or_init(|| {
+        let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+        for asset in ASSETS {
+            for byte in asset.path.as_bytes().iter().chain(asset.bytes) {
+                hash ^= u64::from(*byte);
+                hash = hash.wrapping_mul(0x0100_0000_01b3);
+            }
+        }
+        format!("v{:012x}", hash >> 16)
+    })
+}
+
+fn rendered(page: Page) -> &'static str {
+    static RENDERED: OnceLock<Vec<String>> = OnceLock::new();
+    let pages = RENDERED.get_or_init(|| {
+        let prefix = format!("\"/assets/{}/", version());
+        PAGES.iter().map(|html| html.replace("\"/assets/", &prefix)).collect()
+    });
+    &pages[page as usize]
+}
+
+async fn page(page: Page) -> Response {
+    let mut response = rendered(page).into_response();
+    let h = response.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CONTENT_SECURITY_POLICY));
+    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
+    // Lets the record page ask for the camera, microphone and screen.
+    h.insert(
+        header::HeaderName::from_static("permissions-policy"),
+        HeaderValue::from_static("camera=(self), microphone=(self), display-capture=(self)"),
+    );
+    response
+}
+
+/// `/assets/v<hash>/path` is immutable; any other prefix (none, or an old
+/// version still cached in a page) gets today's bytes and must be revalidated.
+async fn asset(Path(path): Path<String>, headers: HeaderMap) -> Response {
+    let (current, rest) = match path.split_once('/') {
+        Some((first, rest)) if first.starts_with('v') && first.len() == version().len() => (first == version(), rest),
+        _ => (false, path.as_str()),
+    };
+    let Some(asset) = ASSETS.iter().find(|a| a.path == rest) else {
+        return (StatusCode::NOT_FOUND, [(header::CACHE_CONTROL, "no-cache")], "no such asset").into_response();
+    };
+    let etag = format!("\"{}\"", version());
+    let cache = if current { "public, max-age=31536000, immutable" } else { "no-cache" };
+    let matches = headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(',').any(|t| t.trim() == etag));
+    let mut response = if matches { StatusCode::NOT_MODIFIED.into_response() } else { asset.bytes.into_response() };
+    let h = response.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(asset.content_type));
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
+    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    if let Ok(value) = HeaderValue::from_str(&etag) {
+        h.insert(header::ETAG, value);
+    }
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_asset_a_page_or_module_names_is_embedded() {
+        let embedded: Vec<&str> = ASSETS.iter().map(|a| a.path).collect();
+        let mut referenced = Vec::new();
+        for html in PAGES {
+            for part in html.split("\"/assets/").skip(1) {
+                referenced.push(part.split('"').next().unwrap_or_default().to_string());
+            }
+        }
+        for asset in ASSETS.iter().filter(|a| a.path.ends_with(".js")) {
+            let text = std::str::from_utf8(asset.bytes).expect("utf-8 module");
+            for part in text.split("'./").skip(1) {
+                let name = part.split('\'').next().unwrap_or_default();
+                if name.ends_with(".js") {
+                    referenced.push(format!("js/{name}"));
+                }
+            }
+        }
+        assert!(referenced.len() > 10, "{referenced:?}");
+        for path in referenced {
+            assert!(embedded.contains(&path.as_str()), "{path} is referenced but not embedded");
+        }
+    }
+
+    #[test]
+    fn pages_point_at_versioned_assets() {
+        let html = rendered(Page::Watch);
+        assert!(html.contains(&format!("/assets/{}/js/watch.js", version())), "{html}");
+        assert!(!html.contains("\"/assets/js/"));
+    }
+}

@@ -1,0 +1,29 @@
+//! # Bulletin: a self-hosted hub for asynchronous video updates
+//!
+//! A leader posts a short update video; workers transcode it, transcribe it
+//! locally with whisper.cpp and index the transcript; teammates watch, skim
+//! and search it.
+//!
+//! ## Layout
+//! - [`config`]: defaults → TOML file → `BULLETIN_*` environment → flags.
+//! - [`domain`]: ids, statuses, titles and transcript formats; no I/O.
+//! - [`db`]: the metadata repository and the durable job queue (SQLite or PostgreSQL).
+//! - [`storage`]: where media bytes live (a local folder; object storage later).
+//! - [`media`]: runs the `workers` crate's FFmpeg/whisper steps in a sandboxed child process.
+//! - [`jobs`]: the worker loops that claim jobs, heartbeat their leases and run stages.
+//! - [`search`]: the tantivy index, kept current from the database's change feed.
+//! - [`http`]: the axum API and web pages, one router per resource.
+//! - [`cli`]: the `bulletin` subcommands that are clients or admin tools.
+//! - [`app`]: wiring: open the engines, start the server and the workers.
+
+pub mod app;
+pub mod cli;
+pub mod clock;
+pub mod config;
+pub mod db;
+pub mod domain;
+pub mod http;
+pub mod jobs;
+pub mod media;
+pub mod search;
+pub mod storage;

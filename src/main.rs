@@ -1,0 +1,72 @@
+//! `bulletin`: parse the command line, resolve the configuration, run.
+
+use std::process::ExitCode;
+
+use anyhow::Context;
+use bulletin::cli::{admin, client, model, Cli, Command, JobsCommand, ModelCommand};
+use bulletin::config::{Config, ConfigLayer, LogFormat};
+use clap::Parser;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    // The media child has no async runtime and no logging: it speaks a line protocol.
+    if let Command::Media { memory_mb } = cli.command {
+        return bulletin::media::run_media_child(memory_mb);
+    }
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<()> {
+    let file = Config::load_file(cli.config.as_deref())?;
+    let resolve = |layer: &ConfigLayer| Config::resolve(layer.clone(), file.clone());
+    let log_format = match &cli.command {
+        Command::Serve(l) | Command::Migrate(l) | Command::Config(l) => resolve(l).log_format,
+        Command::Worker { settings, .. } | Command::Reindex { settings, .. } => resolve(settings).log_format,
+        _ => LogFormat::Text,
+    };
+    init_logging(log_format);
+    let runtime =
+        tokio::runtime::Builder::new_multi_thread().enable_all().build().context("cannot start the runtime")?;
+    runtime.block_on(async move {
+        match cli.command {
+            Command::Serve(layer) => bulletin::app::serve(resolve(&layer)).await,
+            Command::Worker { settings, jobs } => bulletin::app::work(resolve(&settings), jobs).await,
+            Command::Migrate(layer) => admin::migrate(&resolve(&layer)).await,
+            Command::Reindex { settings, from_scratch } => admin::reindex(&resolve(&settings), from_scratch).await,
+            Command::Config(layer) => {
+                print!("{}", resolve(&layer).to_redacted_toml());
+                Ok(())
+            }
+            Command::Model(ModelCommand::Install { from, output, weights, force }) => {
+                tokio::task::spawn_blocking(move || model::install(from, output, weights, force)).await?
+            }
+            Command::Model(ModelCommand::Path) => {
+                println!("{}", bulletin::config::default_model_path().display());
+                Ok(())
+            }
+            Command::Jobs(JobsCommand::List { settings, state, limit }) => {
+                admin::jobs_list(&resolve(&settings), state.as_deref(), limit).await
+            }
+            Command::Jobs(JobsCommand::Retry { settings, id }) => admin::jobs_retry(&resolve(&settings), id).await,
+            Command::Post { file, title, server, no_wait } => client::post(&server, &file, &title, !no_wait).await,
+            Command::Search { query, server } => client::search(&server, &query).await,
+            Command::Media { .. } => unreachable!("handled before the runtime starts"),
+        }
+    })
+}
+
+fn init_logging(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("BULLETIN_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,tantivy=warn,sqlx=warn"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    match format {
+        LogFormat::Json => builder.json().init(),
+        LogFormat::Text => builder.init(),
+    }
+}

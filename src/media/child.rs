@@ -1,0 +1,130 @@
+//! The child side: `bulletin media` runs one step and exits.
+
+use std::io::{Read, Write};
+use std::process::ExitCode;
+
+use bulletin_workers::audio::decode_audio_16k_mono;
+use bulletin_workers::poster::poster;
+use bulletin_workers::probe::probe;
+use bulletin_workers::storyboard::storyboard;
+use bulletin_workers::transcode::transcode;
+use bulletin_workers::transcribe::Transcriber;
+
+use super::protocol::{MediaRequest, TranscodeOutput, POSTER_FILE, PROGRESS_PREFIX, STORYBOARD_FILE, VIDEO_FILE};
+
+/// The pid of the process that spawned this child, so it can tell when it is orphaned.
+pub const PARENT_PID_ENV: &str = "BULLETIN_MEDIA_PARENT";
+
+/// Entry point of `bulletin media --memory-mb N`.
+pub fn run_media_child(memory_mb: u64) -> ExitCode {
+    if !die_with_parent() {
+        return ExitCode::from(4);
+    }
+    if memory_mb > 0 {
+        let bytes = memory_mb.saturating_mul(1 << 20);
+        // Applied to ourselves before touching the input: a decoder that tries
+        // to allocate beyond it gets a failed allocation, not the machine's memory.
+        if let Err(e) = rlimit::setrlimit(rlimit::Resource::AS, bytes, bytes) {
+            eprintln!("cannot set memory limit: {e}");
+        }
+    }
+    let mut input = String::new();
+    if let Err(e) = std::io::stdin().read_to_string(&mut input) {
+        eprintln!("cannot read request: {e}");
+        return ExitCode::from(2);
+    }
+    let request: MediaRequest = match serde_json::from_str(&input) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("bad request: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    fault_injection_point(&request);
+    bulletin_workers::init_ffmpeg();
+    let reply = match request {
+        MediaRequest::Probe { input, limits } => serde_json::to_string(&probe(&input, &limits)),
+        MediaRequest::Transcode { input, out_dir, options, poster_width, storyboard: sb_options } => {
+            let result = (|| {
+                let report = transcode(&input, &out_dir.join(VIDEO_FILE), &options, &mut |p| {
+                    report_progress(p as u32 * 90 / 100)
+                })?;
+                // Stills come from the normalised MP4: smaller and always decodable.
+                let video = out_dir.join(VIDEO_FILE);
+                let at_ms = (report.duration_ms / 4).min(2_000);
+                poster(&video, &out_dir.join(POSTER_FILE), at_ms, poster_width)?;
+                report_progress(93);
+                let board = storyboard(&video, &out_dir.join(STORYBOARD_FILE), &sb_options)?;
+                Ok::<_, bulletin_workers::MediaError>(TranscodeOutput { report, storyboard: board })
+            })();
+            serde_json::to_string(&result.map_err(|e| e.to_string()))
+        }
+        MediaRequest::Transcribe { input, model, options } => {
+            let result = (|| {
+                let samples = decode_audio_16k_mono(&input).map_err(|e| e.to_string())?;
+                report_progress(5);
+                if samples.is_empty() {
+                    return Ok(bulletin_workers::transcribe::Transcript {
+                        language: "en".into(),
+                        segments: Vec::new(),
+                    });
+                }
+                let transcriber = Transcriber::load(&model).map_err(|e| e.to_string())?;
+                transcriber
+                    .transcribe(&samples, &options, &mut |p| report_progress(5 + p as u32 * 95 / 100))
+                    .map_err(|e| e.to_string())
+            })();
+            serde_json::to_string(&result)
+        }
+    };
+    match reply {
+        Ok(line) => {
+            let mut stdout = std::io::stdout().lock();
+            let _ = writeln!(stdout, "{line}");
+            let _ = stdout.flush();
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("cannot encode reply: {e}");
+            ExitCode::from(3)
+        }
+    }
+}
+
+/// Ask the kernel to kill us if the worker that spawned us dies (e.g. `kill -9`):
+/// an orphaned transcode would otherwise burn CPU for nobody. False if the
+/// parent is already gone.
+fn die_with_parent() -> bool {
+    use nix::sys::signal::Signal;
+    if let Err(e) = nix::sys::prctl::set_pdeathsig(Signal::SIGKILL) {
+        eprintln!("cannot tie this process to its parent: {e}");
+    }
+    match std::env::var(PARENT_PID_ENV).ok().and_then(|p| p.parse::<i32>().ok()) {
+        // The parent may have died before the death signal was armed.
+        Some(parent) => nix::unistd::getppid().as_raw() == parent,
+        None => true,
+    }
+}
+
+fn report_progress(percent: u32) {
+    eprintln!("{PROGRESS_PREFIX}{}", percent.min(100));
+}
+
+/// Test-only fault switch: `BULLETIN_FAULT=crash:transcode` (or `hang:…`,
+/// `crash:probe`, `crash:transcribe`) makes that step abort or hang, so tests can
+/// prove a crashing or hanging media step fails its job without harming the server.
+fn fault_injection_point(request: &MediaRequest) {
+    let Ok(fault) = std::env::var("BULLETIN_FAULT") else { return };
+    let step = match request {
+        MediaRequest::Probe { .. } => "probe",
+        MediaRequest::Transcode { .. } => "transcode",
+        MediaRequest::Transcribe { .. } => "transcribe",
+    };
+    match fault.split_once(':') {
+        Some(("crash", s)) if s == step => std::process::abort(),
+        Some(("hang", s)) if s == step => loop {
+            std::thread::sleep(std::time::Duration::from_secs(3600));
+        },
+        _ => {}
+    }
+}

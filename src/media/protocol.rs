@@ -1,0 +1,49 @@
+//! The messages between the service and a `bulletin media` child.
+
+use std::path::PathBuf;
+
+use bulletin_workers::probe::ProbeLimits;
+use bulletin_workers::storyboard::{Storyboard, StoryboardOptions};
+use bulletin_workers::transcode::{TranscodeOptions, TranscodeReport};
+use bulletin_workers::transcribe::TranscribeOptions;
+use serde::{Deserialize, Serialize};
+
+/// One media step. Sent as JSON on the child's stdin.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MediaRequest {
+    Probe {
+        input: PathBuf,
+        limits: ProbeLimits,
+    },
+    /// Writes `video.mp4`, `poster.jpg` and `storyboard.jpg` into `out_dir`.
+    Transcode {
+        input: PathBuf,
+        out_dir: PathBuf,
+        options: TranscodeOptions,
+        poster_width: u32,
+        storyboard: StoryboardOptions,
+    },
+    Transcribe {
+        input: PathBuf,
+        model: PathBuf,
+        options: TranscribeOptions,
+    },
+}
+
+/// Sent back on stdout as the last line: `{"Ok": …}` or `{"Err": …}`.
+pub type ChildResult<T, E> = Result<T, E>;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TranscodeOutput {
+    pub report: TranscodeReport,
+    pub storyboard: Storyboard,
+}
+
+/// Progress lines on stderr look like `progress 42`.
+pub const PROGRESS_PREFIX: &str = "progress ";
+
+/// File names a transcode writes into its output folder.
+pub const VIDEO_FILE: &str = "video.mp4";
+pub const POSTER_FILE: &str = "poster.jpg";
+pub const STORYBOARD_FILE: &str = "storyboard.jpg";

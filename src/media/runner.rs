@@ -1,0 +1,168 @@
+//! The parent side: spawn `bulletin media`, feed it a request, follow its
+//! progress, enforce the timeout, and turn whatever happened into a typed result.
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::Duration;
+
+use bulletin_workers::probe::{MediaInfo, ProbeError, ProbeLimits};
+use bulletin_workers::transcribe::{TranscribeOptions, Transcript};
+use serde::de::DeserializeOwned;
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::process::Command;
+
+use super::protocol::{ChildResult, MediaRequest, TranscodeOutput, PROGRESS_PREFIX};
+
+/// How a media step can end badly.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum StepError {
+    /// The input itself is the problem (undecodable, unsupported): retrying will not help.
+    #[error("{0}")]
+    Media(String),
+    /// The child died: a crash (signal) or an unexpected exit.
+    #[error("media process crashed ({0})")]
+    Crashed(String),
+    #[error("media step timed out after {0} s")]
+    TimedOut(u64),
+    #[error("cannot run media process: {0}")]
+    Spawn(String),
+}
+
+impl StepError {
+    /// Crashes and time-outs may be load or memory pressure: worth another attempt.
+    pub fn retryable(&self) -> bool {
+        !matches!(self, StepError::Media(_))
+    }
+}
+
+/// Runs media steps in child processes of `exe` (normally this very binary).
+#[derive(Debug, Clone)]
+pub struct MediaRunner {
+    exe: PathBuf,
+    timeout: Duration,
+    memory_mb: u64,
+}
+
+impl MediaRunner {
+    pub fn new(exe: PathBuf, timeout: Duration, memory_mb: u64) -> Self {
+        Self { exe, timeout, memory_mb }
+    }
+
+    /// Probe an upload. `Ok(Err(_))` is a refusal to show the uploader.
+    pub async fn probe(&self, input: &Path, limits: &ProbeLimits) -> Result<Result<MediaInfo, ProbeError>, StepError> {
+        // Probing reads headers and packets only: a short leash.
+        let timeout = self.timeout.min(Duration::from_secs(60));
+        let request = MediaRequest::Probe { input: input.to_path_buf(), limits: limits.clone() };
+        self.run::<ChildResult<MediaInfo, ProbeError>>(&request, timeout, &mut |_| {}).await
+    }
+
+    pub async fn transcode(
+        &self,
+        request: MediaRequest,
+        on_progress: &mut (dyn FnMut(u8) + Send),
+    ) -> Result<TranscodeOutput, StepError> {
+        self.run::<ChildResult<TranscodeOutput, String>>(&request, self.timeout, on_progress)
+            .await?
+            .map_err(StepError::Media)
+    }
+
+    pub async fn transcribe(
+        &self,
+        input: &Path,
+        model: &Path,
+        options: &TranscribeOptions,
+        on_progress: &mut (dyn FnMut(u8) + Send),
+    ) -> Result<Transcript, StepError> {
+        let request = MediaRequest::Transcribe {
+            input: input.to_path_buf(),
+            model: model.to_path_buf(),
+            options: options.clone(),
+        };
+        self.run::<ChildResult<Transcript, String>>(&request, self.timeout, on_progress)
+            .await?
+            .map_err(StepError::Media)
+    }
+
+    async fn run<T: DeserializeOwned>(
+        &self,
+        request: &MediaRequest,
+        timeout: Duration,
+        on_progress: &mut (dyn FnMut(u8) + Send),
+    ) -> Result<T, StepError> {
+        let body = serde_json::to_vec(request).map_err(|e| StepError::Spawn(e.to_string()))?;
+        let mut child = Command::new(&self.exe)
+            .arg("media")
+            .arg("--memory-mb")
+            .arg(self.memory_mb.to_string())
+            // glibc reserves 64 MiB of address space per thread arena; cap the
+            // arenas so the address-space limit measures real use.
+            .env("MALLOC_ARENA_MAX", "2")
+            .env(super::child::PARENT_PID_ENV, std::process::id().to_string())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .map_err(|e| StepError::Spawn(format!("{}: {e}", self.exe.display())))?;
+
+        let mut stdin = child.stdin.take().ok_or_else(|| StepError::Spawn("no stdin".into()))?;
+        let mut stdout = child.stdout.take().ok_or_else(|| StepError::Spawn("no stdout".into()))?;
+        let stderr = child.stderr.take().ok_or_else(|| StepError::Spawn("no stderr".into()))?;
+
+        let work = async {
+            stdin.write_all(&body).await.map_err(|e| StepError::Spawn(e.to_string()))?;
+            drop(stdin);
+            let mut out = Vec::new();
+            let mut diagnostics = Vec::<String>::new();
+            let mut lines = BufReader::new(stderr).lines();
+            let read_out = stdout.read_to_end(&mut out);
+            tokio::pin!(read_out);
+            let mut out_done = false;
+            loop {
+                tokio::select! {
+                    line = lines.next_line() => match line {
+                        Ok(Some(line)) => match line.strip_prefix(PROGRESS_PREFIX).and_then(|p| p.trim().parse::<u8>().ok()) {
+                            Some(p) => on_progress(p),
+                            None => {
+                                if diagnostics.len() == 20 { diagnostics.remove(0); }
+                                diagnostics.push(line);
+                            }
+                        },
+                        _ => break,
+                    },
+                    done = &mut read_out, if !out_done => {
+                        done.map_err(|e| StepError::Spawn(e.to_string()))?;
+                        out_done = true;
+                    }
+                }
+            }
+            if !out_done {
+                read_out.await.map_err(|e| StepError::Spawn(e.to_string()))?;
+            }
+            let status = child.wait().await.map_err(|e| StepError::Spawn(e.to_string()))?;
+            Ok::<_, StepError>((status, out, diagnostics))
+        };
+
+        let (status, out, diagnostics) = match tokio::time::timeout(timeout, work).await {
+            Ok(result) => result?,
+            // Dropping `work` drops the child handle, which kills it.
+            Err(_) => return Err(StepError::TimedOut(timeout.as_secs())),
+        };
+        if !status.success() {
+            let how = exit_description(&status);
+            let detail = diagnostics.last().map(|d| format!(": {d}")).unwrap_or_default();
+            return Err(StepError::Crashed(format!("{how}{detail}")));
+        }
+        let last_line = out.split(|b| *b == b'\n').filter(|l| !l.is_empty()).next_back().unwrap_or_default();
+        serde_json::from_slice(last_line).map_err(|e| StepError::Crashed(format!("unreadable reply: {e}")))
+    }
+}
+
+fn exit_description(status: &std::process::ExitStatus) -> String {
+    use std::os::unix::process::ExitStatusExt;
+    match (status.code(), status.signal()) {
+        (_, Some(signal)) => format!("killed by signal {signal}"),
+        (Some(code), _) => format!("exit code {code}"),
+        _ => "unknown exit".into(),
+    }
+}

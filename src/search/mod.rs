@@ -1,0 +1,185 @@
+//! Full-text search over every transcript, landing on the moment a word was said.
+//!
+//! The index is derived state: each server process owns one tantivy index in
+//! its data folder and keeps it current by following the database's search
+//! change feed ([`follower`]). The last applied sequence number is stored in
+//! the index's own commit payload, so "what is indexed" and "how far we got"
+//! can never disagree, a restart resumes where it stopped, and a new or wiped
+//! index catches up from zero.
+
+mod follower;
+mod highlight;
+pub mod query;
+mod schema;
+
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use serde::Serialize;
+use tantivy::collector::TopDocs;
+use tantivy::schema::Value;
+use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument};
+use tokio::sync::{watch, Notify};
+
+use crate::domain::UpdateId;
+pub use follower::spawn_follower;
+use query::ParsedQuery;
+use schema::{build_schema, register_analyzer, Fields, KIND_TITLE};
+
+#[derive(Debug, thiserror::Error)]
+pub enum SearchError {
+    #[error("search index error: {0}")]
+    Index(#[from] tantivy::TantivyError),
+    #[error("cannot open index folder: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("search task failed: {0}")]
+    Task(String),
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SearchMatch {
+    pub start_ms: u64,
+    pub end_ms: u64,
+    /// Segment text, HTML-escaped, matched words wrapped in `<mark>`.
+    pub snippet: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SearchHit {
+    pub update_id: String,
+    pub title: String,
+    /// The title, HTML-escaped, with matched words in `<mark>`.
+    pub title_snippet: String,
+    pub score: f32,
+    pub matches: Vec<SearchMatch>,
+}
+
+/// Segments considered per query before grouping by update.
+const CANDIDATES: usize = 500;
+const MATCHES_PER_UPDATE: usize = 5;
+
+#[derive(Clone)]
+pub struct SearchIndex {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    reader: IndexReader,
+    fields: Fields,
+    /// tantivy allows one writer; only the follower takes this lock.
+    writer: Mutex<IndexWriter>,
+    applied: watch::Sender<i64>,
+    wake: Notify,
+}
+
+impl SearchIndex {
+    /// Open the index in `dir`, creating it if needed. An index that cannot be
+    /// opened is moved aside and rebuilt from the database.
+    pub fn open(dir: &Path) -> Result<SearchIndex, SearchError> {
+        std::fs::create_dir_all(dir)?;
+        let (schema, fields) = build_schema();
+        let index = if dir_is_empty(dir)? {
+            Index::create_in_dir(dir, schema)?
+        } else {
+            match Index::open_in_dir(dir) {
+                Ok(index) if index.schema() == schema => index,
+                _ => {
+                    let aside = dir.with_extension(format!("broken-{}", crate::clock::now_ms()));
+                    tracing::warn!(
+                        ?dir,
+                        ?aside,
+                        "search index unusable; moving it aside, rebuilding from the database"
+                    );
+                    std::fs::rename(dir, &aside)?;
+                    std::fs::create_dir_all(dir)?;
+                    Index::create_in_dir(dir, schema)?
+                }
+            }
+        };
+        register_analyzer(&index);
+        let applied_seq = index.load_metas()?.payload.and_then(|p| p.parse::<i64>().ok()).unwrap_or(0);
+        let writer = index.writer_with_num_threads(1, 50_000_000)?;
+        let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
+        let (applied, _) = watch::channel(applied_seq);
+        Ok(SearchIndex {
+            inner: Arc::new(Inner { reader, fields, writer: Mutex::new(writer), applied, wake: Notify::new() }),
+        })
+    }
+
+    /// The feed sequence number this index has committed.
+    pub fn applied_seq(&self) -> i64 {
+        *self.inner.applied.borrow()
+    }
+
+    /// Ask the follower to look at the feed now instead of at its next poll.
+    pub fn wake(&self) {
+        self.inner.wake.notify_one();
+    }
+
+    /// Wait until the index has applied `seq`; false on timeout.
+    pub async fn wait_applied(&self, seq: i64, timeout: Duration) -> bool {
+        self.wake();
+        let mut rx = self.inner.applied.subscribe();
+        tokio::time::timeout(timeout, rx.wait_for(|applied| *applied >= seq)).await.is_ok_and(|r| r.is_ok())
+    }
+
+    pub async fn search(&self, text: &str, limit: usize) -> Result<Vec<SearchHit>, SearchError> {
+        let parsed = ParsedQuery::parse(text);
+        if parsed.is_empty() {
+            return Ok(Vec::new());
+        }
+        let this = self.clone();
+        tokio::task::spawn_blocking(move || this.search_blocking(&parsed, limit))
+            .await
+            .map_err(|e| SearchError::Task(e.to_string()))?
+    }
+
+    fn search_blocking(&self, parsed: &ParsedQuery, limit: usize) -> Result<Vec<SearchHit>, SearchError> {
+        let f = self.inner.fields;
+        let query = parsed.to_query(&[f.text, f.title]);
+        let matchers = parsed.matchers();
+        let searcher = self.inner.reader.searcher();
+        let top = searcher.search(&query, &TopDocs::with_limit(CANDIDATES))?;
+        let mut hits: Vec<SearchHit> = Vec::new();
+        for (score, address) in top {
+            let doc: TantivyDocument = searcher.doc(address)?;
+            let text_of = |field| doc.get_first(field).and_then(|v| v.as_str()).unwrap_or_default().to_string();
+            let update_id = text_of(f.update_id);
+            let position = match hits.iter().position(|h| h.update_id == update_id) {
+                Some(p) => p,
+                None if hits.len() < limit => {
+                    let title = text_of(f.display_title);
+                    let title_snippet = highlight::highlight(&title, &matchers);
+                    hits.push(SearchHit { update_id, title, title_snippet, score, matches: Vec::new() });
+                    hits.len() - 1
+                }
+                None => continue,
+            };
+            let hit = &mut hits[position];
+            if text_of(f.doc_kind) == KIND_TITLE || hit.matches.len() >= MATCHES_PER_UPDATE {
+                continue;
+            }
+            let number_of = |field| doc.get_first(field).and_then(|v| v.as_u64()).unwrap_or(0);
+            hit.matches.push(SearchMatch {
+                start_ms: number_of(f.start_ms),
+                end_ms: number_of(f.end_ms),
+                snippet: highlight::highlight(&text_of(f.text), &matchers),
+            });
+        }
+        Ok(hits)
+    }
+
+    pub fn index_id_term(&self, id: &UpdateId) -> tantivy::Term {
+        tantivy::Term::from_field_text(self.inner.fields.update_id, id.as_str())
+    }
+
+    /// Number of segment and title documents, for diagnostics and tests.
+    pub fn num_docs(&self) -> u64 {
+        self.inner.reader.searcher().num_docs()
+    }
+}
+
+fn dir_is_empty(dir: &Path) -> std::io::Result<bool> {
+    Ok(std::fs::read_dir(dir)?.next().is_none())
+}

@@ -1,0 +1,209 @@
+//! From what a person types to a tantivy query, and back to highlights.
+//!
+//! - `"exact phrase"` in quotes must appear as written;
+//! - every other word must match exactly, as a prefix (`plan` finds
+//!   "planning"; a trailing `*` forces it), or with a typo (one edit from 4
+//!   letters, two from 8), with exact matches ranked first.
+
+use tantivy::query::{BooleanQuery, BoostQuery, FuzzyTermQuery, Occur, PhraseQuery, Query, TermQuery};
+use tantivy::schema::{Field, IndexRecordOption};
+use tantivy::Term;
+
+use super::schema::words_with_offsets;
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Clause {
+    Word { text: String, prefix: bool },
+    Phrase(Vec<String>),
+}
+
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ParsedQuery {
+    pub clauses: Vec<Clause>,
+}
+
+const MIN_PREFIX_LEN: usize = 2;
+
+impl ParsedQuery {
+    pub fn parse(input: &str) -> ParsedQuery {
+        let mut clauses = Vec::new();
+        for (i, part) in input.split('"').enumerate() {
+            // Odd parts sit between quotes (an unclosed quote runs to the end).
+            if i % 2 == 1 {
+                let words: Vec<String> = words_with_offsets(part).into_iter().map(|w| w.0).collect();
+                match words.len() {
+                    0 => {}
+                    1 => clauses.push(Clause::Word { text: words[0].clone(), prefix: false }),
+                    _ => clauses.push(Clause::Phrase(words)),
+                }
+                continue;
+            }
+            for raw in part.split_whitespace() {
+                let forced_prefix = raw.ends_with('*');
+                let words: Vec<String> =
+                    words_with_offsets(raw.trim_end_matches('*')).into_iter().map(|w| w.0).collect();
+                match words.len() {
+                    0 => {}
+                    1 => {
+                        let prefix = forced_prefix || words[0].chars().count() >= MIN_PREFIX_LEN;
+                        clauses.push(Clause::Word { text: words[0].clone(), prefix });
+                    }
+                    // "e-mail" is two words that must stay together.
+                    _ => clauses.push(Clause::Phrase(words)),
+                }
+            }
+        }
+        ParsedQuery { clauses }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.clauses.is_empty()
+    }
+
+    /// Every clause must match in one of `fields`.
+    pub fn to_query(&self, fields: &[Field]) -> Box<dyn Query> {
+        let must: Vec<(Occur, Box<dyn Query>)> =
+            self.clauses.iter().map(|clause| (Occur::Must, clause_query(clause, fields))).collect();
+        Box::new(BooleanQuery::new(must))
+    }
+
+    /// Highlight rules matching the query's words.
+    pub fn matchers(&self) -> Vec<WordMatcher> {
+        let mut matchers = Vec::new();
+        for clause in &self.clauses {
+            match clause {
+                Clause::Word { text, prefix } => {
+                    matchers.push(WordMatcher { text: text.clone(), prefix: *prefix, max_edits: max_edits(text) })
+                }
+                Clause::Phrase(words) => {
+                    matchers.extend(words.iter().map(|w| WordMatcher { text: w.clone(), prefix: false, max_edits: 0 }))
+                }
+            }
+        }
+        matchers
+    }
+}
+
+fn max_edits(word: &str) -> u8 {
+    match word.chars().count() {
+        0..=3 => 0,
+        4..=7 => 1,
+        _ => 2,
+    }
+}
+
+fn clause_query(clause: &Clause, fields: &[Field]) -> Box<dyn Query> {
+    let mut should: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+    for &field in fields {
+        match clause {
+            Clause::Word { text, prefix } => {
+                let term = Term::from_field_text(field, text);
+                should.push((Occur::Should, boosted(TermQuery::new(term.clone(), IndexRecordOption::WithFreqs), 4.0)));
+                if *prefix {
+                    should.push((Occur::Should, boosted(FuzzyTermQuery::new_prefix(term.clone(), 0, true), 1.5)));
+                }
+                let edits = max_edits(text);
+                if edits > 0 {
+                    should.push((Occur::Should, boosted(FuzzyTermQuery::new(term, edits, true), 1.0)));
+                }
+            }
+            Clause::Phrase(words) => {
+                let terms = words.iter().map(|w| Term::from_field_text(field, w)).collect();
+                should.push((Occur::Should, boosted(PhraseQuery::new(terms), 4.0)));
+            }
+        }
+    }
+    Box::new(BooleanQuery::new(should))
+}
+
+fn boosted(query: impl Query + 'static, boost: f32) -> Box<dyn Query> {
+    Box::new(BoostQuery::new(Box::new(query), boost))
+}
+
+/// Decides whether an analysed word of a document matches a query word.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WordMatcher {
+    pub text: String,
+    pub prefix: bool,
+    pub max_edits: u8,
+}
+
+impl WordMatcher {
+    pub fn matches(&self, word: &str) -> bool {
+        word == self.text
+            || (self.prefix && word.starts_with(&self.text))
+            || (self.max_edits > 0 && edit_distance_within(word, &self.text, self.max_edits as usize))
+    }
+}
+
+/// Optimal-string-alignment distance ≤ `max` (transpositions count as one edit, as in the index).
+fn edit_distance_within(a: &str, b: &str, max: usize) -> bool {
+    let a: Vec<char> = a.chars().collect();
+    let b: Vec<char> = b.chars().collect();
+    if a.len().abs_diff(b.len()) > max {
+        return false;
+    }
+    let width = b.len() + 1;
+    let mut prev2 = vec![0usize; width];
+    let mut prev: Vec<usize> = (0..width).collect();
+    let mut row = vec![0usize; width];
+    for i in 1..=a.len() {
+        row[0] = i;
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            let mut best = (prev[j] + 1).min(row[j - 1] + 1).min(prev[j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                best = best.min(prev2[j - 2] + 1);
+            }
+            row[j] = best;
+        }
+        std::mem::swap(&mut prev2, &mut prev);
+        std::mem::swap(&mut prev, &mut row);
+    }
+    prev[b.len()] <= max
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_words_phrases_and_prefixes() {
+        let q = ParsedQuery::parse(r#"Budget "next quarter" plan* a"#);
+        assert_eq!(
+            q.clauses,
+            vec![
+                Clause::Word { text: "budget".into(), prefix: true },
+                Clause::Phrase(vec!["next".into(), "quarter".into()]),
+                Clause::Word { text: "plan".into(), prefix: true },
+                Clause::Word { text: "a".into(), prefix: false },
+            ]
+        );
+        assert!(ParsedQuery::parse("  \"\" ,,, ").is_empty());
+    }
+
+    #[test]
+    fn hyphenated_words_become_phrases() {
+        let q = ParsedQuery::parse("e-mail");
+        assert_eq!(q.clauses, vec![Clause::Phrase(vec!["e".into(), "mail".into()])]);
+    }
+
+    #[test]
+    fn matcher_accepts_prefix_and_typos() {
+        let m = WordMatcher { text: "roadmap".into(), prefix: true, max_edits: 1 };
+        assert!(m.matches("roadmap"));
+        assert!(m.matches("roadmaps"));
+        assert!(m.matches("raodmap"));
+        assert!(m.matches("roadmop"));
+        assert!(!m.matches("road"));
+        assert!(!m.matches("budget"));
+    }
+
+    #[test]
+    fn edit_distance() {
+        assert!(edit_distance_within("kitten", "sitten", 1));
+        assert!(!edit_distance_within("kitten", "sitting", 2) || edit_distance_within("kitten", "sitting", 3));
+        assert!(!edit_distance_within("kitten", "sitting", 2));
+        assert!(edit_distance_within("ab", "ba", 1));
+    }
+}

@@ -1,0 +1,75 @@
+//! The index layout: one document per transcript segment, plus one per title.
+
+use tantivy::schema::{
+    Field, IndexRecordOption, NumericOptions, Schema, TextFieldIndexing, TextOptions, STORED, STRING,
+};
+use tantivy::tokenizer::{AsciiFoldingFilter, LowerCaser, RemoveLongFilter, SimpleTokenizer, TextAnalyzer};
+use tantivy::Index;
+
+/// Words are split on non-alphanumerics, lower-cased and ASCII-folded
+/// ("Café" finds "cafe"); no stemming, so prefix and typo matching and the
+/// highlighter all see the words as spoken.
+pub const ANALYZER: &str = "bulletin_words";
+
+#[derive(Debug, Clone, Copy)]
+pub struct Fields {
+    pub update_id: Field,
+    /// `segment` or `title`.
+    pub doc_kind: Field,
+    /// Indexed on title documents only, so a title word does not match every segment.
+    pub title: Field,
+    /// Stored on every document, to show the hit's title.
+    pub display_title: Field,
+    pub text: Field,
+    pub start_ms: Field,
+    pub end_ms: Field,
+}
+
+pub const KIND_SEGMENT: &str = "segment";
+pub const KIND_TITLE: &str = "title";
+
+pub fn build_schema() -> (Schema, Fields) {
+    let mut builder = Schema::builder();
+    let words = TextOptions::default()
+        .set_indexing_options(
+            TextFieldIndexing::default()
+                .set_tokenizer(ANALYZER)
+                .set_index_option(IndexRecordOption::WithFreqsAndPositions),
+        )
+        .set_stored();
+    let time = NumericOptions::default().set_stored().set_fast();
+    let fields = Fields {
+        update_id: builder.add_text_field("update_id", STRING | STORED),
+        doc_kind: builder.add_text_field("kind", STRING | STORED),
+        title: builder.add_text_field("title", words.clone()),
+        display_title: builder.add_text_field("display_title", STORED),
+        text: builder.add_text_field("text", words),
+        start_ms: builder.add_u64_field("start_ms", time.clone()),
+        end_ms: builder.add_u64_field("end_ms", time),
+    };
+    (builder.build(), fields)
+}
+
+pub fn analyzer() -> TextAnalyzer {
+    TextAnalyzer::builder(SimpleTokenizer::default())
+        .filter(RemoveLongFilter::limit(40))
+        .filter(LowerCaser)
+        .filter(AsciiFoldingFilter)
+        .build()
+}
+
+pub fn register_analyzer(index: &Index) {
+    index.tokenizers().register(ANALYZER, analyzer());
+}
+
+/// The analysed words of `text` with their byte offsets in it.
+pub fn words_with_offsets(text: &str) -> Vec<(String, usize, usize)> {
+    let mut analyzer = analyzer();
+    let mut stream = analyzer.token_stream(text);
+    let mut words = Vec::new();
+    while stream.advance() {
+        let token = stream.token();
+        words.push((token.text.clone(), token.offset_from, token.offset_to));
+    }
+    words
+}

@@ -1,0 +1,99 @@
+//! The embedded default store: objects as files under one folder.
+
+use std::io::SeekFrom;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+use tokio::io::{AsyncReadExt, AsyncSeekExt};
+use tokio_util::io::ReaderStream;
+
+use super::{ObjectRead, StorageError};
+
+#[derive(Debug, Clone)]
+pub struct FsStore {
+    root: PathBuf,
+}
+
+impl FsStore {
+    pub fn open(root: &Path) -> Result<FsStore, StorageError> {
+        std::fs::create_dir_all(root).map_err(|source| StorageError::Io { key: root.display().to_string(), source })?;
+        Ok(FsStore { root: root.to_path_buf() })
+    }
+
+    fn path(&self, key: &str) -> PathBuf {
+        // Keys are built by `media_key` from validated parts; refuse anything else loudly.
+        debug_assert!(!key.split('/').any(|part| part == ".." || part.is_empty() && !key.ends_with('/')));
+        self.root.join(key)
+    }
+
+    pub async fn put_file(&self, key: &str, local: &Path) -> Result<(), StorageError> {
+        let target = self.path(key);
+        let io = |source| StorageError::Io { key: key.to_string(), source };
+        let parent = target.parent().unwrap_or(&self.root).to_path_buf();
+        tokio::fs::create_dir_all(&parent).await.map_err(io)?;
+        // Make the bytes durable before the name, then the name durable.
+        tokio::fs::File::open(local).await.map_err(io)?.sync_all().await.map_err(io)?;
+        if tokio::fs::rename(local, &target).await.is_err() {
+            // Different filesystem: copy to a temporary name, then rename into place.
+            let tmp =
+                parent.join(format!(".{}.partial", target.file_name().and_then(|n| n.to_str()).unwrap_or("object")));
+            tokio::fs::copy(local, &tmp).await.map_err(io)?;
+            tokio::fs::File::open(&tmp).await.map_err(io)?.sync_all().await.map_err(io)?;
+            tokio::fs::rename(&tmp, &target).await.map_err(io)?;
+            tokio::fs::remove_file(local).await.map_err(io)?;
+        }
+        sync_dir(&parent).await.map_err(io)
+    }
+
+    pub async fn existing_path(&self, key: &str) -> Result<PathBuf, StorageError> {
+        let path = self.path(key);
+        match tokio::fs::metadata(&path).await {
+            Ok(_) => Ok(path),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(StorageError::NotFound(key.to_string())),
+            Err(source) => Err(StorageError::Io { key: key.to_string(), source }),
+        }
+    }
+
+    pub async fn read(&self, key: &str, range: Option<Range<u64>>) -> Result<ObjectRead, StorageError> {
+        let path = self.existing_path(key).await?;
+        let io = |source| StorageError::Io { key: key.to_string(), source };
+        let mut file = tokio::fs::File::open(&path).await.map_err(io)?;
+        let total_len = file.metadata().await.map_err(io)?.len();
+        let body = match range {
+            Some(range) => {
+                file.seek(SeekFrom::Start(range.start)).await.map_err(io)?;
+                let limited = file.take(range.end.saturating_sub(range.start));
+                Box::pin(ReaderStream::with_capacity(limited, 64 * 1024)) as super::ByteStream
+            }
+            None => Box::pin(ReaderStream::with_capacity(file, 64 * 1024)),
+        };
+        Ok(ObjectRead { total_len, body })
+    }
+
+    pub async fn len(&self, key: &str) -> Result<u64, StorageError> {
+        let path = self.existing_path(key).await?;
+        let meta =
+            tokio::fs::metadata(&path).await.map_err(|source| StorageError::Io { key: key.to_string(), source })?;
+        Ok(meta.len())
+    }
+
+    pub async fn delete_prefix(&self, prefix: &str) -> Result<(), StorageError> {
+        let path = self.path(prefix.trim_end_matches('/'));
+        match tokio::fs::remove_dir_all(&path).await {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            Err(source) => Err(StorageError::Io { key: prefix.to_string(), source }),
+        }
+    }
+
+    pub async fn check(&self) -> Result<(), StorageError> {
+        tokio::fs::metadata(&self.root)
+            .await
+            .map(|_| ())
+            .map_err(|source| StorageError::Io { key: self.root.display().to_string(), source })
+    }
+}
+
+async fn sync_dir(dir: &Path) -> std::io::Result<()> {
+    tokio::fs::File::open(dir).await?.sync_all().await
+}
