@@ -1,0 +1,65 @@
+// The JSON API: every error is {"error": {"code", "message"}}; we surface `message`.
+
+export class ApiError extends Error {
+  constructor(status, code, message) {
+    super(message);
+    this.status = status;
+    this.code = code;
+  }
+}
+
+const NETWORK_MESSAGE = 'Could not reach the Bulletin server. Check your connection and try again.';
+
+function fromBody(status, body) {
+  const error = body && body.error;
+  const message = (error && error.message) || `The server answered with an error (HTTP ${status}).`;
+  return new ApiError(status, (error && error.code) || `http_${status}`, message);
+}
+
+export async function getJson(path, { signal } = {}) {
+  let response;
+  try {
+    response = await fetch(path, { signal, headers: { Accept: 'application/json' }, cache: 'no-store' });
+  } catch (e) {
+    if (e.name === 'AbortError') throw e;
+    throw new ApiError(0, 'network', NETWORK_MESSAGE);
+  }
+  let body = null;
+  try {
+    body = await response.json();
+  } catch (e) {
+    if (e.name === 'AbortError') throw e;
+  }
+  if (!response.ok) throw fromBody(response.status, body);
+  return body;
+}
+
+export const getUpdate = (id, options) => getJson(`/api/updates/${encodeURIComponent(id)}`, options);
+
+/**
+ * POST /api/updates as multipart (`title`, `file`) with upload progress.
+ * XMLHttpRequest, because fetch() cannot report upload progress.
+ * Returns {promise, abort}; `onProgress(loaded, total)`.
+ */
+export function uploadUpdate(title, blob, filename, onProgress) {
+  const xhr = new XMLHttpRequest();
+  const promise = new Promise((resolve, reject) => {
+    const form = new FormData();
+    form.append('title', title);
+    form.append('file', blob, filename);
+    xhr.open('POST', '/api/updates');
+    xhr.responseType = 'json';
+    xhr.setRequestHeader('Accept', 'application/json');
+    xhr.upload.addEventListener('progress', (e) => {
+      if (e.lengthComputable) onProgress(e.loaded, e.total);
+    });
+    xhr.addEventListener('load', () => {
+      if (xhr.status >= 200 && xhr.status < 300) resolve(xhr.response);
+      else reject(fromBody(xhr.status, xhr.response));
+    });
+    xhr.addEventListener('error', () => reject(new ApiError(0, 'network', NETWORK_MESSAGE)));
+    xhr.addEventListener('abort', () => reject(new ApiError(0, 'aborted', 'The upload was cancelled.')));
+    xhr.send(form);
+  });
+  return { promise, abort: () => xhr.abort() };
+}

@@ -1,0 +1,138 @@
+// The feed: newest updates first, "load more" pages, live status of updates still processing.
+
+import { getJson, getUpdate } from './api.js';
+import { $, announce, h, icon, replace } from './dom.js';
+import { ago, clock, fullDate, readingTime, spokenDuration } from './format.js';
+import { overallProgress, renderStages } from './stages.js';
+
+const PAGE_SIZE = 12;
+const POLL_MS = 2000;
+
+const list = $('#feed');
+const more = $('#load-more');
+const errorBox = $('#feed-error');
+const loading = $('#feed-loading');
+const status = $('#feed-status');
+
+let next = null;
+const cards = new Map(); // id → <li>
+let polling = null;
+
+function thumbnail(update) {
+  const ready = update.stages?.transcode?.state === 'done';
+  const thumb = h('div', { class: 'thumb' });
+  if (ready) {
+    const img = h('img', { src: update.links.poster, alt: '', loading: 'lazy', decoding: 'async' });
+    img.addEventListener('error', () => img.replaceWith(icon('video')), { once: true });
+    thumb.append(img);
+  } else {
+    const placeholder = icon(update.status === 'failed' ? 'alert' : 'video');
+    placeholder.classList.add('placeholder-icon');
+    thumb.append(placeholder);
+  }
+  if (update.duration_ms > 0) {
+    thumb.append(h('span', { class: 'badge', 'aria-label': `Duration ${spokenDuration(update.duration_ms)}` }, clock(update.duration_ms)));
+  }
+  return thumb;
+}
+
+function statusLine(update) {
+  if (update.status === 'processing') {
+    const stages = h('ol', { class: 'stages', 'aria-label': 'Processing progress' });
+    renderStages(stages, update);
+    return [h('span', { class: 'chip' }, `Processing · ${overallProgress(update)}%`), stages];
+  }
+  if (update.status === 'failed') {
+    return [h('span', { class: 'chip failed' }, 'Failed'), update.error ? h('p', { class: 'hint' }, update.error) : null];
+  }
+  return [];
+}
+
+function cardContent(update) {
+  const reading = readingTime(update.reading_minutes, update.word_count);
+  return [
+    thumbnail(update),
+    h('div', { class: 'body' },
+      h('h2', {}, h('a', { href: update.links.watch }, update.title)),
+      h('p', { class: 'meta' },
+        h('time', { datetime: update.created_at, title: fullDate(update.created_at) }, ago(update.created_at)),
+        reading ? h('span', {}, reading) : null,
+      ),
+      ...statusLine(update),
+    ),
+  ];
+}
+
+function renderCard(update) {
+  let card = cards.get(update.id);
+  if (!card) {
+    card = h('li', { class: 'card' });
+    cards.set(update.id, card);
+  }
+  const hadFocus = card.contains(document.activeElement);
+  card.dataset.id = update.id;
+  card.dataset.status = update.status;
+  replace(card, cardContent(update));
+  // A status refresh must not throw keyboard focus back to the page start.
+  if (hadFocus) card.querySelector('h2 a')?.focus();
+  return card;
+}
+
+async function loadPage() {
+  more.disabled = true;
+  const url = `/api/updates?limit=${PAGE_SIZE}${next ? `&before=${encodeURIComponent(next)}` : ''}`;
+  try {
+    const page = await getJson(url);
+    errorBox.hidden = true;
+    const fresh = page.updates.filter((u) => !cards.has(u.id)).map(renderCard);
+    list.append(...fresh);
+    next = page.next;
+    more.hidden = !next;
+    if (cards.size === 0) showEmpty();
+    if (fresh.length && document.activeElement === more) {
+      // Keep keyboard users where the new items start.
+      fresh[0].querySelector('h2 a')?.focus();
+    }
+    announce(status, `${cards.size} update${cards.size === 1 ? '' : 's'} shown${next ? ', more available' : ''}.`);
+    schedulePoll();
+  } catch (e) {
+    errorBox.hidden = false;
+    replace(errorBox, h('strong', {}, 'The feed could not be loaded.'), e.message, ' ',
+      h('button', { class: 'btn', type: 'button', onclick: () => loadPage() }, 'Try again'));
+  } finally {
+    loading.hidden = true;
+    more.disabled = false;
+  }
+}
+
+function showEmpty() {
+  replace(list, h('li', { class: 'empty' },
+    icon('video'),
+    h('h2', {}, 'No updates yet'),
+    h('p', { class: 'lede' }, 'Record a short update and it will appear here, transcribed and searchable.'),
+    h('a', { class: 'btn btn-primary', href: '/record' }, 'Record the first update'),
+  ));
+}
+
+/** Refresh cards that are still processing, until none are. */
+function schedulePoll() {
+  if (polling) return;
+  const processing = [...cards.values()].filter((c) => c.dataset.status === 'processing');
+  if (!processing.length) return;
+  polling = setTimeout(async () => {
+    polling = null;
+    for (const card of processing) {
+      try {
+        const update = await getUpdate(card.dataset.id);
+        if (update.status !== card.dataset.status || card.dataset.status === 'processing') renderCard(update);
+        if (update.status === 'ready') announce(status, `“${update.title}” is ready to watch.`);
+      } catch {
+        // A transient failure: try again on the next round.
+      }
+    }
+    schedulePoll();
+  }, document.hidden ? POLL_MS * 3 : POLL_MS);
+}
+
+more.addEventListener('click', loadPage);
+loadPage();

@@ -1,0 +1,135 @@
+// The transcript three ways: timed lines beside the video (follow along, click
+// to seek), readable paragraphs, and key moments (chapters).
+
+import { h, replace } from './dom.js';
+import { clock, spokenDuration } from './format.js';
+
+/** Index of the segment playing at `ms`: the last one started, or -1. */
+export function segmentAt(segments, ms) {
+  let lo = 0;
+  let hi = segments.length - 1;
+  let found = -1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    if (segments[mid].start_ms <= ms) {
+      found = mid;
+      lo = mid + 1;
+    } else {
+      hi = mid - 1;
+    }
+  }
+  return found;
+}
+
+export function createTranscript({ lines, empty, follow, paragraphs, chapters, onSeek }) {
+  let segments = [];
+  let chapterList = [];
+  let lineItems = [];
+  let wordSpans = [];
+  let chapterItems = [];
+  let currentIndex = -2;
+  let currentChapter = -2;
+  let manualScrollAt = 0;
+
+  const seekTo = (ms) => onSeek(ms / 1000);
+
+  // A reader scrolling the panel wins over "follow along" for a few seconds.
+  for (const type of ['wheel', 'touchmove']) {
+    lines.addEventListener(type, () => { manualScrollAt = performance.now(); }, { passive: true });
+  }
+
+  function renderLines() {
+    lineItems = segments.map((seg, i) =>
+      h('li', { dataset: { index: i, startMs: seg.start_ms } },
+        h('button', { type: 'button', 'aria-label': `${clock(seg.start_ms)}: ${seg.text.trim()}`, onclick: () => seekTo(seg.start_ms) },
+          h('span', { class: 'ts', 'aria-hidden': 'true' }, clock(seg.start_ms)),
+          h('span', { class: 'text' }, seg.text.trim()),
+        ),
+      ));
+    replace(lines, lineItems);
+  }
+
+  function renderParagraphs(list) {
+    wordSpans = new Array(segments.length);
+    const items = list.map((para) => {
+      const words = h('p', { class: 'words' });
+      para.segment_indices.forEach((index, n) => {
+        const seg = segments[index];
+        if (!seg) return;
+        if (n > 0) words.append(' ');
+        // Mouse convenience: the timestamp button is the keyboard route.
+        const span = h('span', { onclick: () => seekTo(seg.start_ms) }, seg.text.trim());
+        wordSpans[index] = span;
+        words.append(span);
+      });
+      return h('div', { class: 'para' },
+        h('button', { class: 'ts-button', type: 'button', 'aria-label': `Play from ${spokenDuration(para.start_ms)}`, onclick: () => seekTo(para.start_ms) },
+          h('span', { class: 'ts' }, clock(para.start_ms))),
+        words,
+      );
+    });
+    replace(paragraphs, items);
+  }
+
+  function renderChapters(list) {
+    chapterList = list;
+    chapterItems = list.map((chapter) =>
+      h('li', { dataset: { startMs: chapter.start_ms } },
+        h('button', { type: 'button', onclick: () => seekTo(chapter.start_ms) },
+          h('span', { class: 'ts' }, clock(chapter.start_ms)),
+          h('span', {}, chapter.title),
+        )));
+    replace(chapters, chapterItems);
+  }
+
+  function scrollIntoPanel(item) {
+    if (!follow.checked || performance.now() - manualScrollAt < 4000) return;
+    const top = item.offsetTop - lines.clientHeight / 2 + item.offsetHeight / 2;
+    lines.scrollTo({ top: Math.max(0, top), behavior: 'smooth' });
+  }
+
+  return {
+    render(transcript) {
+      segments = (transcript.segments || []).filter((s) => s.text && s.text.trim());
+      // Paragraph indices refer to the unfiltered list: rebuild against it.
+      const all = transcript.segments || [];
+      const byOriginal = new Map(all.map((s, i) => [i, segments.indexOf(s)]));
+      const paras = (transcript.paragraphs || []).map((p) => ({
+        ...p,
+        segment_indices: p.segment_indices.map((i) => byOriginal.get(i)).filter((i) => i >= 0),
+      }));
+      empty.hidden = segments.length > 0;
+      empty.textContent = segments.length ? '' : 'No speech was detected in this update.';
+      renderLines();
+      renderParagraphs(paras);
+      renderChapters(transcript.chapters || []);
+      currentIndex = -2;
+      currentChapter = -2;
+      return { lines: segments.length, paragraphs: paras.length, chapters: chapterList.length };
+    },
+    /** Mark what is playing at `seconds`. Cheap when nothing changed. */
+    highlight(seconds) {
+      const ms = seconds * 1000;
+      const index = segmentAt(segments, ms);
+      if (index !== currentIndex) {
+        lineItems[currentIndex]?.classList.remove('is-current');
+        lineItems[currentIndex]?.removeAttribute('aria-current');
+        wordSpans[currentIndex]?.classList.remove('is-current');
+        currentIndex = index;
+        const item = lineItems[index];
+        if (item) {
+          item.classList.add('is-current');
+          item.setAttribute('aria-current', 'true');
+          wordSpans[index]?.classList.add('is-current');
+          scrollIntoPanel(item);
+        }
+      }
+      const chapter = segmentAt(chapterList, ms);
+      if (chapter !== currentChapter) {
+        chapterItems[currentChapter]?.removeAttribute('aria-current');
+        currentChapter = chapter;
+        chapterItems[chapter]?.setAttribute('aria-current', 'true');
+      }
+    },
+  };
+}

@@ -1,0 +1,176 @@
+// The watch page: player, transcript, skim aids, and live processing status
+// (poll about once a second; load the video and transcript as they appear).
+
+import { getJson, getUpdate } from './api.js';
+import { $, announce, h, replace } from './dom.js';
+import { ago, clock, fullDate, parseTime, readingTime } from './format.js';
+import { createPlayer } from './player.js';
+import { overallProgress, renderStages, summary } from './stages.js';
+import { loadStoryboard } from './storyboard.js';
+import { createTranscript } from './transcript.js';
+
+const POLL_MS = 1000;
+
+const id = decodeURIComponent(location.pathname.split('/')[2] || '');
+const startAt = parseTime(new URLSearchParams(location.search).get('t'));
+const statusRegion = $('#watch-status');
+
+const player = createPlayer($('#player'));
+const transcript = createTranscript({
+  lines: $('#transcript'),
+  empty: $('#transcript-empty'),
+  follow: $('#follow'),
+  paragraphs: $('#paragraphs'),
+  chapters: $('#chapters'),
+  onSeek: (seconds) => {
+    player.seek(seconds);
+    transcript.highlight(seconds);
+  },
+});
+player.onTime((t) => transcript.highlight(t));
+
+let videoLoaded = false;
+let transcriptState = 'none'; // none → loading → loaded
+let lastStatus = null;
+let failures = 0;
+let settleRounds = 0;
+
+function renderHead(update) {
+  document.title = `${update.title} · Bulletin`;
+  $('#title').textContent = update.title;
+  const reading = readingTime(update.reading_minutes, update.word_count);
+  replace($('#meta'),
+    h('time', { datetime: update.created_at, title: fullDate(update.created_at) }, ago(update.created_at)),
+    update.duration_ms ? h('span', {}, clock(update.duration_ms)) : null,
+    reading ? h('span', {}, reading) : null,
+  );
+  $('#reading-time').textContent = reading ?? '';
+}
+
+function renderProcessing(update) {
+  const processing = update.status === 'processing';
+  const placeholder = $('#player-placeholder');
+  if (!videoLoaded) {
+    placeholder.hidden = false;
+    if (update.status === 'failed') {
+      $('#placeholder-text').textContent = 'This update could not be processed.';
+    } else {
+      $('#placeholder-text').textContent = `Preparing the video… ${overallProgress(update)}%`;
+    }
+    renderStages($('#placeholder-stages'), update);
+  }
+  $('#processing').hidden = !(processing && videoLoaded);
+  if (processing && videoLoaded) {
+    renderStages($('#processing-stages'), update);
+    $('#processing-summary').textContent = `${overallProgress(update)}%`;
+  }
+  const failed = $('#failed');
+  failed.hidden = update.status !== 'failed';
+  if (update.status === 'failed') {
+    replace(failed, h('strong', {}, 'Processing failed.'), update.error || 'An unknown error stopped processing.');
+  }
+}
+
+function loadVideo(update) {
+  videoLoaded = true;
+  $('#player-placeholder').hidden = true;
+  $('#player').hidden = false;
+  player.load(update, startAt);
+  $('#copy-link').disabled = false;
+  loadStoryboard(update.links.storyboard).then(player.setStoryboard).catch(() => {});
+}
+
+async function loadTranscript(update) {
+  transcriptState = 'loading';
+  try {
+    const data = await getJson(update.links.transcript);
+    if (!data.available) {
+      transcriptState = 'none';
+      return;
+    }
+    const counts = transcript.render(data);
+    player.setChapters(data.chapters || []);
+    $('#chapters-section').hidden = counts.chapters < 2;
+    $('#read-section').hidden = counts.paragraphs === 0;
+    if (counts.lines) {
+      player.enableCaptions(update.links.vtt);
+      const download = $('#download-vtt');
+      download.href = update.links.vtt;
+      download.setAttribute('download', `${update.title}.vtt`);
+      download.hidden = false;
+    }
+    transcript.highlight(player.video.currentTime);
+    transcriptState = 'loaded';
+    if (lastStatus === 'processing') announce(statusRegion, 'The transcript is ready.');
+  } catch {
+    transcriptState = 'none'; // try again on the next poll
+  }
+}
+
+function apply(update) {
+  renderHead(update);
+  renderProcessing(update);
+  const stages = update.stages || {};
+  if (!videoLoaded && (stages.transcode?.state === 'done' || update.status === 'ready')) loadVideo(update);
+  if (transcriptState === 'none' && (stages.transcribe?.state === 'done' || update.language)) loadTranscript(update);
+  if (lastStatus && lastStatus !== update.status) announce(statusRegion, summary(update));
+  lastStatus = update.status;
+  document.body.dataset.status = update.status;
+}
+
+function showError(title, message) {
+  const box = $('#watch-error');
+  box.hidden = false;
+  replace(box, h('strong', {}, title), message, ' ', h('a', { href: '/' }, 'Back to the feed'));
+}
+
+async function refresh() {
+  let update;
+  try {
+    update = await getUpdate(id);
+    failures = 0;
+  } catch (e) {
+    if (e.status === 404) {
+      $('#watch-grid').hidden = true;
+      showError('This update does not exist.', 'It may have been removed, or the link is incomplete.');
+      return;
+    }
+    failures += 1;
+    if (failures === 3 || !lastStatus) showError('Could not load this update.', e.message);
+    setTimeout(refresh, Math.min(10_000, POLL_MS * 2 ** failures));
+    return;
+  }
+  $('#watch-error').hidden = true;
+  apply(update);
+  // Once ready, a few more rounds cover a transcript that lands just after the status.
+  const settling = update.status === 'ready' && transcriptState !== 'loaded' && settleRounds++ < 5;
+  if (update.status === 'processing' || settling) {
+    setTimeout(refresh, document.hidden ? POLL_MS * 3 : POLL_MS);
+  }
+}
+
+// "Copy link to this moment", with a text field when the clipboard is unavailable.
+$('#copy-link').addEventListener('click', async () => {
+  const url = new URL(location.pathname, location.origin);
+  const t = Math.floor(player.video.currentTime);
+  if (t > 0) url.searchParams.set('t', String(t));
+  const button = $('#copy-link');
+  try {
+    if (!navigator.clipboard || !window.isSecureContext) throw new Error('no clipboard');
+    await navigator.clipboard.writeText(url.href);
+    $('#copy-fallback').hidden = true;
+    button.textContent = `Copied link to ${clock(t * 1000)}`;
+    announce(statusRegion, `Link to ${clock(t * 1000)} copied.`);
+    setTimeout(() => { button.textContent = 'Copy link to this moment'; }, 2500);
+  } catch {
+    const input = $('#copy-fallback-input');
+    input.value = url.href;
+    $('#copy-fallback').hidden = false;
+    input.focus();
+    input.select();
+    announce(statusRegion, 'Copy the selected link from the text field.');
+  }
+});
+
+if (!id) showError('No update given.', 'Open an update from the feed.');
+else refresh();
