@@ -1,0 +1,231 @@
+//! The web app in a real (headless) Chromium against the real server: feed,
+//! watch (play, transcript seek, `?t=` deep links), search to the moment, and
+//! recording from Chromium's fake camera and microphone through to "ready".
+//!
+//! One server and one browser serve every step, in order, to keep the suite
+//! fast; each step asserts real behaviour and leaves a screenshot under
+//! `$BULLETIN_TEST_OUTPUT/browser/`.
+
+mod browser_support;
+mod support;
+
+use std::time::Duration;
+
+use browser_support::{step, Browser};
+use serde_json::{json, Value};
+use support::{get_json, post_update, speech_video, wait_until_done, TestServer};
+
+const SPEECH: &str = "Good morning team. This is the weekly update. \
+    The database migration finished yesterday, and the review is next Tuesday.";
+const TITLE: &str = "Weekly database update";
+/// A word whisper tiny.en reliably gets right in [`SPEECH`].
+const SPOKEN_WORD: &str = "migration";
+const PROCESSING: Duration = Duration::from_secs(240);
+const PAGE: Duration = Duration::from_secs(20);
+
+async fn f64_of(browser: &Browser, script: &str) -> f64 {
+    browser.js(script, vec![]).await.as_f64().unwrap_or_else(|| panic!("not a number from {script}"))
+}
+
+/// Wait for the watch page's video to know its duration, and for any pending seek to finish.
+async fn wait_video_ready(browser: &Browser) {
+    browser
+        .wait_js(
+            "the video's metadata",
+            "const v = document.querySelector('#video'); return !!v && v.readyState >= 1 && !v.seeking && Number.isFinite(v.duration)",
+            PAGE,
+        )
+        .await;
+}
+
+/// Play (muted) and return the position after it has clearly advanced.
+async fn assert_plays(browser: &Browser) {
+    let before = f64_of(browser, "return document.querySelector('#video').currentTime").await;
+    browser.js("const v = document.querySelector('#video'); v.muted = true; v.play(); return true", vec![]).await;
+    let advanced = browser
+        .wait_js(
+            "the video to play",
+            &format!("const v = document.querySelector('#video'); return !v.paused && v.currentTime > {} ? v.currentTime : 0", before + 0.5),
+            PAGE,
+        )
+        .await;
+    assert!(advanced.as_f64().unwrap_or(0.0) > before + 0.5, "currentTime did not advance from {before}: {advanced}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn web_app_in_a_real_browser() {
+    let server = TestServer::start();
+    let fixtures = tempfile::tempdir().expect("fixtures");
+    let video = speech_video(fixtures.path(), "weekly", SPEECH, 1.5);
+    // Start the browser while the server processes the upload.
+    let (browser, (status, created)) = tokio::join!(Browser::start(), post_update(&server, TITLE, &video));
+    assert_eq!(status, 202, "upload refused: {created}");
+    let id = created["id"].as_str().expect("update id").to_string();
+    let update = wait_until_done(&server, &id, PROCESSING).await;
+    assert_eq!(update["status"], "ready", "the fixture should process: {update}");
+
+    step("1. the feed lists the update", async {
+        browser.goto(&server.url("/")).await;
+        let href = browser
+            .wait_js(
+                "the update's card",
+                &format!("const a = document.querySelector('.card[data-id=\"{id}\"] h2 a'); return a ? a.getAttribute('href') : ''"),
+                PAGE,
+            )
+            .await;
+        assert_eq!(href, json!(format!("/updates/{id}")));
+        let title = browser.js(&format!("return document.querySelector('.card[data-id=\"{id}\"] h2').textContent"), vec![]).await;
+        assert_eq!(title, json!(TITLE));
+        let poster = browser
+            .wait_js("the poster", &format!("const i = document.querySelector('.card[data-id=\"{id}\"] img'); return !!i && i.complete && i.naturalWidth > 0"), PAGE)
+            .await;
+        assert_eq!(poster, json!(true));
+        browser.screenshot("feed").await;
+    })
+    .await;
+
+    let watch = server.url(&format!("/updates/{id}"));
+    step("2. the watch page plays", async {
+        browser.goto(&watch).await;
+        wait_video_ready(&browser).await;
+        browser.wait_js("transcript lines", "return document.querySelectorAll('#transcript li').length", PAGE).await;
+        assert_plays(&browser).await;
+        browser.js("document.querySelector('#video').pause(); return true", vec![]).await;
+        // Skim aids from the transcript API: paragraphs shown, chapters start at 0.
+        let (status, skim) = get_json(&server, &format!("/api/updates/{id}/transcript")).await;
+        assert_eq!(status, 200);
+        assert!(skim["segments"].as_array().is_some_and(|s| !s.is_empty()), "{skim}");
+        assert!(skim["paragraphs"].as_array().is_some_and(|p| !p.is_empty()), "{skim}");
+        assert_eq!(skim["chapters"][0]["start_ms"], json!(0), "{skim}");
+        let paragraphs = browser.js("return document.querySelector('#read-section').hidden ? 0 : document.querySelectorAll('#paragraphs .para').length", vec![]).await;
+        assert_eq!(paragraphs.as_u64(), Some(skim["paragraphs"].as_array().map_or(0, Vec::len) as u64));
+        browser.screenshot("watch").await;
+    })
+    .await;
+
+    step("3. clicking a transcript line seeks there", async {
+        let lines = browser.js("return [...document.querySelectorAll('#transcript li')].map(li => Number(li.dataset.startMs))", vec![]).await;
+        let starts: Vec<f64> = lines.as_array().expect("line starts").iter().filter_map(Value::as_f64).collect();
+        assert!(!starts.is_empty(), "the transcript has lines");
+        let current = f64_of(&browser, "return document.querySelector('#video').currentTime").await;
+        // The line farthest from where we are, so the seek is visible.
+        let (index, start_ms) = starts
+            .iter()
+            .copied()
+            .enumerate()
+            .max_by(|a, b| (a.1 / 1000.0 - current).abs().total_cmp(&(b.1 / 1000.0 - current).abs()))
+            .expect("a line");
+        browser.click(&format!("#transcript li:nth-child({}) button", index + 1)).await;
+        wait_video_ready(&browser).await;
+        let now = f64_of(&browser, "return document.querySelector('#video').currentTime").await;
+        assert!((now - start_ms / 1000.0).abs() <= 0.3, "clicked line at {start_ms} ms, video at {now} s");
+        let highlighted = browser
+            .wait_js("the clicked line to be highlighted", &format!("return document.querySelector('#transcript li:nth-child({})').classList.contains('is-current')", index + 1), PAGE)
+            .await;
+        assert_eq!(highlighted, json!(true));
+    })
+    .await;
+
+    let duration_s = update["duration_ms"].as_f64().expect("duration") / 1000.0;
+    step("4. ?t= starts at that moment", async {
+        let t = (duration_s / 2.0).floor();
+        for (query, expected) in [(format!("{t}"), t), ("0m3s".to_string(), 3.0)] {
+            browser.goto(&format!("{watch}?t={query}")).await;
+            wait_video_ready(&browser).await;
+            browser
+                .wait_js("the deep-link seek", &format!("return Math.abs(document.querySelector('#video').currentTime - {expected}) <= 0.5"), PAGE)
+                .await;
+            let now = f64_of(&browser, "return document.querySelector('#video').currentTime").await;
+            assert!((now - expected).abs() <= 0.5, "?t={query}: expected {expected} s, video at {now} s");
+        }
+        browser.screenshot("watch-deep-link").await;
+    })
+    .await;
+
+    step("5. search lands on the moment", async {
+        browser.goto(&server.url("/search")).await;
+        browser.type_into("#q", SPOKEN_WORD).await;
+        let href = browser
+            .wait_js("a search match", &format!("const a = document.querySelector('.hit[data-id=\"{id}\"] a.match'); return a ? a.getAttribute('href') : ''"), PAGE)
+            .await;
+        let href = href.as_str().expect("href").to_string();
+        assert!(browser.url().await.ends_with(&format!("/search?q={SPOKEN_WORD}")), "the query is in the URL: {}", browser.url().await);
+        let marked = browser.js(&format!("return document.querySelector('.hit[data-id=\"{id}\"] a.match mark')?.textContent || ''"), vec![]).await;
+        assert!(marked.as_str().unwrap_or_default().to_lowercase().contains(SPOKEN_WORD), "snippet marks the word: {marked}");
+        let start_ms = f64_of(&browser, &format!("return Number(document.querySelector('.hit[data-id=\"{id}\"] a.match').dataset.startMs)")).await;
+        browser.screenshot("search").await;
+
+        browser.click(&format!(".hit[data-id=\"{id}\"] a.match")).await;
+        browser.wait_js("the watch page", &format!("return location.pathname === '/updates/{id}'"), PAGE).await;
+        let url = browser.url().await;
+        let t: f64 = match url.split_once("?t=") {
+            Some((_, t)) => t.parse().expect("numeric t"),
+            None => 0.0,
+        };
+        assert_eq!(t, (start_ms / 1000.0).floor(), "{href} → {url}: t is the match's start second");
+        wait_video_ready(&browser).await;
+        browser.wait_js("the search seek", &format!("return Math.abs(document.querySelector('#video').currentTime - {t}) <= 0.5"), PAGE).await;
+        let now = f64_of(&browser, "return document.querySelector('#video').currentTime").await;
+        assert!((now - t).abs() <= 0.5 && (now - start_ms / 1000.0).abs() <= 1.0, "match at {start_ms} ms, video at {now} s");
+    })
+    .await;
+
+    step("6. record, upload and reach ready", async {
+        browser.goto(&server.url("/record")).await;
+        browser.click("#enable").await;
+        browser.wait_js("the live preview", "return document.querySelector('#recorder').dataset.state === 'live' && document.querySelector('#live').videoWidth > 0", PAGE).await;
+        browser.screenshot("record-live").await;
+        browser.click("#start").await;
+        browser.wait_js("the countdown", "return document.querySelector('#countdown').hidden === false", PAGE).await;
+        browser.wait_js("recording", "return document.querySelector('#recorder').dataset.state === 'recording'", PAGE).await;
+        tokio::time::sleep(Duration::from_millis(3500)).await;
+        browser.screenshot("record-recording").await;
+        browser.click("#stop").await;
+        browser.wait_js("the recorded preview", "return document.querySelector('#recorder').dataset.state === 'recorded' && !!document.querySelector('#playback').src", PAGE).await;
+        browser.type_into("#title", "Recorded in the browser").await;
+        browser.click("#post").await;
+        let state = browser
+            .wait_js(
+                "processing to finish",
+                "const s = document.querySelector('#recorder').dataset.state; return ['ready', 'failed'].includes(s) ? s : (s === 'recorded' && !document.querySelector('#record-message').hidden ? 'upload-error: ' + document.querySelector('#record-message').textContent : '')",
+                PROCESSING,
+            )
+            .await;
+        browser.screenshot("record-done").await;
+        assert_eq!(state, json!("ready"), "message: {}", browser.js("return document.querySelector('#record-message').textContent", vec![]).await);
+        let link = browser.js("return document.querySelector('#watch-link').getAttribute('href')", vec![]).await;
+        let link = link.as_str().expect("watch link").to_string();
+        assert!(link.starts_with("/updates/") && link != format!("/updates/{id}"), "{link}");
+        browser.goto(&server.url(&link)).await;
+        wait_video_ready(&browser).await;
+        assert_plays(&browser).await;
+    })
+    .await;
+
+    step("screenshots: dark and 390 px wide", async {
+        for (name, path) in [("feed", "/".to_string()), ("watch", format!("/updates/{id}")), ("search", format!("/search?q={SPOKEN_WORD}")), ("record", "/record".into())] {
+            for (scheme, size, suffix) in [("dark", None, "dark"), ("light", Some((390, 844)), "390"), ("dark", Some((390, 844)), "390-dark")] {
+                browser.color_scheme(scheme).await;
+                browser.viewport(size).await;
+                browser.goto(&server.url(&path)).await;
+                let ready = match name {
+                    "feed" => "return document.querySelectorAll('.card').length > 0",
+                    "watch" => "const v = document.querySelector('#video'); return v.readyState >= 2 && document.querySelectorAll('#transcript li').length > 0",
+                    "search" => "return document.querySelectorAll('.hit').length > 0",
+                    _ => "return true",
+                };
+                browser.wait_js(name, ready, PAGE).await;
+                let dark = browser.js("return matchMedia('(prefers-color-scheme: dark)').matches", vec![]).await;
+                assert_eq!(dark, json!(scheme == "dark"));
+                let overflow = browser.js("return document.documentElement.scrollWidth - document.documentElement.clientWidth", vec![]).await;
+                assert!(overflow.as_f64().unwrap_or(0.0) <= 0.0, "{name} at {size:?} scrolls sideways by {overflow} px");
+                browser.screenshot(&format!("{name}-{suffix}")).await;
+            }
+        }
+        browser.color_scheme("light").await;
+        browser.viewport(None).await;
+    })
+    .await;
+
+    browser.close().await;
+}

@@ -1,0 +1,192 @@
+//! Post, process, find: the whole pipeline through the HTTP API of the real binary.
+
+mod support;
+
+use std::time::Duration;
+
+use support::*;
+
+const SCRIPT: &str = "Good morning team. The quarterly roadmap review moves to Thursday afternoon. \
+                      Please read the budget proposal before the meeting, and bring your questions about hiring.";
+
+#[tokio::test]
+async fn posted_update_becomes_playable_transcribed_and_searchable() {
+    let server = TestServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let video = speech_video(dir.path(), "update", SCRIPT, 2.0);
+
+    let (status, accepted) = post_update(&server, "Monday update", &video).await;
+    assert_eq!(status, 202, "{accepted}");
+    assert_eq!(accepted["status"], "processing");
+    let id = accepted["id"].as_str().expect("id").to_string();
+
+    let update = wait_until_done(&server, &id, Duration::from_secs(180)).await;
+    assert_eq!(update["status"], "ready", "{update}");
+    assert_eq!(update["title"], "Monday update");
+    for stage in ["transcode", "transcribe", "index"] {
+        assert_eq!(update["stages"][stage]["state"], "done", "{update}");
+    }
+    let duration_ms = update["duration_ms"].as_i64().unwrap();
+    assert!((9_000..20_000).contains(&duration_ms), "duration {duration_ms}");
+
+    // The transcript says what was spoken.
+    let (status, transcript) = get_json(&server, &format!("/api/updates/{id}/transcript")).await;
+    assert_eq!(status, 200);
+    let segments = transcript["segments"].as_array().expect("segments");
+    assert!(!segments.is_empty());
+    let text: Vec<&str> = segments.iter().map(|s| s["text"].as_str().unwrap()).collect();
+    let wer = word_error_rate(SCRIPT, &text.join(" "));
+    assert!(wer <= 0.25, "word error rate {wer:.2} too high: {text:?}");
+    // Speech starts after two seconds of silence.
+    assert!(segments[0]["start_ms"].as_i64().unwrap() >= 1_000, "{}", segments[0]);
+
+    // Search lands inside the segment where the word was said.
+    let (status, found) = get_json(&server, "/api/search?q=roadmap").await;
+    assert_eq!(status, 200);
+    let hit = &found["hits"][0];
+    assert_eq!(hit["update_id"], id.as_str(), "{found}");
+    let m = &hit["matches"][0];
+    assert!(m["snippet"].as_str().unwrap().to_lowercase().contains("<mark>roadmap</mark>"), "{m}");
+    let said = segments
+        .iter()
+        .find(|s| s["text"].as_str().unwrap().to_lowercase().contains("roadmap"))
+        .expect("a segment says roadmap");
+    let start = m["start_ms"].as_i64().unwrap();
+    assert!(start >= said["start_ms"].as_i64().unwrap() && start < said["end_ms"].as_i64().unwrap(), "{m} vs {said}");
+
+    // Phrases, prefixes and typos.
+    for query in ["\"budget proposal\"", "quarter", "roadmpa", "hirin"] {
+        let (_, found) = get_json(&server, &format!("/api/search?q={}", urlencode(query))).await;
+        assert_eq!(found["hits"][0]["update_id"], id.as_str(), "query {query}: {found}");
+    }
+    let (_, none) = get_json(&server, "/api/search?q=%22budget%20thursday%22").await;
+    assert_eq!(none["hits"].as_array().unwrap().len(), 0, "words not adjacent: {none}");
+
+    // Captions.
+    let vtt = client().get(server.url(&format!("/api/updates/{id}/transcript.vtt"))).send().await.unwrap();
+    assert_eq!(vtt.headers()["content-type"], "text/vtt; charset=utf-8");
+    let vtt = vtt.text().await.unwrap();
+    assert!(vtt.starts_with("WEBVTT\n\n1\n00:00:0"), "{vtt}");
+    let srt = client()
+        .get(server.url(&format!("/api/updates/{id}/transcript.srt")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(srt.starts_with("1\n00:00:0") && srt.contains(" --> "), "{srt}");
+
+    // The playable video, whole and by range.
+    let full = client().get(server.url(&format!("/api/updates/{id}/video"))).send().await.unwrap();
+    assert_eq!(full.status(), 200);
+    assert_eq!(full.headers()["content-type"], "video/mp4");
+    assert_eq!(full.headers()["accept-ranges"], "bytes");
+    let full = full.bytes().await.unwrap();
+    assert_eq!(&full[4..8], b"ftyp");
+    let ranged = client()
+        .get(server.url(&format!("/api/updates/{id}/video")))
+        .header("range", "bytes=100-1099")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ranged.status(), 206);
+    assert_eq!(ranged.headers()["content-range"], format!("bytes 100-1099/{}", full.len()).as_str());
+    assert_eq!(ranged.bytes().await.unwrap(), full.slice(100..1100));
+    let beyond = client()
+        .get(server.url(&format!("/api/updates/{id}/video")))
+        .header("range", format!("bytes={}-", full.len()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(beyond.status(), 416);
+
+    // Poster and storyboard are JPEGs; the storyboard track points into the sprite.
+    for path in ["poster.jpg", "storyboard.jpg"] {
+        let image = client().get(server.url(&format!("/api/updates/{id}/{path}"))).send().await.unwrap();
+        assert_eq!(image.headers()["content-type"], "image/jpeg");
+        assert_eq!(&image.bytes().await.unwrap()[..2], &[0xFF, 0xD8]);
+    }
+    let board = client()
+        .get(server.url(&format!("/api/updates/{id}/storyboard.vtt")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(board.contains("storyboard.jpg#xywh=0,0,"), "{board}");
+}
+
+#[tokio::test]
+async fn video_without_audio_is_ready_with_an_empty_transcript() {
+    let server = TestServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let video = silent_video(dir.path(), "silent", 3.0, "320x240", 15);
+    let (status, accepted) = post_update(&server, "Screen only", &video).await;
+    assert_eq!(status, 202, "{accepted}");
+    assert_eq!(accepted["has_audio"], false);
+    let update = wait_until_done(&server, accepted["id"].as_str().unwrap(), Duration::from_secs(120)).await;
+    assert_eq!(update["status"], "ready", "{update}");
+    let (_, transcript) =
+        get_json(&server, &format!("/api/updates/{}/transcript", update["id"].as_str().unwrap())).await;
+    assert_eq!(transcript["segments"].as_array().unwrap().len(), 0);
+    // Still findable by title.
+    let (_, found) = get_json(&server, "/api/search?q=screen").await;
+    assert_eq!(found["hits"][0]["update_id"], update["id"], "{found}");
+}
+
+#[tokio::test]
+async fn list_is_newest_first_and_paginated() {
+    let server = TestServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let video = silent_video(dir.path(), "clip", 1.0, "160x120", 10);
+    let mut ids = Vec::new();
+    for title in ["first", "second", "third"] {
+        let (status, body) = post_update(&server, title, &video).await;
+        assert_eq!(status, 202, "{body}");
+        ids.push(body["id"].as_str().unwrap().to_string());
+    }
+    let (_, page) = get_json(&server, "/api/updates?limit=2").await;
+    let titles: Vec<&str> = page["updates"].as_array().unwrap().iter().map(|u| u["title"].as_str().unwrap()).collect();
+    assert_eq!(titles, ["third", "second"]);
+    let next = page["next"].as_str().expect("a next cursor");
+    let (_, rest) = get_json(&server, &format!("/api/updates?limit=2&before={next}")).await;
+    let titles: Vec<&str> = rest["updates"].as_array().unwrap().iter().map(|u| u["title"].as_str().unwrap()).collect();
+    assert_eq!(titles, ["first"]);
+    assert!(rest["next"].is_null());
+}
+
+#[tokio::test]
+async fn cli_posts_waits_and_searches() {
+    let server = TestServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let video =
+        speech_video(dir.path(), "cli", "The launch checklist is finished and the release ships on Friday.", 0.5);
+    let post = tokio::process::Command::new(bulletin_exe())
+        .args(["post", "--title", "Release news", "--server", &server.base])
+        .arg(&video)
+        .output()
+        .await
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&post.stdout);
+    assert!(post.status.success(), "post failed: {stdout} {}", String::from_utf8_lossy(&post.stderr));
+    assert!(stdout.contains("ready:"), "{stdout}");
+    let search = tokio::process::Command::new(bulletin_exe())
+        .args(["search", "checklist", "--server", &server.base])
+        .output()
+        .await
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&search.stdout);
+    assert!(search.status.success());
+    assert!(stdout.contains("Release news") && stdout.contains("?t="), "{stdout}");
+}
+
+fn urlencode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}

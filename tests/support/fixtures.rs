@@ -1,0 +1,73 @@
+//! Media fixtures, generated per test (nothing large is committed).
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn run(cmd: &mut Command) {
+    let output = cmd.output().unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
+    assert!(output.status.success(), "{cmd:?} failed:\n{}", String::from_utf8_lossy(&output.stderr));
+}
+
+fn ffmpeg() -> Command {
+    let mut cmd = Command::new("ffmpeg");
+    cmd.args(["-hide_banner", "-loglevel", "error", "-y"]);
+    cmd
+}
+
+/// Speak `text` with espeak-ng into a WAV; returns its path.
+pub fn speech_wav(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let wav = dir.join(format!("{name}.wav"));
+    run(Command::new("espeak-ng").args(["-s", "150", "-w"]).arg(&wav).arg(text));
+    wav
+}
+
+/// An H.264/AAC MP4 (640×360 test pattern) whose audio is `text` spoken, with
+/// `lead_in_s` seconds of silence first so timestamps are not all near zero.
+pub fn speech_video(dir: &Path, name: &str, text: &str, lead_in_s: f64) -> PathBuf {
+    let wav = speech_wav(dir, name, text);
+    let out = dir.join(format!("{name}.mp4"));
+    let delay_ms = (lead_in_s * 1000.0) as u64;
+    run(ffmpeg()
+        .args(["-f", "lavfi", "-i", "testsrc=size=640x360:rate=25"])
+        .arg("-i")
+        .arg(&wav)
+        .args(["-filter_complex", &format!("[1:a]adelay={delay_ms}:all=1,apad=pad_dur=1[a]")])
+        .args(["-map", "0:v", "-map", "[a]", "-shortest"])
+        .args([
+            "-c:v",
+            "libx264",
+            "-preset",
+            "ultrafast",
+            "-pix_fmt",
+            "yuv420p",
+            "-c:a",
+            "aac",
+            "-movflags",
+            "+faststart",
+        ])
+        .arg(&out));
+    out
+}
+
+/// A video of `seconds` with no audio track (tiny, fast to make).
+pub fn silent_video(dir: &Path, name: &str, seconds: f64, size: &str, fps: u32) -> PathBuf {
+    let out = dir.join(format!("{name}.mp4"));
+    run(ffmpeg()
+        .args(["-f", "lavfi", "-i", &format!("testsrc=size={size}:rate={fps}")])
+        .args(["-t", &format!("{seconds}")])
+        .args(["-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p"])
+        .arg(&out));
+    out
+}
+
+/// A small video with a tone, for tests that need audio but not speech.
+pub fn tone_video(dir: &Path, name: &str, seconds: f64, size: &str, fps: u32) -> PathBuf {
+    let out = dir.join(format!("{name}.mp4"));
+    run(ffmpeg()
+        .args(["-f", "lavfi", "-i", &format!("testsrc=size={size}:rate={fps}")])
+        .args(["-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000"])
+        .args(["-t", &format!("{seconds}")])
+        .args(["-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "aac"])
+        .arg(&out));
+    out
+}

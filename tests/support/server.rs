@@ -1,0 +1,171 @@
+//! The real server binary, started on a free port with its own data folder.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+pub struct TestServer {
+    pub base: String,
+    pub data_dir: PathBuf,
+    /// The PostgreSQL URL (own schema) when the suite runs on PostgreSQL.
+    pub database_url: Option<String>,
+    child: Child,
+    _temp: Option<tempfile::TempDir>,
+}
+
+pub fn bulletin_exe() -> &'static str {
+    env!("CARGO_BIN_EXE_bulletin")
+}
+
+impl TestServer {
+    /// Start `bulletin serve` on a new temporary data folder (and, when the
+    /// suite runs on PostgreSQL, a new schema of its own).
+    pub fn start() -> TestServer {
+        Self::start_with(&[], &[])
+    }
+
+    pub fn start_with(args: &[&str], envs: &[(&str, &str)]) -> TestServer {
+        let temp = tempfile::tempdir().expect("temp dir");
+        let data_dir = temp.path().join("data");
+        let database = fresh_database_url();
+        let mut all_envs: Vec<(&str, &str)> = envs.to_vec();
+        if let Some(url) = &database {
+            all_envs.push(("BULLETIN_DATABASE_URL", url));
+        }
+        let mut server = Self::start_in(&data_dir, args, &all_envs);
+        server._temp = Some(temp);
+        server.database_url = database;
+        server
+    }
+
+    /// Kill this server (SIGKILL) and start another on the same data folder and database.
+    pub fn kill_and_restart(mut self, args: &[&str], envs: &[(&str, &str)]) -> TestServer {
+        self.kill();
+        let mut all_envs: Vec<(&str, &str)> = envs.to_vec();
+        if let Some(url) = &self.database_url {
+            all_envs.push(("BULLETIN_DATABASE_URL", url));
+        }
+        let mut next = Self::start_in(&self.data_dir, args, &all_envs);
+        next._temp = self._temp.take();
+        next.database_url = self.database_url.take();
+        next
+    }
+
+    /// Start on an existing data folder (e.g. to restart after a kill).
+    pub fn start_in(data_dir: &Path, args: &[&str], envs: &[(&str, &str)]) -> TestServer {
+        let mut cmd = Command::new(bulletin_exe());
+        cmd.arg("serve").arg("--listen").arg("127.0.0.1:0").arg("--data-dir").arg(data_dir).args(args);
+        cmd.env("BULLETIN_LOG", "info,tantivy=warn,sqlx=warn");
+        for (k, v) in envs {
+            cmd.env(k, v);
+        }
+        let mut child = cmd.stdout(Stdio::piped()).stderr(Stdio::inherit()).spawn().expect("start bulletin serve");
+        let stdout = child.stdout.take().expect("stdout");
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if let Some(url) = line.strip_prefix("bulletin listening on ") {
+                    let _ = tx.send(url.to_string());
+                }
+            }
+        });
+        let base = rx.recv_timeout(Duration::from_secs(60)).expect("server did not start listening");
+        TestServer { base, data_dir: data_dir.to_path_buf(), database_url: None, child, _temp: None }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// SIGKILL, as a crash would.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+pub fn client() -> reqwest::Client {
+    reqwest::Client::builder().timeout(Duration::from_secs(120)).build().expect("client")
+}
+
+/// POST a file as an update; returns (status, body).
+pub async fn post_update(server: &TestServer, title: &str, file: &Path) -> (u16, Value) {
+    let bytes = std::fs::read(file).expect("read fixture");
+    let name = file.file_name().and_then(|n| n.to_str()).unwrap_or("upload").to_string();
+    let form = reqwest::multipart::Form::new()
+        .text("title", title.to_string())
+        .part("file", reqwest::multipart::Part::bytes(bytes).file_name(name));
+    let response = client().post(server.url("/api/updates")).multipart(form).send().await.expect("post");
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+pub async fn get_json(server: &TestServer, path: &str) -> (u16, Value) {
+    let response = client().get(server.url(path)).send().await.expect("get");
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+/// Poll an update until it leaves `processing`; panics after `timeout`.
+pub async fn wait_until_done(server: &TestServer, id: &str, timeout: Duration) -> Value {
+    let started = Instant::now();
+    loop {
+        let (status, body) = get_json(server, &format!("/api/updates/{id}")).await;
+        assert_eq!(status, 200, "update {id} should exist: {body}");
+        if body["status"] != "processing" {
+            return body;
+        }
+        assert!(started.elapsed() < timeout, "update {id} still processing after {timeout:?}: {body}");
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
+
+/// Every file under `dir`, recursively (to prove nothing was left behind).
+pub fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    let Ok(entries) = std::fs::read_dir(dir) else { return found };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            found.extend(files_under(&path));
+        } else {
+            found.push(path);
+        }
+    }
+    found
+}
+
+/// With `BULLETIN_TEST_POSTGRES_URL` set (e.g. `postgres://postgres@127.0.0.1:5432/test`),
+/// every server gets a fresh schema in that database, so tests stay independent.
+pub fn fresh_database_url() -> Option<String> {
+    let base = std::env::var("BULLETIN_TEST_POSTGRES_URL").ok()?;
+    let schema = format!("bt_{:016x}", rand_u64());
+    let status = Command::new("psql")
+        .arg(&base)
+        .args(["-q", "-v", "ON_ERROR_STOP=1", "-c", &format!("CREATE SCHEMA {schema}")])
+        .status()
+        .expect("run psql");
+    assert!(status.success(), "cannot create schema {schema}");
+    let separator = if base.contains('?') { '&' } else { '?' };
+    Some(format!("{base}{separator}options[search_path]={schema}"))
+}
+
+fn rand_u64() -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+    hasher.write_u128(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos());
+    hasher.finish()
+}
