@@ -104,7 +104,9 @@ async fn web_app_in_a_real_browser() {
     .await;
 
     step("3. clicking a transcript line seeks there", async {
-        let lines = browser.js("return [...document.querySelectorAll('#transcript li')].map(li => Number(li.dataset.startMs))", vec![]).await;
+        let lines = browser
+            .js("return [...document.querySelectorAll('#transcript li')].map(li => Number(li.dataset.startMs))", vec![])
+            .await;
         let starts: Vec<f64> = lines.as_array().expect("line starts").iter().filter_map(Value::as_f64).collect();
         assert!(!starts.is_empty(), "the transcript has lines");
         let current = f64_of(&browser, "return document.querySelector('#video').currentTime").await;
@@ -120,7 +122,14 @@ async fn web_app_in_a_real_browser() {
         let now = f64_of(&browser, "return document.querySelector('#video').currentTime").await;
         assert!((now - start_ms / 1000.0).abs() <= 0.3, "clicked line at {start_ms} ms, video at {now} s");
         let highlighted = browser
-            .wait_js("the clicked line to be highlighted", &format!("return document.querySelector('#transcript li:nth-child({})').classList.contains('is-current')", index + 1), PAGE)
+            .wait_js(
+                "the clicked line to be highlighted",
+                &format!(
+                    "return document.querySelector('#transcript li:nth-child({})').classList.contains('is-current')",
+                    index + 1
+                ),
+                PAGE,
+            )
             .await;
         assert_eq!(highlighted, json!(true));
     })
@@ -133,7 +142,11 @@ async fn web_app_in_a_real_browser() {
             browser.goto(&format!("{watch}?t={query}")).await;
             wait_video_ready(&browser).await;
             browser
-                .wait_js("the deep-link seek", &format!("return Math.abs(document.querySelector('#video').currentTime - {expected}) <= 0.5"), PAGE)
+                .wait_js(
+                    "the deep-link seek",
+                    &format!("return Math.abs(document.querySelector('#video').currentTime - {expected}) <= 0.5"),
+                    PAGE,
+                )
                 .await;
             let now = f64_of(&browser, "return document.querySelector('#video').currentTime").await;
             assert!((now - expected).abs() <= 0.5, "?t={query}: expected {expected} s, video at {now} s");

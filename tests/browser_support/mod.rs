@@ -95,7 +95,11 @@ impl Browser {
 
     /// Light or dark, as `prefers-color-scheme` sees it.
     pub async fn color_scheme(&self, scheme: &str) {
-        self.cdp("Emulation.setEmulatedMedia", json!({ "features": [{ "name": "prefers-color-scheme", "value": scheme }] })).await;
+        self.cdp(
+            "Emulation.setEmulatedMedia",
+            json!({ "features": [{ "name": "prefers-color-scheme", "value": scheme }] }),
+        )
+        .await;
     }
 
     /// Emulate a phone-sized viewport (`None`: back to the window's own size).
@@ -138,7 +142,10 @@ impl Browser {
             }
             if started.elapsed() > timeout {
                 let state = self.js("return document.body ? document.body.innerText.slice(0, 2000) : ''", vec![]).await;
-                panic!("timed out after {timeout:?} waiting for {what}; page text:\n{}", state.as_str().unwrap_or_default());
+                panic!(
+                    "timed out after {timeout:?} waiting for {what}; page text:\n{}",
+                    state.as_str().unwrap_or_default()
+                );
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
@@ -146,12 +153,20 @@ impl Browser {
 
     pub async fn click(&self, css: &str) {
         let element = self.client.wait().at_most(Duration::from_secs(20)).for_element(Locator::Css(css)).await;
-        element.unwrap_or_else(|e| panic!("no element {css}: {e}")).click().await.unwrap_or_else(|e| panic!("click {css}: {e}"));
+        element
+            .unwrap_or_else(|e| panic!("no element {css}: {e}"))
+            .click()
+            .await
+            .unwrap_or_else(|e| panic!("click {css}: {e}"));
     }
 
     pub async fn type_into(&self, css: &str, text: &str) {
         let element = self.client.wait().at_most(Duration::from_secs(20)).for_element(Locator::Css(css)).await;
-        element.unwrap_or_else(|e| panic!("no element {css}: {e}")).send_keys(text).await.unwrap_or_else(|e| panic!("type into {css}: {e}"));
+        element
+            .unwrap_or_else(|e| panic!("no element {css}: {e}"))
+            .send_keys(text)
+            .await
+            .unwrap_or_else(|e| panic!("type into {css}: {e}"));
     }
 
     pub async fn url(&self) -> String {

@@ -34,7 +34,11 @@ impl VoiceActivity {
         let last = ((end_ms as usize * 16) / FRAME).min(self.rms.len());
         (first..last)
             .find(|&i| self.rms[i] >= self.threshold)
-            .map(|i| ((i * FRAME / 16) as u64).saturating_sub(LEAD_MS).max(start_ms))
+            .map(|i| {
+                ((i * FRAME / 16) as u64)
+                    .saturating_sub(LEAD_MS)
+                    .max(start_ms)
+            })
             .unwrap_or(start_ms)
     }
 }
