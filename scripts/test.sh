@@ -23,4 +23,4 @@ cargo test --locked --workspace --no-fail-fast
 # Pass 2: the service's own tests again on PostgreSQL (one schema per test).
 scripts/ensure-postgres.sh
 BULLETIN_TEST_POSTGRES_URL="${BULLETIN_TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/test}" \
-  cargo test --locked -p bulletin --no-fail-fast --lib --test pipeline --test rejections --test faults --test processes
+  cargo test --locked -p bulletin --no-fail-fast --lib --test pipeline --test rejections --test tus --test faults --test processes

@@ -12,6 +12,7 @@ use crate::db::{wakeups, Db};
 use crate::domain::JobKind;
 use crate::jobs::{spawn_workers, JobWake};
 use crate::media::MediaRunner;
+use crate::resumable::ResumableUploads;
 use crate::search::{spawn_follower, SearchIndex};
 use crate::storage::BlobStore;
 
@@ -25,6 +26,7 @@ pub struct Services {
     /// Present in processes that own a search index (`serve`), absent in `worker`.
     pub search: Option<SearchIndex>,
     pub job_wake: JobWake,
+    pub uploads: ResumableUploads,
 }
 
 impl Services {
@@ -42,7 +44,8 @@ impl Services {
         };
         let exe = std::env::current_exe().context("cannot locate the bulletin executable")?;
         let media = MediaRunner::new(exe, Duration::from_secs(config.job_timeout_secs), config.job_memory_mb);
-        Ok(Services { config: Arc::new(config), db, store, media, search, job_wake: JobWake::default() })
+        let uploads = ResumableUploads::new(config.resumable_dir(), Duration::from_secs(config.upload_expiry_secs));
+        Ok(Services { config: Arc::new(config), db, store, media, search, job_wake: JobWake::default(), uploads })
     }
 }
 
@@ -59,6 +62,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         services.db.spawn_wakeups(wakeups::JOBS, move || job_wake.notify_waiters(), shutdown.clone()),
         services.db.spawn_wakeups(wakeups::SEARCH, move || search.wake(), shutdown.clone()),
     ];
+    let sweeper = spawn_upload_sweeper(services.uploads.clone(), shutdown.clone());
     let mut workers =
         spawn_workers(services.clone(), JobKind::MEDIA.to_vec(), services.config.workers, shutdown.clone());
     // Index jobs need this process's index; they are light, so one loop is enough.
@@ -77,6 +81,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         let _ = worker.await;
     }
     let _ = follower.await;
+    let _ = sweeper.await;
     for listener in listeners.into_iter().flatten() {
         let _ = listener.await;
     }
@@ -103,6 +108,25 @@ pub async fn work(config: Config, kinds: Vec<JobKind>) -> anyhow::Result<()> {
     }
     services.db.close().await;
     Ok(())
+}
+
+/// Delete resumable uploads nobody touched within the expiry, checking a few
+/// times per expiry period (at most once a minute, at least once a second).
+fn spawn_upload_sweeper(uploads: ResumableUploads, shutdown: CancellationToken) -> tokio::task::JoinHandle<()> {
+    let every = (uploads.expiry() / 4).clamp(Duration::from_secs(1), Duration::from_secs(60));
+    tokio::spawn(async move {
+        loop {
+            match uploads.sweep().await {
+                Ok(0) => {}
+                Ok(removed) => tracing::info!(removed, "expired resumable uploads deleted"),
+                Err(e) => tracing::warn!(error = %e, "cannot sweep expired resumable uploads"),
+            }
+            tokio::select! {
+                _ = shutdown.cancelled() => return,
+                _ = tokio::time::sleep(every) => {}
+            }
+        }
+    })
 }
 
 /// Cancelled on Ctrl-C or SIGTERM: stop taking work, release claimed jobs, drain connections.

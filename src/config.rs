@@ -63,6 +63,9 @@ pub struct ConfigLayer {
     /// Seconds an upload may go without sending a byte before it is dropped.
     #[arg(long, env = "BULLETIN_UPLOAD_IDLE_TIMEOUT_SECS")]
     pub upload_idle_timeout_secs: Option<u64>,
+    /// Seconds a resumable (tus) upload may sit untouched before it is deleted.
+    #[arg(long, env = "BULLETIN_UPLOAD_EXPIRY_SECS")]
+    pub upload_expiry_secs: Option<u64>,
     /// Log format: `text` or `json`.
     #[arg(long, env = "BULLETIN_LOG_FORMAT")]
     pub log_format: Option<LogFormat>,
@@ -94,6 +97,7 @@ pub struct Config {
     pub job_max_attempts: u32,
     pub job_lease_secs: u64,
     pub upload_idle_timeout_secs: u64,
+    pub upload_expiry_secs: u64,
     pub log_format: LogFormat,
 }
 
@@ -132,6 +136,8 @@ impl Config {
             job_max_attempts: pick!(job_max_attempts, 4),
             job_lease_secs: pick!(job_lease_secs, 30),
             upload_idle_timeout_secs: pick!(upload_idle_timeout_secs, 30),
+            // A day: long enough to resume after a laptop sleeps overnight.
+            upload_expiry_secs: pick!(upload_expiry_secs, 24 * 60 * 60),
             log_format: pick!(log_format, LogFormat::Text),
             data_dir,
         }
@@ -155,6 +161,12 @@ impl Config {
     /// folder, so accepting one into a local store is a rename, not a copy.
     pub fn upload_tmp_dir(&self) -> PathBuf {
         self.data_dir.join("tmp").join("uploads")
+    }
+
+    /// Resumable uploads in progress. Unlike `tmp/`, kept across restarts: that is
+    /// what makes them resumable.
+    pub fn resumable_dir(&self) -> PathBuf {
+        self.data_dir.join("resumable")
     }
 
     pub fn job_tmp_dir(&self) -> PathBuf {

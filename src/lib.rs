@@ -10,6 +10,7 @@
 //! - [`db`]: the metadata repository and the durable job queue (SQLite or PostgreSQL).
 //! - [`storage`]: where media bytes live (a local folder; object storage later).
 //! - [`media`]: runs the `workers` crate's FFmpeg/whisper steps in a sandboxed child process.
+//! - [`resumable`]: tus uploads at rest, resumable across restarts until they expire.
 //! - [`jobs`]: the worker loops that claim jobs, heartbeat their leases and run stages.
 //! - [`search`]: the tantivy index, kept current from the database's change feed.
 //! - [`http`]: the axum API and web pages, one router per resource.
@@ -25,5 +26,6 @@ pub mod domain;
 pub mod http;
 pub mod jobs;
 pub mod media;
+pub mod resumable;
 pub mod search;
 pub mod storage;

@@ -255,3 +255,58 @@ async fn an_announced_oversized_body_is_refused_before_it_is_read() {
     assert!(reply.starts_with("HTTP/1.1 413"), "{reply}");
     assert!(reply.contains("too_large"), "{reply}");
 }
+
+#[tokio::test]
+async fn a_too_long_faststart_mp4_is_refused_while_its_multipart_upload_is_still_arriving() {
+    let server = TestServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let long = long_faststart_mp4(dir.path());
+    let bytes = std::fs::read(&long).unwrap();
+    assert_refused_before_the_last_byte(&server, &bytes, bytes.len() / 2).await;
+}
+
+#[tokio::test]
+async fn a_streamed_webm_is_refused_once_the_part_received_runs_past_the_limit() {
+    let server = TestServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    // Ten minutes written to a pipe, as a live recorder does: no duration in the
+    // header, so only the packets received so far can tell.
+    let out = dir.path().join("live.webm");
+    let file = std::fs::File::create(&out).unwrap();
+    let status = std::process::Command::new("ffmpeg")
+        .args([
+            "-hide_banner",
+            "-loglevel",
+            "error",
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc2=size=96x64:rate=5,noise=alls=80:allf=t",
+        ])
+        .args(["-t", "600", "-c:v", "libvpx", "-deadline", "realtime", "-cpu-used", "8", "-b:v", "80k"])
+        .args(["-f", "webm", "pipe:1"])
+        .stdout(file)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let bytes = std::fs::read(&out).unwrap();
+    assert!(bytes.len() > 3_000_000, "fixture too small: {} bytes", bytes.len());
+    // 60 % of ten minutes is six: well past three, and far from the last byte.
+    assert_refused_before_the_last_byte(&server, &bytes, bytes.len() * 6 / 10).await;
+}
+
+/// Post `bytes` as a multipart update but send only `sent` of them; the refusal must
+/// come anyway, and leave nothing behind.
+async fn assert_refused_before_the_last_byte(server: &TestServer, bytes: &[u8], sent: usize) {
+    let preamble = "--XX\r\nContent-Disposition: form-data; name=\"title\"\r\n\r\nFour minutes\r\n\
+                    --XX\r\nContent-Disposition: form-data; name=\"file\"; filename=\"long.mp4\"\r\n\r\n";
+    let request_head = format!(
+        "POST /api/updates HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/form-data; boundary=XX\r\n\
+         Content-Length: {}\r\n\r\n{preamble}",
+        preamble.len() + bytes.len() + "\r\n--XX--\r\n".len()
+    );
+    let reply = answer_before_the_last_byte(server, &request_head, &bytes[..sent]).await;
+    assert!(reply.starts_with("HTTP/1.1 422"), "{reply}");
+    assert!(reply.contains("too_long"), "{reply}");
+    assert_nothing_stored(server).await;
+}

@@ -2,9 +2,12 @@
 
 mod error;
 mod health;
+mod ingest;
 mod media;
+mod receive;
 mod search;
 mod transcripts;
+mod tus;
 mod updates;
 mod upload;
 mod views;
@@ -23,6 +26,7 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 pub fn router(services: Services) -> Router {
     let api = Router::new()
         .merge(updates::router())
+        .merge(tus::router())
         .merge(media::router())
         .merge(transcripts::router())
         .merge(search::router())

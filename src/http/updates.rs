@@ -5,18 +5,17 @@ use axum::extract::{DefaultBodyLimit, Multipart, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::get;
 use axum::{Json, Router};
-use bulletin_workers::probe::{ProbeError, ProbeLimits};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::upload::{read_form, too_large, UploadLimits};
+use super::ingest;
+use super::receive::too_large;
+use super::upload::{read_form, UploadLimits};
 use super::views::UpdateView;
 use super::ApiError;
 use crate::app::Services;
-use crate::clock::now_ms;
-use crate::db::updates::{self, NewUpdate};
-use crate::domain::{Title, UpdateId};
-use crate::storage::{media_key, update_prefix, MediaObject};
+use crate::db::updates;
+use crate::domain::UpdateId;
 
 /// Room for multipart boundaries and the title on top of the file itself.
 const FORM_OVERHEAD_BYTES: u64 = 64 * 1024;
@@ -55,68 +54,12 @@ async fn create_update(
         max_bytes: config.max_upload_bytes,
         idle_timeout: std::time::Duration::from_secs(config.upload_idle_timeout_secs),
     };
-    let form = read_form(multipart, &config.upload_tmp_dir(), &limits).await?;
-    let title = Title::parse(form.title.as_deref().unwrap_or_default())
-        .map_err(|e| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_title", e.to_string()))?;
+    let mut early = ingest::early_check(&services, 0);
+    let form = read_form(multipart, &config.upload_tmp_dir(), &limits, &mut early).await?;
+    let title = ingest::parse_title(form.title.as_deref().unwrap_or_default())?;
     let upload = form.file.ok_or_else(|| ApiError::bad_request("missing_file", "the form has no `file` field"))?;
-    if upload.bytes == 0 {
-        return Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "unsupported_media", "the file is empty"));
-    }
-
-    let probe_limits =
-        ProbeLimits { max_duration_ms: config.max_duration_ms, max_pixels: config.max_pixels, max_fps: config.max_fps };
-    let info = match services.media.probe(upload.path(), &probe_limits).await {
-        Ok(Ok(info)) => info,
-        Ok(Err(refusal)) => return Err(probe_refusal(&refusal)),
-        Err(step) => {
-            tracing::warn!(error = %step, "probe failed on an upload");
-            return Err(ApiError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "unsupported_media",
-                "the file could not be read safely as a video",
-            ));
-        }
-    };
-
-    let now = now_ms();
-    let id = UpdateId::generate(now);
-    let new = NewUpdate {
-        id: id.clone(),
-        title: title.as_str().to_string(),
-        duration_ms: info.duration_ms as i64,
-        width: i64::from(info.video.width),
-        height: i64::from(info.video.height),
-        has_audio: info.audio.is_some(),
-        source_bytes: upload.bytes as i64,
-        media_info_json: serde_json::to_string(&info).map_err(ApiError::internal)?,
-        created_at: now,
-    };
-    let local = upload.keep();
-    services.store.put_file(&media_key(&id, MediaObject::Source), &local).await.map_err(|e| {
-        let _ = std::fs::remove_file(&local);
-        ApiError::internal(e)
-    })?;
-    if let Err(e) = updates::insert_with_jobs(&services.db, &new, config.job_max_attempts).await {
-        let _ = services.store.delete_prefix(&update_prefix(&id)).await;
-        return Err(ApiError::internal(e));
-    }
-    services.job_wake.notify_waiters();
-    services.db.notify(crate::db::wakeups::JOBS).await;
-    tracing::info!(update = %id, duration_ms = info.duration_ms, bytes = new.source_bytes, "update accepted");
-    let row = updates::get(&services.db, &id).await?.ok_or_else(|| ApiError::internal("accepted update vanished"))?;
-    let stages = updates::stages(&services.db, std::slice::from_ref(&id)).await?;
-    Ok((StatusCode::ACCEPTED, Json(UpdateView::build(row, &stages))))
-}
-
-fn probe_refusal(refusal: &ProbeError) -> ApiError {
-    let status = match refusal {
-        ProbeError::NotMedia(_) | ProbeError::NoVideo | ProbeError::Undecodable(_) => {
-            StatusCode::UNSUPPORTED_MEDIA_TYPE
-        }
-        ProbeError::Io(_) => return ApiError::internal(refusal),
-        _ => StatusCode::UNPROCESSABLE_ENTITY,
-    };
-    ApiError::new(status, refusal.code(), refusal.to_string())
+    let view = ingest::accept(&services, &title, upload).await?;
+    Ok((StatusCode::ACCEPTED, Json(view)))
 }
 
 async fn get_update(State(services): State<Services>, Path(raw): Path<String>) -> Result<Json<UpdateView>, ApiError> {

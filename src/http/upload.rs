@@ -5,11 +5,10 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use super::receive::{append_body, idle_timeout, too_large, EarlyCheck, ReceiveLimits};
+use super::ApiError;
 use axum::extract::multipart::{Field, Multipart, MultipartError};
 use axum::http::StatusCode;
-use tokio::io::AsyncWriteExt;
-
-use super::ApiError;
 
 /// Longest title field accepted on the wire (the domain rule is stricter).
 const MAX_TITLE_FIELD_BYTES: usize = 4096;
@@ -22,6 +21,18 @@ pub struct TempUpload {
 }
 
 impl TempUpload {
+    /// A new, empty upload file under our own random name: the client's filename is
+    /// never used for anything on disk.
+    fn create(dir: &Path) -> Result<TempUpload, ApiError> {
+        let name = format!("upload-{:016x}{:016x}", rand::random::<u64>(), rand::random::<u64>());
+        Ok(TempUpload { path: dir.join(name), bytes: 0, keep: false })
+    }
+
+    /// Take ownership of a finished file received some other way (a resumable upload).
+    pub fn adopt(path: PathBuf, bytes: u64) -> TempUpload {
+        TempUpload { path, bytes, keep: false }
+    }
+
     pub fn path(&self) -> &Path {
         &self.path
     }
@@ -56,6 +67,7 @@ pub async fn read_form(
     mut multipart: Multipart,
     tmp_dir: &Path,
     limits: &UploadLimits,
+    early: &mut EarlyCheck,
 ) -> Result<UploadForm, ApiError> {
     let mut form = UploadForm { title: None, file: None };
     loop {
@@ -67,7 +79,7 @@ pub async fn read_form(
         };
         match field.name() {
             Some("title") => form.title = Some(read_text(field, limits).await?),
-            Some("file") if form.file.is_none() => form.file = Some(receive_file(field, tmp_dir, limits).await?),
+            Some("file") if form.file.is_none() => form.file = Some(receive_file(field, tmp_dir, limits, early).await?),
             _ => drain(field, limits).await?,
         }
     }
@@ -94,20 +106,19 @@ async fn read_text(mut field: Field<'_>, limits: &UploadLimits) -> Result<String
         .map_err(|_| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_title", "the title is not valid UTF-8"))
 }
 
-async fn receive_file(mut field: Field<'_>, tmp_dir: &Path, limits: &UploadLimits) -> Result<TempUpload, ApiError> {
+async fn receive_file(
+    field: Field<'_>,
+    tmp_dir: &Path,
+    limits: &UploadLimits,
+    early: &mut EarlyCheck,
+) -> Result<TempUpload, ApiError> {
     tokio::fs::create_dir_all(tmp_dir).await.map_err(ApiError::internal)?;
-    // Our own name: the client's filename is never used for anything on disk.
-    let name = format!("upload-{:016x}{:016x}", rand::random::<u64>(), rand::random::<u64>());
-    let mut upload = TempUpload { path: tmp_dir.join(name), bytes: 0, keep: false };
+    let mut upload = TempUpload::create(tmp_dir)?;
     let mut file = tokio::fs::File::create(&upload.path).await.map_err(ApiError::internal)?;
-    while let Some(chunk) = next_chunk(&mut field, limits).await? {
-        upload.bytes += chunk.len() as u64;
-        if upload.bytes > limits.max_bytes {
-            return Err(too_large(limits.max_bytes));
-        }
-        file.write_all(&chunk).await.map_err(ApiError::internal)?;
-    }
-    file.flush().await.map_err(ApiError::internal)?;
+    let receive = ReceiveLimits { max_total: limits.max_bytes, idle_timeout: limits.idle_timeout };
+    upload.bytes = append_body(&mut file, &upload.path, 0, field, &receive, early, &mut |_| {})
+        .await
+        .map_err(|stop| stop.error)?;
     Ok(upload)
 }
 
@@ -120,18 +131,6 @@ async fn drain(mut field: Field<'_>, limits: &UploadLimits) -> Result<(), ApiErr
         }
     }
     Ok(())
-}
-
-pub fn too_large(max_bytes: u64) -> ApiError {
-    ApiError::new(
-        StatusCode::PAYLOAD_TOO_LARGE,
-        "too_large",
-        format!("the upload is larger than the {} MiB limit", max_bytes / (1 << 20)),
-    )
-}
-
-fn idle_timeout() -> ApiError {
-    ApiError::new(StatusCode::REQUEST_TIMEOUT, "upload_timeout", "the upload stalled: no data arrived for too long")
 }
 
 fn malformed(e: MultipartError) -> ApiError {

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use bulletin_workers::audio::decode_audio_16k_mono;
 use bulletin_workers::poster::poster;
-use bulletin_workers::probe::probe;
+use bulletin_workers::probe::{early_verdict, probe};
 use bulletin_workers::storyboard::storyboard;
 use bulletin_workers::transcode::transcode;
 use bulletin_workers::transcribe::Transcriber;
@@ -44,6 +44,7 @@ pub fn run_media_child(memory_mb: u64) -> ExitCode {
     bulletin_workers::init_ffmpeg();
     let reply = match request {
         MediaRequest::Probe { input, limits } => serde_json::to_string(&probe(&input, &limits)),
+        MediaRequest::EarlyVerdict { input, limits } => serde_json::to_string(&early_verdict(&input, &limits)),
         MediaRequest::Transcode { input, out_dir, options, poster_width, storyboard: sb_options } => {
             let result = (|| {
                 let report = transcode(&input, &out_dir.join(VIDEO_FILE), &options, &mut |p| {
@@ -116,7 +117,7 @@ fn report_progress(percent: u32) {
 fn fault_injection_point(request: &MediaRequest) {
     let Ok(fault) = std::env::var("BULLETIN_FAULT") else { return };
     let step = match request {
-        MediaRequest::Probe { .. } => "probe",
+        MediaRequest::Probe { .. } | MediaRequest::EarlyVerdict { .. } => "probe",
         MediaRequest::Transcode { .. } => "transcode",
         MediaRequest::Transcribe { .. } => "transcribe",
     };

@@ -16,6 +16,11 @@ pub enum MediaRequest {
         input: PathBuf,
         limits: ProbeLimits,
     },
+    /// Judge the part of an upload received so far (see `probe::early_verdict`).
+    EarlyVerdict {
+        input: PathBuf,
+        limits: ProbeLimits,
+    },
     /// Writes `video.mp4`, `poster.jpg` and `storyboard.jpg` into `out_dir`.
     Transcode {
         input: PathBuf,

@@ -56,6 +56,14 @@ impl MediaRunner {
         self.run::<ChildResult<MediaInfo, ProbeError>>(&request, timeout, &mut |_| {}).await
     }
 
+    /// Judge the bytes of an upload received so far: `Ok(Some(_))` is a refusal that
+    /// the rest of the upload cannot change.
+    pub async fn early_verdict(&self, input: &Path, limits: &ProbeLimits) -> Result<Option<ProbeError>, StepError> {
+        let timeout = self.timeout.min(Duration::from_secs(30));
+        let request = MediaRequest::EarlyVerdict { input: input.to_path_buf(), limits: limits.clone() };
+        self.run::<Option<ProbeError>>(&request, timeout, &mut |_| {}).await
+    }
+
     pub async fn transcode(
         &self,
         request: MediaRequest,

@@ -71,3 +71,18 @@ pub fn tone_video(dir: &Path, name: &str, seconds: f64, size: &str, fps: u32) ->
         .arg(&out));
     out
 }
+
+/// Four minutes of small video with its index (`moov`) first, as phones and
+/// `-movflags +faststart` write it: the duration is known from the first kilobytes.
+pub fn long_faststart_mp4(dir: &Path) -> PathBuf {
+    let out = dir.join("long-faststart.mp4");
+    run(ffmpeg()
+        .args(["-f", "lavfi", "-i", "testsrc2=size=160x120:rate=10"])
+        .args(["-t", "240", "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p"])
+        .args(["-movflags", "+faststart"])
+        .arg(&out));
+    let size = std::fs::metadata(&out).unwrap().len();
+    // Half of it must be well past the first look (64 KiB) for the test to mean anything.
+    assert!(size > 400_000, "fixture too small to cut: {size} bytes");
+    out
+}

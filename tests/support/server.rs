@@ -169,3 +169,19 @@ fn rand_u64() -> u64 {
     hasher.write_u128(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos());
     hasher.finish()
 }
+
+/// Send the head of a request and part of its body, then read what the server says
+/// while the rest has still not been sent.
+pub async fn answer_before_the_last_byte(server: &TestServer, head: &str, body_part: &[u8]) -> String {
+    let address = server.base.trim_start_matches("http://").to_string();
+    let mut stream = tokio::net::TcpStream::connect(&address).await.unwrap();
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    stream.write_all(head.as_bytes()).await.unwrap();
+    stream.write_all(body_part).await.unwrap();
+    let mut reply = vec![0u8; 8192];
+    let n = tokio::time::timeout(Duration::from_secs(30), stream.read(&mut reply))
+        .await
+        .expect("the server waited for the whole upload before refusing it")
+        .unwrap();
+    String::from_utf8_lossy(&reply[..n]).to_string()
+}

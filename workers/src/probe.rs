@@ -157,6 +157,54 @@ pub fn probe(path: &Path, limits: &ProbeLimits) -> Result<MediaInfo, ProbeError>
     })
 }
 
+/// Judge a file that is still arriving: `Some(refusal)` once the bytes received so far
+/// already prove the upload must be refused, `None` while they do not (yet).
+///
+/// Verdicts that more bytes cannot overturn: a faststart MP4 whose header (the sample
+/// tables, which FFmpeg reads before any media data) declares more than the duration
+/// cap, packets received so far that already span more than the cap (any container
+/// that interleaves as it goes, such as WebM), or a frame size or rate over the caps.
+/// Other containers' header durations are not trusted here: FFmpeg may have estimated
+/// them from the bit rate. A prefix FFmpeg cannot open yet gives no verdict.
+pub fn early_verdict(path: &Path, limits: &ProbeLimits) -> Option<ProbeError> {
+    crate::init_ffmpeg();
+    let mut input = media_input::open(path).ok()?;
+    let too_long = |duration_ms: u64| {
+        (duration_ms > limits.max_duration_ms).then_some(ProbeError::TooLong {
+            duration_ms,
+            max_ms: limits.max_duration_ms,
+        })
+    };
+    if input.format().name().starts_with("mov,mp4") {
+        if let Some(refusal) = media_input::header_duration_ms(&input, None).and_then(too_long) {
+            return Some(refusal);
+        }
+    }
+    let video_index = media_input::video_stream(&input)?;
+    if let Err(refusal) = VideoProbe::open(&input, video_index).and_then(|v| v.check_header(limits))
+    {
+        return matches!(
+            refusal,
+            ProbeError::TooManyPixels { .. } | ProbeError::TooManyFps { .. }
+        )
+        .then_some(refusal);
+    }
+    let measured = measured_time_bases(&input);
+    let mut spans = vec![Span::default(); measured.len()];
+    // A truncated tail ends the scan like the end of the file does: it is only where the
+    // bytes stop for now.
+    while let Ok(Some(packet)) = next_packet(&mut input) {
+        let index = packet.stream();
+        if let (Some(Some(time_base)), Some(span)) = (measured.get(index), spans.get_mut(index)) {
+            span.add(packet.pts(), packet.dts(), packet.duration());
+            if let Some(refusal) = too_long(span.millis(*time_base)) {
+                return Some(refusal);
+            }
+        }
+    }
+    None
+}
+
 /// What we know about the chosen video stream, and its decoder until a frame came out.
 struct VideoProbe {
     index: usize,
@@ -265,16 +313,7 @@ fn scan(
     video: &mut VideoProbe,
     limits: &ProbeLimits,
 ) -> Result<(u64, Span), ProbeError> {
-    let measured: Vec<Option<Rational>> = input
-        .streams()
-        .map(|s| {
-            let medium = s.parameters().medium();
-            let counted = (medium == media::Type::Video
-                && !s.disposition().contains(Disposition::ATTACHED_PIC))
-                || medium == media::Type::Audio;
-            counted.then(|| s.time_base())
-        })
-        .collect();
+    let measured = measured_time_bases(input);
     let mut spans = vec![Span::default(); measured.len()];
     let mut longest = 0;
     let too_long = |ms: u64| ms > limits.max_duration_ms;
@@ -310,6 +349,21 @@ fn scan(
     }
     video.drain();
     Ok((longest, spans.get(video.index).copied().unwrap_or_default()))
+}
+
+/// The time base of each stream whose span counts as the media's duration (audio and
+/// video, not cover art, subtitles or data); `None` for the others.
+fn measured_time_bases(input: &Input) -> Vec<Option<Rational>> {
+    input
+        .streams()
+        .map(|s| {
+            let medium = s.parameters().medium();
+            let counted = (medium == media::Type::Video
+                && !s.disposition().contains(Disposition::ATTACHED_PIC))
+                || medium == media::Type::Audio;
+            counted.then(|| s.time_base())
+        })
+        .collect()
 }
 
 fn check_pixels(width: u32, height: u32, limits: &ProbeLimits) -> Result<(), ProbeError> {

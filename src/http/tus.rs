@@ -1,0 +1,373 @@
+//! `/api/uploads`: resumable uploads, tus 1.0.0 with the creation,
+//! creation-with-upload, termination, expiration and checksum extensions.
+//!
+//! A finished upload goes through the same probe and acceptance as a multipart
+//! post and becomes an update; its id is sent back in `Bulletin-Update-Id`
+//! (on the last `PATCH`, and on every `HEAD` afterwards, so a client that lost
+//! the last response still finds its update).
+
+use axum::body::Body;
+use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use axum::Router;
+use base64::Engine;
+use sha1::Digest;
+
+use super::ingest;
+use super::receive::{append_body, too_large, ReceiveLimits};
+use super::upload::TempUpload;
+use super::ApiError;
+use crate::app::Services;
+use crate::resumable::{UploadKey, UploadRecord, UploadState};
+
+const TUS_VERSION: &str = "1.0.0";
+const TUS_EXTENSIONS: &str = "creation,creation-with-upload,termination,expiration,checksum";
+const TUS_CHECKSUMS: &str = "sha1,sha256,md5";
+const OFFSET_OCTET_STREAM: &str = "application/offset+octet-stream";
+const UPDATE_ID: HeaderName = HeaderName::from_static("bulletin-update-id");
+/// Longest `Upload-Metadata` header accepted.
+const MAX_METADATA_BYTES: usize = 8 * 1024;
+
+pub fn router() -> Router<Services> {
+    Router::new()
+        .route("/uploads", post(create).options(options))
+        .route("/uploads/{id}", axum::routing::head(head).patch(patch).delete(terminate).options(options))
+        .layer(DefaultBodyLimit::disable())
+        .layer(axum::middleware::map_response(|mut response: Response| async move {
+            // Every response but OPTIONS' must say which protocol version it speaks.
+            response.headers_mut().insert("tus-resumable", HeaderValue::from_static(TUS_VERSION));
+            response
+        }))
+}
+
+async fn options(State(services): State<Services>) -> Response {
+    let mut headers = HeaderMap::new();
+    headers.insert("tus-version", HeaderValue::from_static(TUS_VERSION));
+    headers.insert("tus-extension", HeaderValue::from_static(TUS_EXTENSIONS));
+    headers.insert("tus-checksum-algorithm", HeaderValue::from_static(TUS_CHECKSUMS));
+    headers.insert("tus-max-size", HeaderValue::from(services.config.max_upload_bytes));
+    (StatusCode::NO_CONTENT, headers).into_response()
+}
+
+#[tracing::instrument(skip_all)]
+async fn create(State(services): State<Services>, headers: HeaderMap, body: Body) -> Result<Response, ApiError> {
+    require_tus(&headers)?;
+    if headers.contains_key("upload-defer-length") {
+        return Err(ApiError::bad_request("bad_length", "Upload-Defer-Length is not supported: send Upload-Length"));
+    }
+    let length = header_u64(&headers, "upload-length")
+        .ok_or_else(|| ApiError::bad_request("bad_length", "Upload-Length must be the upload's size in bytes"))?;
+    if length > services.config.max_upload_bytes {
+        return Err(too_large(services.config.max_upload_bytes));
+    }
+    if length == 0 {
+        return Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "unsupported_media", "the file is empty"));
+    }
+    let raw_metadata = header_text(&headers, "upload-metadata")?;
+    let metadata = parse_metadata(raw_metadata.as_deref().unwrap_or_default())?;
+    let title = ingest::parse_title(&title_from(&metadata))?;
+    let record = UploadRecord { length, metadata: raw_metadata, title: title.as_str().to_string(), update_id: None };
+    let uploads = &services.uploads;
+    let key = uploads.create(&record).await.map_err(ApiError::internal)?;
+    tracing::info!(upload = %key, length, "resumable upload created");
+
+    let mut response_headers = HeaderMap::new();
+    response_headers.insert("location", header_value(&format!("/api/uploads/{key}")));
+    if is_offset_stream(&headers) {
+        // creation-with-upload: the first chunk rides along with the creation.
+        let lock = uploads.lock(&key).ok_or_else(upload_busy)?;
+        let state = uploads.state(&key).await.map_err(ApiError::internal)?.ok_or_else(gone)?;
+        // No Upload-Offset here: the first chunk starts at 0.
+        let written = receive(&services, &key, state, 0, &headers, body).await;
+        drop(lock);
+        let (state, update) = written?;
+        add_progress_headers(&mut response_headers, &state, update.as_deref());
+    } else {
+        let state = uploads.state(&key).await.map_err(ApiError::internal)?.ok_or_else(gone)?;
+        add_progress_headers(&mut response_headers, &state, None);
+    }
+    Ok((StatusCode::CREATED, response_headers).into_response())
+}
+
+async fn head(
+    State(services): State<Services>,
+    Path(raw): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    require_tus(&headers)?;
+    let key = UploadKey::parse(&raw).ok_or_else(gone)?;
+    let state = services.uploads.state(&key).await.map_err(ApiError::internal)?.ok_or_else(gone)?;
+    let mut response_headers = HeaderMap::new();
+    add_progress_headers(&mut response_headers, &state, state.record.update_id.as_deref());
+    response_headers.insert("upload-length", HeaderValue::from(state.record.length));
+    if let Some(metadata) = &state.record.metadata {
+        response_headers.insert("upload-metadata", header_value(metadata));
+    }
+    response_headers.insert("cache-control", HeaderValue::from_static("no-store"));
+    Ok((StatusCode::OK, response_headers).into_response())
+}
+
+#[tracing::instrument(skip_all, fields(upload = %raw))]
+async fn patch(
+    State(services): State<Services>,
+    Path(raw): Path<String>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    require_tus(&headers)?;
+    let key = UploadKey::parse(&raw).ok_or_else(gone)?;
+    if !is_offset_stream(&headers) {
+        return Err(ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "bad_content_type",
+            format!("a PATCH body must be sent as {OFFSET_OCTET_STREAM}"),
+        ));
+    }
+    let offset = header_u64(&headers, "upload-offset")
+        .ok_or_else(|| ApiError::bad_request("bad_offset", "Upload-Offset must be a byte position"))?;
+    let _lock = services.uploads.lock(&key).ok_or_else(upload_busy)?;
+    let state = services.uploads.state(&key).await.map_err(ApiError::internal)?.ok_or_else(gone)?;
+    let (state, update) = receive(&services, &key, state, offset, &headers, body).await?;
+    let mut response_headers = HeaderMap::new();
+    add_progress_headers(&mut response_headers, &state, update.as_deref());
+    Ok((StatusCode::NO_CONTENT, response_headers).into_response())
+}
+
+async fn terminate(
+    State(services): State<Services>,
+    Path(raw): Path<String>,
+    headers: HeaderMap,
+) -> Result<StatusCode, ApiError> {
+    require_tus(&headers)?;
+    let key = UploadKey::parse(&raw).ok_or_else(gone)?;
+    let _lock = services.uploads.lock(&key).ok_or_else(upload_busy)?;
+    services.uploads.state(&key).await.map_err(ApiError::internal)?.ok_or_else(gone)?;
+    services.uploads.remove(&key).await.map_err(ApiError::internal)?;
+    tracing::info!(upload = %key, "resumable upload terminated");
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Append one request body at the client's `offset`, then accept the upload as an
+/// update if that was its last byte. The caller holds the upload's lock.
+async fn receive(
+    services: &Services,
+    key: &UploadKey,
+    mut state: UploadState,
+    offset: u64,
+    headers: &HeaderMap,
+    body: Body,
+) -> Result<(UploadState, Option<String>), ApiError> {
+    let mut checksum = Checksum::from_headers(headers)?;
+    if offset != state.offset {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "offset_mismatch",
+            format!("the upload is at byte {}, not {offset}: resume from there", state.offset),
+        ));
+    }
+    if let Some(update) = state.record.update_id.clone() {
+        // Complete already: a repeated last request is answered, not re-applied.
+        return Ok((state, Some(update)));
+    }
+
+    let uploads = &services.uploads;
+    let path = uploads.data_path(key);
+    let mut file = uploads.open_for_append(key).await.map_err(ApiError::internal)?;
+    let limits = ReceiveLimits {
+        max_total: state.record.length,
+        idle_timeout: std::time::Duration::from_secs(services.config.upload_idle_timeout_secs),
+    };
+    let mut early = ingest::early_check(services, offset);
+    let mut hash = |chunk: &[u8]| {
+        if let Some(checksum) = checksum.as_mut() {
+            checksum.update(chunk);
+        }
+    };
+    let received = append_body(&mut file, &path, offset, body.into_data_stream(), &limits, &mut early, &mut hash).await;
+    let received = match received {
+        Ok(received) => received,
+        Err(stop) if stop.refused => {
+            // The media itself is refused: no later byte can change that.
+            uploads.remove(key).await.map_err(ApiError::internal)?;
+            return Err(stop.error);
+        }
+        Err(stop) => {
+            // Bytes that arrived intact stay, so the client resumes after them; a chunk
+            // that was to be checksummed is kept whole or not at all.
+            let keep = if checksum.is_some() { offset } else { stop.received };
+            uploads.truncate(key, keep).await.map_err(ApiError::internal)?;
+            return Err(stop.error);
+        }
+    };
+    if let Some(checksum) = checksum {
+        if !checksum.matches() {
+            uploads.truncate(key, offset).await.map_err(ApiError::internal)?;
+            return Err(ApiError::new(
+                StatusCode::from_u16(460).unwrap_or(StatusCode::BAD_REQUEST),
+                "checksum_mismatch",
+                "the chunk does not match its Upload-Checksum: it was discarded, send it again",
+            ));
+        }
+    }
+    file.sync_data().await.map_err(ApiError::internal)?;
+    state.offset = received;
+    if received < state.record.length {
+        state.expires_at = std::time::SystemTime::now() + uploads.expiry();
+        return Ok((state, None));
+    }
+
+    let title = ingest::parse_title(&state.record.title)?;
+    let upload = TempUpload::adopt(path, received);
+    match ingest::accept(services, &title, upload).await {
+        Ok(view) => {
+            state.record.update_id = Some(view.id.clone());
+            uploads.mark_complete(key, &state.record).await.map_err(ApiError::internal)?;
+            state.expires_at = std::time::SystemTime::now() + uploads.expiry();
+            tracing::info!(upload = %key, update = %view.id, "resumable upload complete");
+            Ok((state, Some(view.id)))
+        }
+        Err(refusal) => {
+            uploads.remove(key).await.map_err(ApiError::internal)?;
+            Err(refusal)
+        }
+    }
+}
+
+fn add_progress_headers(headers: &mut HeaderMap, state: &UploadState, update: Option<&str>) {
+    headers.insert("upload-offset", HeaderValue::from(state.offset));
+    headers.insert("upload-expires", header_value(&httpdate::fmt_http_date(state.expires_at)));
+    if let Some(update) = update {
+        headers.insert(UPDATE_ID, header_value(update));
+    }
+}
+
+/// The checksum extension: a digest of one request's body, checked before it counts.
+enum Checksum {
+    Sha1(sha1::Sha1, Vec<u8>),
+    Sha256(sha2::Sha256, Vec<u8>),
+    Md5(md5::Md5, Vec<u8>),
+}
+
+impl Checksum {
+    fn from_headers(headers: &HeaderMap) -> Result<Option<Checksum>, ApiError> {
+        let Some(raw) = header_text(headers, "upload-checksum")? else { return Ok(None) };
+        let bad = |message: &str| ApiError::bad_request("bad_checksum", message.to_string());
+        let (algorithm, digest) =
+            raw.split_once(' ').ok_or_else(|| bad("Upload-Checksum must be `ALGORITHM BASE64DIGEST`"))?;
+        let expected = base64::engine::general_purpose::STANDARD
+            .decode(digest.trim())
+            .map_err(|_| bad("the Upload-Checksum digest is not base64"))?;
+        Ok(Some(match algorithm {
+            "sha1" => Checksum::Sha1(sha1::Sha1::new(), expected),
+            "sha256" => Checksum::Sha256(sha2::Sha256::new(), expected),
+            "md5" => Checksum::Md5(md5::Md5::new(), expected),
+            _ => return Err(bad(&format!("unsupported checksum algorithm; use one of {TUS_CHECKSUMS}"))),
+        }))
+    }
+
+    fn update(&mut self, bytes: &[u8]) {
+        match self {
+            Checksum::Sha1(hasher, _) => hasher.update(bytes),
+            Checksum::Sha256(hasher, _) => hasher.update(bytes),
+            Checksum::Md5(hasher, _) => hasher.update(bytes),
+        }
+    }
+
+    fn matches(self) -> bool {
+        match self {
+            Checksum::Sha1(hasher, expected) => hasher.finalize().as_slice() == expected,
+            Checksum::Sha256(hasher, expected) => hasher.finalize().as_slice() == expected,
+            Checksum::Md5(hasher, expected) => hasher.finalize().as_slice() == expected,
+        }
+    }
+}
+
+/// `Upload-Metadata`: comma-separated `key base64value` pairs (the value may be absent).
+fn parse_metadata(raw: &str) -> Result<Vec<(String, String)>, ApiError> {
+    let bad = || ApiError::bad_request("bad_metadata", "Upload-Metadata must be `key base64value` pairs");
+    if raw.len() > MAX_METADATA_BYTES {
+        return Err(bad());
+    }
+    let mut pairs = Vec::new();
+    for pair in raw.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let (key, value) = pair.split_once(' ').unwrap_or((pair, ""));
+        let decoded = base64::engine::general_purpose::STANDARD.decode(value.trim()).map_err(|_| bad())?;
+        pairs.push((key.to_string(), String::from_utf8(decoded).map_err(|_| bad())?));
+    }
+    Ok(pairs)
+}
+
+/// The update's title: `title`, else the file name without its extension (what
+/// generic tus clients such as Uppy send). Validated like any title.
+fn title_from(metadata: &[(String, String)]) -> String {
+    let get = |name: &str| metadata.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str());
+    if let Some(title) = get("title") {
+        return title.to_string();
+    }
+    let file_name = get("filename").or_else(|| get("name")).unwrap_or_default();
+    // Only the last path component, and never as a path: it is display text.
+    let base = file_name.rsplit(['/', '\\']).next().unwrap_or_default();
+    match base.rsplit_once('.') {
+        Some((stem, _)) if !stem.is_empty() => stem.to_string(),
+        _ => base.to_string(),
+    }
+}
+
+fn require_tus(headers: &HeaderMap) -> Result<(), ApiError> {
+    if headers.get("tus-resumable").and_then(|v| v.to_str().ok()) == Some(TUS_VERSION) {
+        return Ok(());
+    }
+    Err(ApiError::new(
+        StatusCode::PRECONDITION_FAILED,
+        "tus_version",
+        format!("send `Tus-Resumable: {TUS_VERSION}`: this server speaks tus {TUS_VERSION}"),
+    ))
+}
+
+fn is_offset_stream(headers: &HeaderMap) -> bool {
+    headers.get("content-type").and_then(|v| v.to_str().ok()).is_some_and(|v| v.trim() == OFFSET_OCTET_STREAM)
+}
+
+fn header_text(headers: &HeaderMap, name: &str) -> Result<Option<String>, ApiError> {
+    match headers.get(name) {
+        None => Ok(None),
+        Some(value) => value
+            .to_str()
+            .map(|v| Some(v.to_string()))
+            .map_err(|_| ApiError::bad_request("bad_header", format!("the {name} header is not plain text"))),
+    }
+}
+
+fn header_u64(headers: &HeaderMap, name: &str) -> Option<u64> {
+    headers.get(name)?.to_str().ok()?.trim().parse().ok()
+}
+
+fn header_value(text: &str) -> HeaderValue {
+    HeaderValue::from_str(text).unwrap_or_else(|_| HeaderValue::from_static(""))
+}
+
+fn gone() -> ApiError {
+    ApiError::not_found("upload")
+}
+
+fn upload_busy() -> ApiError {
+    ApiError::new(StatusCode::LOCKED, "upload_busy", "another request is writing to this upload; retry shortly")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn metadata_and_titles() {
+        let raw = "filename Li4vLi4vd2Vla2x5Lm1wNA==,is_confidential";
+        let pairs = parse_metadata(raw).unwrap();
+        assert_eq!(pairs[0], ("filename".into(), "../../weekly.mp4".into()));
+        assert_eq!(pairs[1], ("is_confidential".into(), String::new()));
+        assert_eq!(title_from(&pairs), "weekly");
+        assert_eq!(title_from(&parse_metadata("title VGVhbQ==,filename YS5tcDQ=").unwrap()), "Team");
+        assert!(parse_metadata("title %%%").is_err());
+    }
+}
