@@ -12,6 +12,7 @@ use crate::db::{wakeups, Db};
 use crate::domain::JobKind;
 use crate::jobs::{spawn_workers, JobWake};
 use crate::media::MediaRunner;
+use crate::metrics::Metrics;
 use crate::resumable::ResumableUploads;
 use crate::search::{spawn_follower, SearchIndex};
 use crate::storage::BlobStore;
@@ -27,6 +28,7 @@ pub struct Services {
     pub search: Option<SearchIndex>,
     pub job_wake: JobWake,
     pub uploads: ResumableUploads,
+    pub metrics: Metrics,
 }
 
 impl Services {
@@ -45,7 +47,16 @@ impl Services {
         let exe = std::env::current_exe().context("cannot locate the bulletin executable")?;
         let media = MediaRunner::new(exe, Duration::from_secs(config.job_timeout_secs), config.job_memory_mb);
         let uploads = ResumableUploads::new(config.resumable_dir(), Duration::from_secs(config.upload_expiry_secs));
-        Ok(Services { config: Arc::new(config), db, store, media, search, job_wake: JobWake::default(), uploads })
+        Ok(Services {
+            config: Arc::new(config),
+            db,
+            store,
+            media,
+            search,
+            job_wake: JobWake::default(),
+            uploads,
+            metrics: Metrics::default(),
+        })
     }
 }
 

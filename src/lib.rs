@@ -14,6 +14,7 @@
 //! - [`jobs`]: the worker loops that claim jobs, heartbeat their leases and run stages.
 //! - [`search`]: the tantivy index, kept current from the database's change feed.
 //! - [`http`]: the axum API and web pages, one router per resource.
+//! - [`metrics`]: Prometheus metrics recorded by this process and read from the queue and index.
 //! - [`cli`]: the `bulletin` subcommands that are clients or admin tools.
 //! - [`app`]: wiring: open the engines, start the server and the workers.
 
@@ -26,6 +27,7 @@ pub mod domain;
 pub mod http;
 pub mod jobs;
 pub mod media;
+pub mod metrics;
 pub mod resumable;
 pub mod search;
 pub mod storage;

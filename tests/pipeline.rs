@@ -116,6 +116,22 @@ async fn posted_update_becomes_playable_transcribed_and_searchable() {
         .await
         .unwrap();
     assert!(board.contains("storyboard.jpg#xywh=0,0,"), "{board}");
+
+    // What the server measured along the way, for Prometheus.
+    let metrics = client().get(server.url("/metrics")).send().await.unwrap();
+    assert!(metrics.headers()["content-type"].to_str().unwrap().starts_with("text/plain"));
+    let metrics = metrics.text().await.unwrap();
+    let upload_route =
+        r#"bulletin_http_request_duration_seconds_count{method="POST",route="/api/updates",status="202"} 1"#;
+    assert!(metrics.contains(upload_route), "{metrics}");
+    assert!(metrics.contains(r#"route="/api/updates/{id}/video",status="206""#), "{metrics}");
+    for kind in ["transcode", "transcribe", "index"] {
+        let done = format!(r#"bulletin_job_duration_seconds_count{{kind="{kind}",outcome="done"}} 1"#);
+        assert!(metrics.contains(&done), "{kind}: {metrics}");
+    }
+    assert!(metrics.contains("bulletin_transcription_real_time_factor_count{} 1"), "{metrics}");
+    assert!(metrics.contains("bulletin_search_index_lag_changes 0"), "{metrics}");
+    assert!(!metrics.contains("bulletin_queue_jobs{"), "nothing is left in the queue: {metrics}");
 }
 
 #[tokio::test]
@@ -189,4 +205,24 @@ fn urlencode(text: &str) -> String {
             _ => format!("%{b:02X}"),
         })
         .collect()
+}
+
+#[tokio::test]
+async fn readiness_reports_each_dependency() {
+    let server = TestServer::start();
+    let (status, body) = get_json(&server, "/readyz").await;
+    assert_eq!(status, 200, "{body}");
+    for dependency in ["database", "storage", "model"] {
+        assert_eq!(body[dependency], "ok", "{body}");
+    }
+
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("no-such-model.bin");
+    let unready = TestServer::start_with(&["--whisper-model", missing.to_str().unwrap()], &[]);
+    let (status, body) = get_json(&unready, "/readyz").await;
+    assert_eq!(status, 503, "{body}");
+    assert_eq!(body["database"], "ok", "{body}");
+    assert_ne!(body["model"], "ok", "{body}");
+    // Alive all the same: it still takes uploads, which wait for a model.
+    assert_eq!(get_json(&unready, "/healthz").await.0, 200);
 }

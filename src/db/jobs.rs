@@ -343,3 +343,18 @@ pub async fn release(db: &Db, job: &ClaimedJob) -> Result<(), QueueError> {
     }
     Ok(())
 }
+
+/// Queue gauges for metrics: jobs waiting or running per (kind, state), and per
+/// kind the age in milliseconds of the oldest job that is due but unclaimed.
+pub async fn queue_stats(db: &Db) -> Result<(Vec<(String, String, i64)>, Vec<(String, i64)>), DbError> {
+    let now = now_ms();
+    let depth_sql = "SELECT kind, state, COUNT(*) FROM jobs WHERE state IN ('queued', 'running') \
+                     GROUP BY kind, state ORDER BY kind, state";
+    let age_sql = "SELECT kind, MIN(run_at) FROM jobs WHERE state = 'queued' AND run_at <= $1 \
+                   GROUP BY kind ORDER BY kind";
+    on_pool!(db, |pool| {
+        let depth: Vec<(String, String, i64)> = sqlx::query_as(depth_sql).fetch_all(pool).await?;
+        let oldest: Vec<(String, i64)> = sqlx::query_as(age_sql).bind(now).fetch_all(pool).await?;
+        Ok((depth, oldest.into_iter().map(|(kind, due)| (kind, (now - due).max(0))).collect()))
+    })
+}

@@ -4,6 +4,7 @@ mod error;
 mod health;
 mod ingest;
 mod media;
+mod metrics;
 mod receive;
 mod search;
 mod transcripts;
@@ -34,7 +35,9 @@ pub fn router(services: Services) -> Router {
     Router::new()
         .nest("/api", api)
         .merge(health::router())
+        .merge(metrics::router())
         .merge(web::router())
+        .route_layer(axum::middleware::from_fn_with_state(services.metrics.clone(), metrics::measure))
         .with_state(services)
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {

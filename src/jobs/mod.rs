@@ -14,6 +14,7 @@ use crate::app::Services;
 use crate::db::jobs::{self, ClaimedJob, QueueError};
 use crate::db::wakeups;
 use crate::domain::JobKind;
+use crate::metrics::JobOutcome;
 pub use stages::StageError;
 
 /// How often an idle worker looks for due jobs without being woken.
@@ -82,7 +83,7 @@ async fn run_job(services: &Services, job: ClaimedJob, lease_ms: i64, shutdown: 
     let (progress_tx, progress_rx) = watch::channel(0u8);
     let work = stages::run(services, &job, progress_tx);
     let heartbeat = keep_lease(services, &job, lease_ms, progress_rx);
-    tokio::select! {
+    let outcome = tokio::select! {
         result = work => match result {
             Ok(output) => match jobs::complete(&services.db, &job, output).await {
                 Ok(()) => {
@@ -95,9 +96,16 @@ async fn run_job(services: &Services, job: ClaimedJob, lease_ms: i64, shutdown: 
                     }
                     services.db.notify(wakeups::JOBS).await;
                     services.db.notify(wakeups::SEARCH).await;
+                    JobOutcome::Done
                 }
-                Err(QueueError::Fenced(_)) => tracing::warn!("job was reclaimed by another worker; result dropped"),
-                Err(e) => tracing::error!(error = %e, "storing the job result failed; the lease will expire and it reruns"),
+                Err(QueueError::Fenced(_)) => {
+                    tracing::warn!("job was reclaimed by another worker; result dropped");
+                    JobOutcome::Abandoned
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, "storing the job result failed; the lease will expire and it reruns");
+                    JobOutcome::Abandoned
+                }
             },
             Err(error) => {
                 let message = error.to_string();
@@ -106,16 +114,22 @@ async fn run_job(services: &Services, job: ClaimedJob, lease_ms: i64, shutdown: 
                     Err(QueueError::Fenced(_)) => tracing::warn!("job was reclaimed by another worker"),
                     Err(e) => tracing::error!(error = %e, "recording the job failure failed"),
                 }
+                JobOutcome::Failed
             }
         },
-        lost = heartbeat => tracing::warn!(reason = %lost, "lease lost; abandoning the job"),
+        lost = heartbeat => {
+            tracing::warn!(reason = %lost, "lease lost; abandoning the job");
+            JobOutcome::Abandoned
+        }
         _ = shutdown.cancelled() => {
             match jobs::release(&services.db, &job).await {
                 Ok(()) => tracing::info!("shutting down: job released for another worker"),
                 Err(e) => tracing::warn!(error = %e, "shutting down: could not release job; its lease will expire"),
             }
+            JobOutcome::Abandoned
         }
-    }
+    };
+    services.metrics.observe_job(job.kind.as_str(), outcome, started.elapsed());
 }
 
 /// Renew the lease (and report progress) until it is lost; returns why.

@@ -1,0 +1,53 @@
+//! `GET /metrics` (Prometheus text format) and the middleware that times every
+//! routed request by its route template (`/api/updates/{id}`, not the raw path,
+//! so the label set stays small).
+
+use std::time::{Duration, Instant};
+
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::header::CONTENT_TYPE;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+
+use super::ApiError;
+use crate::app::Services;
+use crate::db::{jobs, search_feed};
+use crate::metrics::{Metrics, Snapshot};
+
+pub fn router() -> Router<Services> {
+    Router::new().route("/metrics", get(metrics))
+}
+
+async fn metrics(State(services): State<Services>) -> Result<Response, ApiError> {
+    let (queue_depth, oldest) = jobs::queue_stats(&services.db).await?;
+    let mut snapshot = Snapshot {
+        queue_depth,
+        queue_oldest_age: oldest.into_iter().map(|(kind, ms)| (kind, Duration::from_millis(ms as u64))).collect(),
+        ..Snapshot::default()
+    };
+    if let Some(search) = &services.search {
+        let head = search_feed::head(&services.db).await?;
+        snapshot.index_lag = Some((head - search.applied_seq()).max(0));
+        snapshot.index_documents = Some(search.num_docs());
+    }
+    let body = services.metrics.render(&snapshot);
+    Ok(([(CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], body).into_response())
+}
+
+/// Time a routed request and record it under its route template.
+pub async fn measure(
+    State(metrics): State<Metrics>,
+    route: Option<MatchedPath>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let started = Instant::now();
+    let method = request.method().clone();
+    let response = next.run(request).await;
+    if let Some(route) = route {
+        metrics.observe_http(method.as_str(), route.as_str(), response.status().as_u16(), started.elapsed());
+    }
+    response
+}
