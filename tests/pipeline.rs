@@ -226,3 +226,35 @@ async fn readiness_reports_each_dependency() {
     // Alive all the same: it still takes uploads, which wait for a model.
     assert_eq!(get_json(&unready, "/healthz").await.0, 200);
 }
+
+/// The OpenAPI document is generated from the handlers; every operation it lists
+/// must be routed (not the API's 404 fallback, not 405), so it cannot describe
+/// endpoints that do not exist.
+#[tokio::test]
+async fn the_openapi_document_lists_only_routed_operations() {
+    let server = TestServer::start();
+    let (status, spec) = get_json(&server, "/api/openapi.json").await;
+    assert_eq!(status, 200);
+    assert!(spec["openapi"].as_str().unwrap().starts_with("3."), "{spec}");
+    let paths = spec["paths"].as_object().unwrap();
+    for required in
+        ["/api/updates", "/api/updates/{id}", "/api/search", "/api/uploads", "/api/uploads/{id}", "/metrics"]
+    {
+        assert!(paths.contains_key(required), "{required} missing from the document");
+    }
+    assert!(spec["components"]["schemas"]["UpdateView"]["properties"]["stages"].is_object(), "{spec}");
+    let mut checked = 0;
+    for (path, operations) in paths {
+        let url = server.url(&path.replace("{id}", "0000000000000000"));
+        for method in operations.as_object().unwrap().keys() {
+            let method = reqwest::Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
+            let response = client().request(method.clone(), &url).send().await.unwrap();
+            let status = response.status().as_u16();
+            let body = response.text().await.unwrap_or_default();
+            assert_ne!(status, 405, "{method} {path} is documented but not routed");
+            assert!(!body.contains("no such API endpoint"), "{method} {path} is documented but not routed");
+            checked += 1;
+        }
+    }
+    assert!(checked >= 19, "only {checked} operations checked");
+}

@@ -13,12 +13,18 @@ pub fn router() -> Router<Services> {
 }
 
 /// The process is up and serving: migrations ran before the listener opened.
-async fn healthz() -> Json<Value> {
+#[utoipa::path(get, path = "/healthz", tag = "operations", responses((status = 200, description = "alive")))]
+pub(super) async fn healthz() -> Json<Value> {
     Json(json!({ "status": "ok" }))
 }
 
 /// Every dependency answers: database, media store, whisper model.
-async fn readyz(State(services): State<Services>) -> (StatusCode, Json<Value>) {
+#[utoipa::path(get, path = "/readyz", tag = "operations",
+    responses(
+        (status = 200, content_type = "application/json", description = "`database`, `storage`, `model`: each `ok`"),
+        (status = 503, content_type = "application/json", description = "the same, with the failing dependency's error"),
+    ))]
+pub(super) async fn readyz(State(services): State<Services>) -> (StatusCode, Json<Value>) {
     let database = services.db.ping().await.map_err(|e| e.to_string());
     let storage = services.store.check().await.map_err(|e| e.to_string());
     let model_path = services.config.whisper_model.clone();

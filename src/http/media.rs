@@ -10,6 +10,7 @@ use axum::routing::get;
 use axum::Router;
 use bulletin_workers::storyboard::Storyboard;
 
+use super::error::ErrorBody;
 use super::updates::parse_id;
 use super::ApiError;
 use crate::app::Services;
@@ -25,15 +26,40 @@ pub fn router() -> Router<Services> {
         .route("/updates/{id}/storyboard.vtt", get(storyboard_vtt))
 }
 
-async fn video(State(s): State<Services>, Path(raw): Path<String>, headers: HeaderMap) -> Result<Response, ApiError> {
+/// The playable H.264/AAC MP4, with `Range` support.
+#[utoipa::path(get, path = "/api/updates/{id}/video", tag = "media",
+    params(("id" = String, Path, description = "update id")),
+    responses(
+        (status = 200, content_type = "video/mp4", description = "the whole video"),
+        (status = 206, content_type = "video/mp4", description = "the requested range"),
+        (status = 404, description = "`not_found` (unknown, or not transcoded yet)", body = ErrorBody),
+        (status = 416, description = "range not satisfiable"),
+    ))]
+pub(super) async fn video(
+    State(s): State<Services>,
+    Path(raw): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
     serve_object(&s, &raw, MediaObject::Video, &headers).await
 }
 
-async fn poster(State(s): State<Services>, Path(raw): Path<String>, headers: HeaderMap) -> Result<Response, ApiError> {
+/// A poster frame.
+#[utoipa::path(get, path = "/api/updates/{id}/poster.jpg", tag = "media",
+    params(("id" = String, Path, description = "update id")),
+    responses((status = 200, content_type = "image/jpeg"), (status = 404, body = ErrorBody)))]
+pub(super) async fn poster(
+    State(s): State<Services>,
+    Path(raw): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
     serve_object(&s, &raw, MediaObject::Poster, &headers).await
 }
 
-async fn storyboard_image(
+/// The storyboard sprite: thumbnails for scrubbing.
+#[utoipa::path(get, path = "/api/updates/{id}/storyboard.jpg", tag = "media",
+    params(("id" = String, Path, description = "update id")),
+    responses((status = 200, content_type = "image/jpeg"), (status = 404, body = ErrorBody)))]
+pub(super) async fn storyboard_image(
     State(s): State<Services>,
     Path(raw): Path<String>,
     headers: HeaderMap,
@@ -42,7 +68,11 @@ async fn storyboard_image(
 }
 
 /// A WebVTT "thumbnails" track: each cue points into the sprite with `#xywh=`.
-async fn storyboard_vtt(State(s): State<Services>, Path(raw): Path<String>) -> Result<Response, ApiError> {
+/// The WebVTT thumbnails track pointing into the sprite.
+#[utoipa::path(get, path = "/api/updates/{id}/storyboard.vtt", tag = "media",
+    params(("id" = String, Path, description = "update id")),
+    responses((status = 200, content_type = "text/vtt"), (status = 404, body = ErrorBody)))]
+pub(super) async fn storyboard_vtt(State(s): State<Services>, Path(raw): Path<String>) -> Result<Response, ApiError> {
     let id = parse_id(&raw)?;
     let row = updates::get(&s.db, &id).await?.ok_or_else(|| ApiError::not_found("update"))?;
     let json = row.storyboard_json.ok_or_else(not_ready)?;

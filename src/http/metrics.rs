@@ -20,7 +20,9 @@ pub fn router() -> Router<Services> {
     Router::new().route("/metrics", get(metrics))
 }
 
-async fn metrics(State(services): State<Services>) -> Result<Response, ApiError> {
+/// Prometheus metrics in the text exposition format.
+#[utoipa::path(get, path = "/metrics", tag = "operations", responses((status = 200, content_type = "text/plain")))]
+pub(super) async fn metrics(State(services): State<Services>) -> Result<Response, ApiError> {
     let (queue_depth, oldest) = jobs::queue_stats(&services.db).await?;
     let mut snapshot = Snapshot {
         queue_depth,

@@ -5,6 +5,7 @@ mod health;
 mod ingest;
 mod media;
 mod metrics;
+mod openapi;
 mod receive;
 mod search;
 mod transcripts;
@@ -28,6 +29,7 @@ pub fn router(services: Services) -> Router {
     let api = Router::new()
         .merge(updates::router())
         .merge(tus::router())
+        .merge(openapi::router())
         .merge(media::router())
         .merge(transcripts::router())
         .merge(search::router())

@@ -7,6 +7,7 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
+use super::error::ErrorBody;
 use super::ApiError;
 use crate::app::Services;
 
@@ -17,12 +18,23 @@ pub fn router() -> Router<Services> {
 }
 
 #[derive(Debug, Deserialize)]
-struct SearchParams {
+pub(super) struct SearchParams {
     q: Option<String>,
     limit: Option<usize>,
 }
 
-async fn search(
+/// Search every transcript and title; hits grouped by update, with timed snippets.
+#[utoipa::path(get, path = "/api/search", tag = "search",
+    params(
+        ("q" = String, Query, description = "words, `\"phrases\"`, `prefix*`; typos tolerated"),
+        ("limit" = Option<usize>, Query, description = "updates to return, 1–50, default 20"),
+    ),
+    responses(
+        (status = 200, content_type = "application/json",
+         description = "`query`, `hits` [{`update_id`, `title`, `title_snippet`, `score`, `matches` [{`start_ms`, `end_ms`, `snippet`}]}]"),
+        (status = 400, description = "`bad_query`", body = ErrorBody),
+    ))]
+pub(super) async fn search(
     State(s): State<Services>,
     params: Result<Query<SearchParams>, QueryRejection>,
 ) -> Result<Json<Value>, ApiError> {

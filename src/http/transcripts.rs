@@ -7,6 +7,7 @@ use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::json;
 
+use super::error::ErrorBody;
 use super::updates::parse_id;
 use super::ApiError;
 use crate::app::Services;
@@ -29,7 +30,15 @@ async fn load(s: &Services, raw: &str) -> Result<(UpdateRow, Vec<TranscriptSegme
     Ok((row, segments))
 }
 
-async fn transcript_json(State(s): State<Services>, Path(raw): Path<String>) -> Result<Response, ApiError> {
+/// The transcript: timed segments, readable paragraphs and chapters.
+#[utoipa::path(get, path = "/api/updates/{id}/transcript", tag = "transcripts",
+    params(("id" = String, Path, description = "update id")),
+    responses(
+        (status = 200, content_type = "application/json",
+         description = "`language`, `available`, `reading_minutes`, `segments` [{`start_ms`, `end_ms`, `text`}], `paragraphs`, `chapters`"),
+        (status = 404, body = ErrorBody),
+    ))]
+pub(super) async fn transcript_json(State(s): State<Services>, Path(raw): Path<String>) -> Result<Response, ApiError> {
     let (row, segments) = load(&s, &raw).await?;
     let available = row.language.is_some();
     // Derived on every request: cheap (linear in a ≤ 3 min transcript) and
@@ -48,12 +57,20 @@ async fn transcript_json(State(s): State<Services>, Path(raw): Path<String>) -> 
     .into_response())
 }
 
-async fn transcript_vtt(State(s): State<Services>, Path(raw): Path<String>) -> Result<Response, ApiError> {
+/// Captions as WebVTT.
+#[utoipa::path(get, path = "/api/updates/{id}/transcript.vtt", tag = "transcripts",
+    params(("id" = String, Path, description = "update id")),
+    responses((status = 200, content_type = "text/vtt"), (status = 404, body = ErrorBody)))]
+pub(super) async fn transcript_vtt(State(s): State<Services>, Path(raw): Path<String>) -> Result<Response, ApiError> {
     let (_, segments) = load(&s, &raw).await?;
     Ok(([(header::CONTENT_TYPE, "text/vtt; charset=utf-8")], to_webvtt(&segments)).into_response())
 }
 
-async fn transcript_srt(State(s): State<Services>, Path(raw): Path<String>) -> Result<Response, ApiError> {
+/// Captions as SubRip.
+#[utoipa::path(get, path = "/api/updates/{id}/transcript.srt", tag = "transcripts",
+    params(("id" = String, Path, description = "update id")),
+    responses((status = 200, content_type = "application/x-subrip"), (status = 404, body = ErrorBody)))]
+pub(super) async fn transcript_srt(State(s): State<Services>, Path(raw): Path<String>) -> Result<Response, ApiError> {
     let (_, segments) = load(&s, &raw).await?;
     Ok(([(header::CONTENT_TYPE, "application/x-subrip; charset=utf-8")], to_srt(&segments)).into_response())
 }

@@ -15,6 +15,7 @@ use axum::Router;
 use base64::Engine;
 use sha1::Digest;
 
+use super::error::ErrorBody;
 use super::ingest;
 use super::receive::{append_body, too_large, ReceiveLimits};
 use super::upload::TempUpload;
@@ -42,7 +43,10 @@ pub fn router() -> Router<Services> {
         }))
 }
 
-async fn options(State(services): State<Services>) -> Response {
+/// tus discovery: version, extensions, maximum size, checksum algorithms.
+#[utoipa::path(options, path = "/api/uploads", tag = "resumable uploads",
+    responses((status = 204, description = "`Tus-Version`, `Tus-Extension`, `Tus-Max-Size`, `Tus-Checksum-Algorithm`")))]
+pub(super) async fn options(State(services): State<Services>) -> Response {
     let mut headers = HeaderMap::new();
     headers.insert("tus-version", HeaderValue::from_static(TUS_VERSION));
     headers.insert("tus-extension", HeaderValue::from_static(TUS_EXTENSIONS));
@@ -51,8 +55,21 @@ async fn options(State(services): State<Services>) -> Response {
     (StatusCode::NO_CONTENT, headers).into_response()
 }
 
+/// tus creation (and creation-with-upload): `Upload-Length`, `Upload-Metadata` (`title`).
+#[utoipa::path(post, path = "/api/uploads", tag = "resumable uploads",
+    responses(
+        (status = 201, description = "`Location` of the upload; `Upload-Expires`"),
+        (status = 400, description = "`bad_length`, `bad_metadata`", body = ErrorBody),
+        (status = 412, description = "`tus_version`", body = ErrorBody),
+        (status = 413, description = "`too_large`", body = ErrorBody),
+        (status = 422, description = "`invalid_title`, `unsupported_media`", body = ErrorBody),
+    ))]
 #[tracing::instrument(skip_all)]
-async fn create(State(services): State<Services>, headers: HeaderMap, body: Body) -> Result<Response, ApiError> {
+pub(super) async fn create(
+    State(services): State<Services>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
     require_tus(&headers)?;
     if headers.contains_key("upload-defer-length") {
         return Err(ApiError::bad_request("bad_length", "Upload-Defer-Length is not supported: send Upload-Length"));
@@ -91,7 +108,11 @@ async fn create(State(services): State<Services>, headers: HeaderMap, body: Body
     Ok((StatusCode::CREATED, response_headers).into_response())
 }
 
-async fn head(
+/// Where the upload is: `Upload-Offset`, `Upload-Length`, and `Bulletin-Update-Id` once complete.
+#[utoipa::path(head, path = "/api/uploads/{id}", tag = "resumable uploads",
+    params(("id" = String, Path, description = "upload id")),
+    responses((status = 200, description = "progress headers"), (status = 404, description = "unknown or expired")))]
+pub(super) async fn head(
     State(services): State<Services>,
     Path(raw): Path<String>,
     headers: HeaderMap,
@@ -109,8 +130,20 @@ async fn head(
     Ok((StatusCode::OK, response_headers).into_response())
 }
 
+/// Append bytes at `Upload-Offset` (`application/offset+octet-stream`, optional `Upload-Checksum`).
+#[utoipa::path(patch, path = "/api/uploads/{id}", tag = "resumable uploads",
+    params(("id" = String, Path, description = "upload id")),
+    responses(
+        (status = 204, description = "new `Upload-Offset`; `Bulletin-Update-Id` when this was the last byte"),
+        (status = 404, description = "`not_found`", body = ErrorBody),
+        (status = 409, description = "`offset_mismatch`", body = ErrorBody),
+        (status = 415, description = "`bad_content_type`, `unsupported_media`", body = ErrorBody),
+        (status = 422, description = "`too_long`, `too_large_dimensions`", body = ErrorBody),
+        (status = 423, description = "`upload_busy`", body = ErrorBody),
+        (status = 460, description = "`checksum_mismatch`", body = ErrorBody),
+    ))]
 #[tracing::instrument(skip_all, fields(upload = %raw))]
-async fn patch(
+pub(super) async fn patch(
     State(services): State<Services>,
     Path(raw): Path<String>,
     headers: HeaderMap,
@@ -135,7 +168,11 @@ async fn patch(
     Ok((StatusCode::NO_CONTENT, response_headers).into_response())
 }
 
-async fn terminate(
+/// tus termination: delete a partial upload.
+#[utoipa::path(delete, path = "/api/uploads/{id}", tag = "resumable uploads",
+    params(("id" = String, Path, description = "upload id")),
+    responses((status = 204, description = "deleted"), (status = 404, body = ErrorBody), (status = 423, body = ErrorBody)))]
+pub(super) async fn terminate(
     State(services): State<Services>,
     Path(raw): Path<String>,
     headers: HeaderMap,

@@ -6,12 +6,12 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::routing::get;
 use axum::{Json, Router};
 use serde::Deserialize;
-use serde_json::{json, Value};
 
+use super::error::ErrorBody;
 use super::ingest;
 use super::receive::too_large;
 use super::upload::{read_form, UploadLimits};
-use super::views::UpdateView;
+use super::views::{UpdatePage, UpdateView};
 use super::ApiError;
 use crate::app::Services;
 use crate::db::updates;
@@ -31,8 +31,19 @@ pub fn parse_id(raw: &str) -> Result<UpdateId, ApiError> {
     UpdateId::parse(raw).ok_or_else(|| ApiError::not_found("update"))
 }
 
+/// Post an update: the video is streamed to disk, probed in a sandbox and queued.
+#[utoipa::path(post, path = "/api/updates", tag = "updates",
+    request_body(content_type = "multipart/form-data", description = "fields `title` (text) and `file` (the video)"),
+    responses(
+        (status = 202, description = "accepted: processing has started", body = UpdateView),
+        (status = 400, description = "`missing_file`, `malformed_upload`", body = ErrorBody),
+        (status = 408, description = "`upload_timeout`: the client stalled", body = ErrorBody),
+        (status = 413, description = "`too_large`", body = ErrorBody),
+        (status = 415, description = "`bad_content_type`, `unsupported_media`", body = ErrorBody),
+        (status = 422, description = "`too_long`, `too_large_dimensions`, `unsupported_media`, `invalid_title`", body = ErrorBody),
+    ))]
 #[tracing::instrument(skip_all)]
-async fn create_update(
+pub(super) async fn create_update(
     State(services): State<Services>,
     headers: HeaderMap,
     multipart: Result<Multipart, MultipartRejection>,
@@ -62,7 +73,14 @@ async fn create_update(
     Ok((StatusCode::ACCEPTED, Json(view)))
 }
 
-async fn get_update(State(services): State<Services>, Path(raw): Path<String>) -> Result<Json<UpdateView>, ApiError> {
+/// One update with the state of each processing stage.
+#[utoipa::path(get, path = "/api/updates/{id}", tag = "updates",
+    params(("id" = String, Path, description = "update id")),
+    responses((status = 200, body = UpdateView), (status = 404, description = "`not_found`", body = ErrorBody)))]
+pub(super) async fn get_update(
+    State(services): State<Services>,
+    Path(raw): Path<String>,
+) -> Result<Json<UpdateView>, ApiError> {
     let id = parse_id(&raw)?;
     let row = updates::get(&services.db, &id).await?.ok_or_else(|| ApiError::not_found("update"))?;
     let stages = updates::stages(&services.db, std::slice::from_ref(&id)).await?;
@@ -70,15 +88,22 @@ async fn get_update(State(services): State<Services>, Path(raw): Path<String>) -
 }
 
 #[derive(Debug, Deserialize)]
-struct ListParams {
+pub(super) struct ListParams {
     limit: Option<i64>,
     before: Option<String>,
 }
 
-async fn list_updates(
+/// Updates, newest first, a page at a time.
+#[utoipa::path(get, path = "/api/updates", tag = "updates",
+    params(
+        ("limit" = Option<i64>, Query, description = "1–100, default 20"),
+        ("before" = Option<String>, Query, description = "the `next` cursor of the previous page"),
+    ),
+    responses((status = 200, body = UpdatePage), (status = 400, description = "`bad_query`", body = ErrorBody)))]
+pub(super) async fn list_updates(
     State(services): State<Services>,
     params: Result<Query<ListParams>, axum::extract::rejection::QueryRejection>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<UpdatePage>, ApiError> {
     let Query(params) = params.map_err(|e| ApiError::bad_request("bad_query", e.body_text()))?;
     let limit = params.limit.unwrap_or(20).clamp(1, 100);
     let before = match params.before.as_deref() {
@@ -92,5 +117,5 @@ async fn list_updates(
     let stages = updates::stages(&services.db, &ids).await?;
     let next = (rows.len() as i64 == limit).then(|| ids.last().map(|id| id.to_string())).flatten();
     let views: Vec<UpdateView> = rows.into_iter().map(|row| UpdateView::build(row, &stages)).collect();
-    Ok(Json(json!({ "updates": views, "next": next })))
+    Ok(Json(UpdatePage { updates: views, next }))
 }

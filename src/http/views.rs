@@ -9,10 +9,13 @@ use crate::db::updates::{StageRow, UpdateRow};
 use crate::domain::transcript::WORDS_PER_MINUTE;
 use crate::domain::{JobKind, UpdateStatus};
 
-#[derive(Debug, Serialize)]
+/// An update and the state of its processing.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct UpdateView {
     pub id: String,
     pub title: String,
+    /// `processing`, `ready` or `failed`.
+    #[schema(value_type = String)]
     pub status: UpdateStatus,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
@@ -28,13 +31,15 @@ pub struct UpdateView {
     pub created_at: String,
     pub ready_at: Option<String>,
     /// `transcode`, `transcribe`, `index`: state and progress of each.
+    #[schema(value_type = BTreeMap<String, StageView>)]
     pub stages: BTreeMap<&'static str, StageView>,
     pub links: Links,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct StageView {
     /// `pending` (not enqueued yet), `queued`, `running`, `done` or `failed`.
+    #[schema(value_type = String)]
     pub state: &'static str,
     pub progress: i64,
     pub attempts: i64,
@@ -42,7 +47,7 @@ pub struct StageView {
     pub error: Option<String>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Links {
     pub watch: String,
     pub video: String,
@@ -97,4 +102,12 @@ impl UpdateView {
             stages: views,
         }
     }
+}
+
+/// A page of updates, newest first.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct UpdatePage {
+    pub updates: Vec<UpdateView>,
+    /// Pass as `before` for the next page; absent on the last page.
+    pub next: Option<String>,
 }

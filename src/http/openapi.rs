@@ -1,0 +1,41 @@
+//! `GET /api/openapi.json`: the API described from the handlers' own
+//! annotations, so the document changes with the code it describes.
+
+use axum::routing::get;
+use axum::{Json, Router};
+use utoipa::OpenApi;
+
+use super::{health, media, metrics, search, transcripts, tus, updates};
+use crate::app::Services;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Bulletin", description = "Post, process, watch and search short video updates."),
+    paths(
+        updates::create_update,
+        updates::list_updates,
+        updates::get_update,
+        media::video,
+        media::poster,
+        media::storyboard_image,
+        media::storyboard_vtt,
+        transcripts::transcript_json,
+        transcripts::transcript_vtt,
+        transcripts::transcript_srt,
+        search::search,
+        tus::options,
+        tus::create,
+        tus::head,
+        tus::patch,
+        tus::terminate,
+        health::healthz,
+        health::readyz,
+        metrics::metrics,
+    ),
+    components(schemas(super::views::UpdateView, super::views::UpdatePage, super::error::ErrorBody))
+)]
+pub struct ApiDoc;
+
+pub fn router() -> Router<Services> {
+    Router::new().route("/openapi.json", get(|| async { Json(ApiDoc::openapi()) }))
+}
