@@ -82,3 +82,52 @@ fn config_prints_the_effective_settings_with_secrets_redacted() {
     assert!(text.contains("postgres://app:***@db.internal/bulletin"), "{text}");
     assert!(!text.contains("hunter2"), "{text}");
 }
+
+/// `--log-format json`: one JSON object per line, and each request's lines carry
+/// its request id (the client's `X-Request-Id`, echoed back, or a new one).
+#[tokio::test]
+async fn json_logs_carry_the_request_id() {
+    use std::io::{BufRead, BufReader};
+    let dir = tempfile::tempdir().unwrap();
+    let log_path = dir.path().join("server.log");
+    let mut cmd = Command::new(bulletin_exe());
+    cmd.args(["serve", "--listen", "127.0.0.1:0", "--log-format", "json", "--data-dir"])
+        .arg(dir.path().join("data"))
+        .env("BULLETIN_LOG", "info")
+        .stdout(Stdio::piped())
+        .stderr(std::fs::File::create(&log_path).unwrap());
+    if let Some(url) = fresh_database_url() {
+        cmd.env("BULLETIN_DATABASE_URL", url);
+    }
+    let mut child = cmd.spawn().unwrap();
+    let stdout = BufReader::new(child.stdout.take().unwrap());
+    let base = stdout
+        .lines()
+        .map_while(Result::ok)
+        .find_map(|line| line.strip_prefix("bulletin listening on ").map(str::to_string))
+        .expect("server address");
+
+    let response = client()
+        .get(format!("{base}/api/updates/nosuchupdate"))
+        .header("x-request-id", "trace-me-42")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 404);
+    assert_eq!(response.headers()["x-request-id"], "trace-me-42");
+    let generated = client().get(format!("{base}/healthz")).send().await.unwrap();
+    assert!(!generated.headers()["x-request-id"].is_empty(), "a request without an id gets one");
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let _ = child.kill();
+    let _ = child.wait();
+
+    let log = std::fs::read_to_string(&log_path).unwrap();
+    let lines: Vec<serde_json::Value> = log
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
+        .collect();
+    assert!(!lines.is_empty());
+    let tagged = lines.iter().any(|line| line.to_string().contains("\"request_id\":\"trace-me-42\""));
+    assert!(tagged, "no log line carries the request id:\n{log}");
+}

@@ -18,7 +18,7 @@ mod web;
 use axum::http::{HeaderName, Request, StatusCode};
 use axum::Router;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
-use tower_http::trace::TraceLayer;
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
 
 use crate::app::Services;
 pub use error::ApiError;
@@ -42,9 +42,14 @@ pub fn router(services: Services) -> Router {
         .route_layer(axum::middleware::from_fn_with_state(services.metrics.clone(), metrics::measure))
         .with_state(services)
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
-        .layer(TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
-            let id = request.headers().get(REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("-");
-            tracing::info_span!("http", method = %request.method(), path = %request.uri().path(), request_id = %id)
-        }))
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(|request: &Request<_>| {
+                    let id = request.headers().get(REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("-");
+                    tracing::info_span!("http", method = %request.method(), path = %request.uri().path(), request_id = %id)
+                })
+                // One access-log line per request (status, latency), tagged with its request id.
+                .on_response(DefaultOnResponse::new().level(tracing::Level::INFO)),
+        )
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
 }
