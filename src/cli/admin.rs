@@ -41,16 +41,21 @@ pub async fn jobs_list(config: &Config, state: Option<&str>, limit: i64) -> anyh
     };
     let db = open_db(config).await?;
     let rows = jobs::list(&db, state, limit).await?;
-    println!("{:>6}  {:<16}  {:<10}  {:<8}  {:>7}  error", "id", "update", "kind", "state", "attempt");
+    println!(
+        "{:>6}  {:<16}  {:<10}  {:<8}  {:>7}  {:<32}  error",
+        "id", "update", "kind", "state", "attempt", "worker"
+    );
     for job in rows {
         println!(
-            "{:>6}  {:<16}  {:<10}  {:<8}  {:>3}/{:<3}  {}",
+            "{:>6}  {:<16}  {:<10}  {:<8}  {:>3}/{:<3}  {:<32}  {}",
             job.id,
             job.update_id,
             job.kind,
             job.state,
             job.attempt,
             job.max_attempts,
+            // host:pid:kinds:loop of the worker that last claimed it.
+            job.worker.unwrap_or_else(|| "-".into()),
             job.last_error.unwrap_or_default()
         );
     }
