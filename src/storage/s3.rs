@@ -188,15 +188,9 @@ impl S3Store {
                     .send()
                     .await
                     .map_err(|e| sdk_error(key, e))?;
-                Ok(CompletedPart::builder()
-                    .part_number(number)
-                    .set_e_tag(uploaded.e_tag().map(str::to_string))
-                    .set_checksum_crc32(uploaded.checksum_crc32().map(str::to_string))
-                    .set_checksum_crc32_c(uploaded.checksum_crc32_c().map(str::to_string))
-                    .set_checksum_crc64_nvme(uploaded.checksum_crc64_nvme().map(str::to_string))
-                    .set_checksum_sha1(uploaded.checksum_sha1().map(str::to_string))
-                    .set_checksum_sha256(uploaded.checksum_sha256().map(str::to_string))
-                    .build())
+                // The upload was created without a checksum algorithm, so the
+                // parts are named by number and ETag alone.
+                Ok(CompletedPart::builder().part_number(number).set_e_tag(uploaded.e_tag().map(str::to_string)).build())
             })
             .buffered(PARTS_IN_FLIGHT)
             .try_collect()

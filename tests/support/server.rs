@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use bulletin::storage::{BlobStore, S3Options};
+use bulletin::storage::BlobStore;
 use serde_json::Value;
 
 use super::s3::S3Target;
