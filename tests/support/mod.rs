@@ -8,6 +8,7 @@ pub mod s3;
 pub mod server;
 
 pub use fixtures::*;
+#[allow(unused_imports)] // only some test binaries use S3 directly
 pub use s3::*;
 pub use server::*;
 

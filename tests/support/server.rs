@@ -65,7 +65,13 @@ impl TestServer {
     /// What another `bulletin` process needs to share this server's database
     /// and media store (but not its data folder).
     pub fn shared_envs(&self) -> Vec<(String, String)> {
-        shared_envs(&self.storage, self.s3.as_ref(), self.database_url.as_deref())
+        let mut envs = shared_envs(&self.storage, self.s3.as_ref(), self.database_url.as_deref());
+        if self.database_url.is_none() {
+            // SQLite: the server's own database file, which lives in its data folder.
+            let sqlite = format!("sqlite://{}", self.data_dir.join("bulletin.db").display());
+            envs.push(("BULLETIN_DATABASE_URL".to_string(), sqlite));
+        }
+        envs
     }
 
     /// Every key in this server's media store, sorted (e.g. `updates/ID/video.mp4`).
