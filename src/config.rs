@@ -8,8 +8,11 @@
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
+
+use crate::storage::S3Options;
 
 /// One layer of settings. Field docs become `--help` text.
 #[derive(Debug, Clone, Default, clap::Args, Deserialize)]
@@ -24,9 +27,20 @@ pub struct ConfigLayer {
     /// Database URL: `sqlite://PATH` (default: under the data folder) or `postgres://…`.
     #[arg(long, env = "BULLETIN_DATABASE_URL")]
     pub database_url: Option<String>,
-    /// Media storage: a folder (default: `DATA_DIR/media`).
+    /// Media storage: a folder (default: `DATA_DIR/media`) or `s3://bucket/prefix`.
     #[arg(long, env = "BULLETIN_STORAGE")]
     pub storage: Option<String>,
+    /// S3-compatible endpoint URL (default: AWS, or `AWS_ENDPOINT_URL` when set).
+    /// Keys and region come from the standard AWS variables and profile.
+    #[arg(long, env = "BULLETIN_S3_ENDPOINT")]
+    pub s3_endpoint: Option<String>,
+    /// Address buckets as `endpoint/bucket` (most self-hosted S3 servers need this).
+    #[arg(long, env = "BULLETIN_S3_PATH_STYLE", value_parser = clap::builder::BoolishValueParser::new())]
+    pub s3_path_style: Option<bool>,
+    /// Serve media by redirecting to presigned S3 URLs valid this many seconds
+    /// (0: stream it through the server).
+    #[arg(long, env = "BULLETIN_S3_PRESIGN_SECS")]
+    pub s3_presign_secs: Option<u64>,
     /// The ggml whisper model file (any whisper.cpp model: tiny.en, base.en, small…).
     #[arg(long, env = "BULLETIN_WHISPER_MODEL")]
     pub whisper_model: Option<PathBuf>,
@@ -85,6 +99,10 @@ pub struct Config {
     pub data_dir: PathBuf,
     pub database_url: String,
     pub storage: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub s3_endpoint: Option<String>,
+    pub s3_path_style: bool,
+    pub s3_presign_secs: u64,
     pub whisper_model: PathBuf,
     pub whisper_threads: usize,
     pub workers: usize,
@@ -123,6 +141,9 @@ impl Config {
             listen: pick!(listen, SocketAddr::from(([127, 0, 0, 1], 8080))),
             database_url: pick!(database_url, format!("sqlite://{}", data_dir.join("bulletin.db").display())),
             storage: pick!(storage, data_dir.join("media").display().to_string()),
+            s3_endpoint: cli.s3_endpoint.clone().or(file.s3_endpoint.clone()),
+            s3_path_style: pick!(s3_path_style, false),
+            s3_presign_secs: pick!(s3_presign_secs, 0),
             whisper_model: pick!(whisper_model, default_model_path()),
             whisper_threads: pick!(whisper_threads, default_threads),
             // Transcode and transcription of one update run side by side.
@@ -151,10 +172,24 @@ impl Config {
     }
 
     /// The effective configuration as TOML, with passwords in URLs replaced.
+    /// S3 keys are never part of it: the AWS SDK reads them itself.
     pub fn to_redacted_toml(&self) -> String {
         let mut shown = self.clone();
         shown.database_url = redact_url_password(&shown.database_url);
+        shown.storage = redact_url_password(&shown.storage);
+        shown.s3_endpoint = shown.s3_endpoint.as_deref().map(redact_url_password);
         toml::to_string(&shown).unwrap_or_default()
+    }
+
+    /// How to reach S3 when `storage` is an `s3://` location.
+    pub fn s3_options(&self) -> S3Options {
+        S3Options {
+            endpoint: self.s3_endpoint.clone(),
+            path_style: self.s3_path_style,
+            presign: (self.s3_presign_secs > 0).then(|| Duration::from_secs(self.s3_presign_secs)),
+            region: None,
+            keys: None,
+        }
     }
 
     /// Where uploads wait while they arrive and are probed: inside the data
@@ -234,6 +269,27 @@ mod tests {
         assert_eq!(redact_url_password("postgres://u:secret@h/db"), "postgres://u:***@h/db");
         assert_eq!(redact_url_password("postgres://u@h/db"), "postgres://u@h/db");
         assert_eq!(redact_url_password("sqlite://x"), "sqlite://x");
+    }
+
+    #[test]
+    fn s3_settings_resolve_and_print_without_secrets() {
+        let cli = ConfigLayer {
+            storage: Some("s3://media/bulletin".into()),
+            s3_endpoint: Some("http://user:hunter2@127.0.0.1:9000".into()),
+            ..Default::default()
+        };
+        let file: ConfigLayer = toml::from_str("s3_path_style = true\ns3_presign_secs = 60").unwrap();
+        let config = Config::resolve(cli, file);
+        let options = config.s3_options();
+        assert!(options.path_style);
+        assert_eq!(options.presign, Some(Duration::from_secs(60)));
+        let text = config.to_redacted_toml();
+        assert!(text.contains("storage = \"s3://media/bulletin\""), "{text}");
+        assert!(text.contains("http://user:***@127.0.0.1:9000"), "{text}");
+        assert!(!text.contains("hunter2"), "{text}");
+        let defaults = Config::resolve(ConfigLayer::default(), ConfigLayer::default());
+        assert_eq!(defaults.s3_options().presign, None, "media is proxied unless asked");
+        assert!(!defaults.to_redacted_toml().contains("s3_endpoint"));
     }
 
     #[test]

@@ -8,7 +8,7 @@
 //! - [`config`]: defaults → TOML file → `BULLETIN_*` environment → flags.
 //! - [`domain`]: ids, statuses, titles and transcript formats; no I/O.
 //! - [`db`]: the metadata repository and the durable job queue (SQLite or PostgreSQL).
-//! - [`storage`]: where media bytes live (a local folder; object storage later).
+//! - [`storage`]: where media bytes live (a local folder or an S3-compatible bucket).
 //! - [`media`]: runs the `workers` crate's FFmpeg/whisper steps in a sandboxed child process.
 //! - [`resumable`]: tus uploads at rest, resumable across restarts until they expire.
 //! - [`jobs`]: the worker loops that claim jobs, heartbeat their leases and run stages.

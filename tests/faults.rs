@@ -53,14 +53,13 @@ async fn assert_exactly_one_copy(server: &TestServer, id: &str) {
     assert!(!texts.is_empty());
     let wer = word_error_rate(SCRIPT, &texts.join(" "));
     assert!(wer <= 0.3, "transcript should be said once: {texts:?}");
-    // One set of media files, no scratch left.
-    let media: Vec<String> = files_under(&server.data_dir.join("media"))
+    // One set of media objects, all under this update, and no partial copies.
+    let stored = server.stored_keys().await;
+    let expected: Vec<String> = ["poster.jpg", "source", "storyboard.jpg", "video.mp4"]
         .iter()
-        .map(|p| p.file_name().unwrap().to_string_lossy().to_string())
+        .map(|name| format!("updates/{id}/{name}"))
         .collect();
-    let mut sorted = media.clone();
-    sorted.sort();
-    assert_eq!(sorted, ["poster.jpg", "source", "storyboard.jpg", "video.mp4"], "{media:?}");
+    assert_eq!(stored, expected);
     // One hit in search, whose matches are distinct segments.
     let (_, found) = get_json(server, "/api/search?q=prototype").await;
     let hits = found["hits"].as_array().unwrap();

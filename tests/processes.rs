@@ -1,4 +1,4 @@
-//! Separate processes: an API-only server and `bulletin worker` sharing one database and data folder.
+//! Separate processes: an API-only server and `bulletin worker` sharing one database and media store.
 
 mod support;
 
@@ -10,11 +10,12 @@ use support::*;
 #[tokio::test]
 async fn a_separate_worker_process_does_the_media_work() {
     let server = TestServer::start_with(&["--workers", "0"], &[]);
+    // The worker shares only the database and the media store: a data folder
+    // of its own stands for another machine.
+    let worker_dir = tempfile::tempdir().unwrap();
     let mut worker = Command::new(bulletin_exe());
-    worker.arg("worker").arg("--data-dir").arg(&server.data_dir).env("BULLETIN_LOG", "warn");
-    if let Some(url) = &server.database_url {
-        worker.env("BULLETIN_DATABASE_URL", url);
-    }
+    worker.arg("worker").arg("--data-dir").arg(worker_dir.path()).env("BULLETIN_LOG", "warn");
+    worker.envs(server.shared_envs());
     let dir = tempfile::tempdir().unwrap();
     let video = speech_video(dir.path(), "remote", "Our office moves to the fourth floor next month.", 0.5);
 
@@ -31,6 +32,10 @@ async fn a_separate_worker_process_does_the_media_work() {
     let _ = worker.kill();
     let _ = worker.wait();
     assert_eq!(update["status"], "ready", "{update}");
+    // The worker's outputs reached the server through the store.
+    let video = client().get(server.url(&format!("/api/updates/{id}/video"))).send().await.unwrap();
+    assert_eq!(video.status(), 200);
+    assert!(video.bytes().await.unwrap().len() > 1000);
     let (_, found) = get_json(&server, "/api/search?q=floor").await;
     assert_eq!(found["hits"][0]["update_id"], id.as_str(), "{found}");
 }

@@ -9,6 +9,8 @@ use support::*;
 async fn assert_nothing_stored(server: &TestServer) {
     let (_, list) = get_json(server, "/api/updates").await;
     assert_eq!(list["updates"].as_array().unwrap().len(), 0, "{list}");
+    let stored = server.stored_keys().await;
+    assert!(stored.is_empty(), "media objects left behind: {stored:?}");
     let leftovers: Vec<_> = files_under(&server.data_dir.join("media"))
         .into_iter()
         .chain(files_under(&server.data_dir.join("tmp")))
@@ -180,6 +182,11 @@ async fn hostile_files_are_refused_and_leave_nothing() {
     let stored: Vec<_> =
         files_under(&server.data_dir).into_iter().filter(|p| p.to_string_lossy().contains("evil")).collect();
     assert!(stored.is_empty(), "client filename reached the disk: {stored:?}");
+    let keys = server.stored_keys().await;
+    assert!(
+        keys.iter().all(|k| !k.contains("evil") && !k.contains("..")),
+        "client filename reached the store: {keys:?}"
+    );
 
     let (status, _) = get_json(&server, "/healthz").await;
     assert_eq!(status, 200);

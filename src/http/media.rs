@@ -1,4 +1,5 @@
-//! Media bytes: the playable video (with HTTP Range), poster and storyboard.
+//! Media bytes: the playable video (with HTTP Range), poster and storyboard,
+//! streamed through the server or, with S3 presigning, redirected to the store.
 
 use std::ops::Range;
 
@@ -107,6 +108,14 @@ async fn serve_object(s: &Services, raw: &str, object: MediaObject, headers: &He
         Err(crate::storage::StorageError::NotFound(_)) => return Err(not_ready()),
         Err(e) => return Err(e.into()),
     };
+    // Presigned mode: the browser fetches (and seeks in) the object from the
+    // store directly; the short-lived URL must not outlive its signature in a cache.
+    if let Some(url) = s.store.presigned_read(&key).await? {
+        let mut response = StatusCode::TEMPORARY_REDIRECT.into_response();
+        response.headers_mut().insert(header::LOCATION, HeaderValue::from_str(&url).map_err(ApiError::internal)?);
+        response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        return Ok(response);
+    }
     let requested = headers.get(header::RANGE).and_then(|v| v.to_str().ok());
     let range = match requested.map(|r| parse_range(r, total)) {
         None | Some(RangeRequest::Ignored) => None,

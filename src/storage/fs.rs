@@ -77,6 +77,36 @@ impl FsStore {
         Ok(meta.len())
     }
 
+    pub async fn list(&self, prefix: &str) -> Result<Vec<String>, StorageError> {
+        // Start from the deepest folder the prefix names, then filter by the full prefix.
+        let folder = prefix.rfind('/').map_or("", |slash| &prefix[..slash]);
+        let start = if folder.is_empty() { self.root.clone() } else { self.path(folder) };
+        let (root, prefix) = (self.root.clone(), prefix.to_string());
+        let walk = tokio::task::spawn_blocking(move || {
+            let mut keys = Vec::new();
+            let mut pending = vec![start];
+            while let Some(dir) = pending.pop() {
+                let entries = match std::fs::read_dir(&dir) {
+                    Ok(entries) => entries,
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+                    Err(e) => return Err(e),
+                };
+                for entry in entries {
+                    let path = entry?.path();
+                    if path.is_dir() {
+                        pending.push(path);
+                    } else if let Some(key) = path.strip_prefix(&root).ok().and_then(|p| p.to_str()) {
+                        keys.push(key.to_string());
+                    }
+                }
+            }
+            Ok(keys.into_iter().filter(|key| key.starts_with(&prefix)).collect())
+        });
+        walk.await
+            .map_err(|e| StorageError::Io { key: folder.to_string(), source: std::io::Error::other(e) })?
+            .map_err(|source| StorageError::Io { key: folder.to_string(), source })
+    }
+
     pub async fn delete_prefix(&self, prefix: &str) -> Result<(), StorageError> {
         let path = self.path(prefix.trim_end_matches('/'));
         match tokio::fs::remove_dir_all(&path).await {

@@ -2,8 +2,17 @@
 //!
 //! Keys are `updates/{id}/{name}`, built only by [`media_key`] from a parsed
 //! [`UpdateId`] and a fixed name, so no client text ever becomes a path.
+//!
+//! Media steps work on local files: a stage asks for a [`BlobStore::local_copy`]
+//! of its input (the object itself in a folder store, a download into the
+//! job's scratch folder from S3) and hands its outputs back with
+//! [`BlobStore::put_file`]. So a worker needs nothing but the database and
+//! the store, wherever it runs.
 
+/// Objects as files under one folder (the default).
 mod fs;
+/// Objects in an S3-compatible bucket.
+mod s3;
 
 use std::ops::Range;
 use std::path::{Path, PathBuf};
@@ -14,6 +23,7 @@ use futures_util::Stream;
 
 use crate::domain::UpdateId;
 pub use fs::FsStore;
+pub use s3::{AccessKeys, S3Options, S3Store};
 
 /// The fixed object names of an update.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -43,6 +53,14 @@ impl MediaObject {
     }
 }
 
+/// The `Content-Type` an object is stored and served with, from its key.
+pub fn content_type_of(key: &str) -> &'static str {
+    [MediaObject::Source, MediaObject::Video, MediaObject::Poster, MediaObject::Storyboard]
+        .into_iter()
+        .find(|object| key.rsplit('/').next() == Some(object.file_name()))
+        .map_or("application/octet-stream", MediaObject::content_type)
+}
+
 pub fn media_key(id: &UpdateId, object: MediaObject) -> String {
     format!("updates/{id}/{}", object.file_name())
 }
@@ -65,7 +83,9 @@ pub enum StorageError {
     NotFound(String),
     #[error("storage i/o error on {key}: {source}")]
     Io { key: String, source: std::io::Error },
-    #[error("unsupported storage location: {0}")]
+    #[error("object store error on {key}: {message}")]
+    Remote { key: String, message: String },
+    #[error("unsupported storage location: {0} (use a folder or s3://bucket/prefix)")]
     Unsupported(String),
 }
 
@@ -73,11 +93,16 @@ pub enum StorageError {
 #[derive(Debug, Clone)]
 pub enum BlobStore {
     Fs(FsStore),
+    S3(S3Store),
 }
 
 impl BlobStore {
-    /// Pick the backend from the configured location (a folder path).
-    pub fn open(location: &str) -> Result<BlobStore, StorageError> {
+    /// Pick the backend from the configured location: `s3://bucket/prefix`,
+    /// or a folder path (optionally `file://`). `s3` only applies to S3.
+    pub async fn open(location: &str, s3: &S3Options) -> Result<BlobStore, StorageError> {
+        if location.starts_with("s3://") {
+            return Ok(BlobStore::S3(S3Store::open(location, s3).await?));
+        }
         if location.contains("://") && !location.starts_with("file://") {
             return Err(StorageError::Unsupported(location.to_string()));
         }
@@ -85,36 +110,63 @@ impl BlobStore {
         Ok(BlobStore::Fs(FsStore::open(Path::new(path))?))
     }
 
-    /// Store a finished local file under `key`, durably; the local file is consumed.
+    /// Store a finished local file under `key`, durably. The local file is
+    /// consumed on success; on failure the caller still owns (and removes) it.
     pub async fn put_file(&self, key: &str, local: &Path) -> Result<(), StorageError> {
         match self {
             BlobStore::Fs(fs) => fs.put_file(key, local).await,
+            BlobStore::S3(s3) => s3.put_file(key, local).await,
         }
     }
 
     /// A local path holding the object, for media steps that need a file.
-    /// For the folder store this is the object itself (no copy; do not modify it).
-    pub async fn local_copy(&self, key: &str, _scratch: &Path) -> Result<PathBuf, StorageError> {
+    /// For the folder store this is the object itself (no copy; do not modify
+    /// it); otherwise a download into `scratch`, which the caller cleans up.
+    pub async fn local_copy(&self, key: &str, scratch: &Path) -> Result<PathBuf, StorageError> {
         match self {
             BlobStore::Fs(fs) => fs.existing_path(key).await,
+            BlobStore::S3(s3) => s3.local_copy(key, scratch).await,
         }
     }
 
     pub async fn read(&self, key: &str, range: Option<Range<u64>>) -> Result<ObjectRead, StorageError> {
         match self {
             BlobStore::Fs(fs) => fs.read(key, range).await,
+            BlobStore::S3(s3) => s3.read(key, range).await,
         }
     }
 
     pub async fn len(&self, key: &str) -> Result<u64, StorageError> {
         match self {
             BlobStore::Fs(fs) => fs.len(key).await,
+            BlobStore::S3(s3) => s3.len(key).await,
         }
     }
 
+    /// A short-lived URL to send the client to instead of proxying the bytes;
+    /// `None` when the backend has none or it is not configured.
+    pub async fn presigned_read(&self, key: &str) -> Result<Option<String>, StorageError> {
+        match self {
+            BlobStore::Fs(_) => Ok(None),
+            BlobStore::S3(s3) => s3.presigned_read(key).await,
+        }
+    }
+
+    /// Every key under `prefix` (for cleanup and for tests that prove it).
+    pub async fn list(&self, prefix: &str) -> Result<Vec<String>, StorageError> {
+        let mut keys = match self {
+            BlobStore::Fs(fs) => fs.list(prefix).await?,
+            BlobStore::S3(s3) => s3.list(prefix).await?,
+        };
+        keys.sort();
+        Ok(keys)
+    }
+
+    /// Remove every object under `prefix` (e.g. [`update_prefix`]).
     pub async fn delete_prefix(&self, prefix: &str) -> Result<(), StorageError> {
         match self {
             BlobStore::Fs(fs) => fs.delete_prefix(prefix).await,
+            BlobStore::S3(s3) => s3.delete_prefix(prefix).await,
         }
     }
 
@@ -122,6 +174,7 @@ impl BlobStore {
     pub async fn check(&self) -> Result<(), StorageError> {
         match self {
             BlobStore::Fs(fs) => fs.check().await,
+            BlobStore::S3(s3) => s3.check().await,
         }
     }
 }

@@ -1,11 +1,15 @@
 //! Test harness: the real `bulletin` binary on port 0 with a temporary data
-//! folder, and media fixtures generated with espeak-ng and the ffmpeg CLI.
+//! folder (and its own bucket when the suite runs on S3), and media fixtures
+//! generated with espeak-ng and the ffmpeg CLI.
 #![allow(dead_code)] // each test binary uses a different part of the harness
 
 pub mod fixtures;
+pub mod s3;
 pub mod server;
 
 pub use fixtures::*;
+#[allow(unused_imports)] // only some test binaries use S3 directly
+pub use s3::*;
 pub use server::*;
 
 /// Word error rate of `hypothesis` against `reference`: word-level edit

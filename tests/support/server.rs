@@ -5,13 +5,20 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use bulletin::storage::BlobStore;
 use serde_json::Value;
+
+use super::s3::S3Target;
 
 pub struct TestServer {
     pub base: String,
     pub data_dir: PathBuf,
     /// The PostgreSQL URL (own schema) when the suite runs on PostgreSQL.
     pub database_url: Option<String>,
+    /// Where media goes: `DATA_DIR/media`, or a bucket of its own when the suite runs on S3.
+    pub storage: String,
+    /// The S3 server behind `storage`, if any.
+    pub s3: Option<S3Target>,
     child: Child,
     _temp: Option<tempfile::TempDir>,
 }
@@ -22,58 +29,56 @@ pub fn bulletin_exe() -> &'static str {
 
 impl TestServer {
     /// Start `bulletin serve` on a new temporary data folder (and, when the
-    /// suite runs on PostgreSQL, a new schema of its own).
+    /// suite runs on PostgreSQL, a new schema of its own; on S3, a new bucket).
     pub fn start() -> TestServer {
         Self::start_with(&[], &[])
     }
 
     pub fn start_with(args: &[&str], envs: &[(&str, &str)]) -> TestServer {
+        Self::start_on(S3Target::from_env(), args, envs)
+    }
+
+    /// Start with media in a new bucket on `s3`, or in the data folder.
+    pub fn start_on(s3: Option<S3Target>, args: &[&str], envs: &[(&str, &str)]) -> TestServer {
         let temp = tempfile::tempdir().expect("temp dir");
         let data_dir = temp.path().join("data");
-        let database = fresh_database_url();
-        let mut all_envs: Vec<(&str, &str)> = envs.to_vec();
-        if let Some(url) = &database {
-            all_envs.push(("BULLETIN_DATABASE_URL", url));
-        }
-        let mut server = Self::start_in(&data_dir, args, &all_envs);
-        server._temp = Some(temp);
-        server.database_url = database;
-        server
+        let database_url = fresh_database_url();
+        let storage = match &s3 {
+            // Under a prefix too, so keys below the bucket's root are exercised.
+            Some(target) => format!("s3://{}/media", target.create_bucket_blocking()),
+            None => data_dir.join("media").display().to_string(),
+        };
+        let shared = shared_envs(&storage, s3.as_ref(), database_url.as_deref());
+        let (child, base) = spawn_serve(&data_dir, args, &shared, envs);
+        TestServer { base, data_dir, database_url, storage, s3, child, _temp: Some(temp) }
     }
 
-    /// Kill this server (SIGKILL) and start another on the same data folder and database.
+    /// Kill this server (SIGKILL) and start another on the same data folder, database and store.
     pub fn kill_and_restart(mut self, args: &[&str], envs: &[(&str, &str)]) -> TestServer {
         self.kill();
-        let mut all_envs: Vec<(&str, &str)> = envs.to_vec();
-        if let Some(url) = &self.database_url {
-            all_envs.push(("BULLETIN_DATABASE_URL", url));
-        }
-        let mut next = Self::start_in(&self.data_dir, args, &all_envs);
-        next._temp = self._temp.take();
-        next.database_url = self.database_url.take();
-        next
+        let (child, base) = spawn_serve(&self.data_dir, args, &self.shared_envs(), envs);
+        self.child = child;
+        self.base = base;
+        self
     }
 
-    /// Start on an existing data folder (e.g. to restart after a kill).
-    pub fn start_in(data_dir: &Path, args: &[&str], envs: &[(&str, &str)]) -> TestServer {
-        let mut cmd = Command::new(bulletin_exe());
-        cmd.arg("serve").arg("--listen").arg("127.0.0.1:0").arg("--data-dir").arg(data_dir).args(args);
-        cmd.env("BULLETIN_LOG", "info,tantivy=warn,sqlx=warn");
-        for (k, v) in envs {
-            cmd.env(k, v);
+    /// What another `bulletin` process needs to share this server's database
+    /// and media store (but not its data folder).
+    pub fn shared_envs(&self) -> Vec<(String, String)> {
+        let mut envs = shared_envs(&self.storage, self.s3.as_ref(), self.database_url.as_deref());
+        if self.database_url.is_none() {
+            // SQLite: the server's own database file, which lives in its data folder.
+            let sqlite = format!("sqlite://{}", self.data_dir.join("bulletin.db").display());
+            envs.push(("BULLETIN_DATABASE_URL".to_string(), sqlite));
         }
-        let mut child = cmd.stdout(Stdio::piped()).stderr(Stdio::inherit()).spawn().expect("start bulletin serve");
-        let stdout = child.stdout.take().expect("stdout");
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if let Some(url) = line.strip_prefix("bulletin listening on ") {
-                    let _ = tx.send(url.to_string());
-                }
-            }
-        });
-        let base = rx.recv_timeout(Duration::from_secs(60)).expect("server did not start listening");
-        TestServer { base, data_dir: data_dir.to_path_buf(), database_url: None, child, _temp: None }
+        envs
+    }
+
+    /// Every key in this server's media store, sorted (e.g. `updates/ID/video.mp4`).
+    pub async fn stored_keys(&self) -> Vec<String> {
+        let options = self.s3.as_ref().map(S3Target::options).unwrap_or_default();
+        let store = BlobStore::open(&self.storage, &options).await.expect("open the test server's store");
+        store.list("").await.expect("list the test server's store")
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -89,6 +94,38 @@ impl TestServer {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+fn shared_envs(storage: &str, s3: Option<&S3Target>, database_url: Option<&str>) -> Vec<(String, String)> {
+    let mut envs = match s3 {
+        Some(target) => target.process_envs(storage),
+        None => vec![("BULLETIN_STORAGE".to_string(), storage.to_string())],
+    };
+    if let Some(url) = database_url {
+        envs.push(("BULLETIN_DATABASE_URL".to_string(), url.to_string()));
+    }
+    envs
+}
+
+/// Start `bulletin serve` on `data_dir` and wait for its address.
+fn spawn_serve(data_dir: &Path, args: &[&str], shared: &[(String, String)], envs: &[(&str, &str)]) -> (Child, String) {
+    let mut cmd = Command::new(bulletin_exe());
+    cmd.arg("serve").arg("--listen").arg("127.0.0.1:0").arg("--data-dir").arg(data_dir).args(args);
+    cmd.env("BULLETIN_LOG", "info,tantivy=warn,sqlx=warn");
+    cmd.envs(shared.iter().map(|(k, v)| (k, v)));
+    cmd.envs(envs.iter().copied());
+    let mut child = cmd.stdout(Stdio::piped()).stderr(Stdio::inherit()).spawn().expect("start bulletin serve");
+    let stdout = child.stdout.take().expect("stdout");
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if let Some(url) = line.strip_prefix("bulletin listening on ") {
+                let _ = tx.send(url.to_string());
+            }
+        }
+    });
+    let base = rx.recv_timeout(Duration::from_secs(60)).expect("server did not start listening");
+    (child, base)
 }
 
 impl Drop for TestServer {
@@ -163,7 +200,7 @@ pub fn fresh_database_url() -> Option<String> {
     Some(format!("{base}{separator}options[search_path]={schema}"))
 }
 
-fn rand_u64() -> u64 {
+pub fn rand_u64() -> u64 {
     use std::hash::{BuildHasher, Hasher};
     let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
     hasher.write_u128(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos());
