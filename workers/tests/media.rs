@@ -2,6 +2,9 @@
 //! This file holds the shared helpers and the probe (upload gate) tests.
 mod support;
 
+/// The probe over the fuzz target's seed kinds and thousands of mutated/random inputs.
+#[path = "media/probe_mutations.rs"]
+mod probe_mutation_cases;
 /// Posters, storyboards, whisper audio, and the (ignored) 3-minute timing run.
 #[path = "media/stills_and_audio.rs"]
 mod stills_and_audio_cases;
