@@ -111,7 +111,7 @@ fn shared_envs(storage: &str, s3: Option<&S3Target>, database_url: Option<&str>)
 fn spawn_serve(data_dir: &Path, args: &[&str], shared: &[(String, String)], envs: &[(&str, &str)]) -> (Child, String) {
     let mut cmd = Command::new(bulletin_exe());
     cmd.arg("serve").arg("--listen").arg("127.0.0.1:0").arg("--data-dir").arg(data_dir).args(args);
-    cmd.env("BULLETIN_LOG", "info,tantivy=warn,sqlx=warn");
+    cmd.env("BULLETIN_LOG", "info,tantivy=warn,sqlx=warn,tower_http=warn");
     cmd.envs(shared.iter().map(|(k, v)| (k, v)));
     cmd.envs(envs.iter().copied());
     let mut child = cmd.stdout(Stdio::piped()).stderr(Stdio::inherit()).spawn().expect("start bulletin serve");
