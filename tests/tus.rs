@@ -140,7 +140,7 @@ async fn an_upload_cut_at_random_bytes_resumes_even_across_a_restart_into_an_ide
     assert_eq!(status, StatusCode::OK);
     assert_eq!(headers["bulletin-update-id"], id.as_str());
 
-    let stored = std::fs::read(server.data_dir.join("media/updates").join(&id).join("source")).unwrap();
+    let stored = server.stored_object(&format!("updates/{id}/source")).await;
     assert!(
         stored == bytes,
         "the resumed upload differs from the original ({} vs {} bytes)",
@@ -302,7 +302,7 @@ async fn a_finished_upload_that_is_not_a_video_is_refused_and_removed() {
     assert_eq!(body["error"]["code"], "unsupported_media", "{body}");
     assert_eq!(head(&server, &upload).await.0, StatusCode::NOT_FOUND);
     assert!(files_under(&server.data_dir.join("resumable")).is_empty());
-    assert!(files_under(&server.data_dir.join("media")).is_empty());
+    assert!(server.stored_keys().await.is_empty(), "media left in the store");
     let (_, list) = get_json(&server, "/api/updates").await;
     assert_eq!(list["updates"].as_array().unwrap().len(), 0, "{list}");
 }

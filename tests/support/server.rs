@@ -81,6 +81,16 @@ impl TestServer {
         store.list("").await.expect("list the test server's store")
     }
 
+    /// The bytes of one object in this server's media store.
+    pub async fn stored_object(&self, key: &str) -> Vec<u8> {
+        use futures_util::TryStreamExt;
+        let options = self.s3.as_ref().map(S3Target::options).unwrap_or_default();
+        let store = BlobStore::open(&self.storage, &options).await.expect("open the test server's store");
+        let read = store.read(key, None).await.expect("read from the test server's store");
+        let chunks: Vec<bytes::Bytes> = read.body.try_collect().await.expect("read the object's bytes");
+        chunks.concat()
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }
