@@ -31,4 +31,4 @@ s3_env=$(scripts/ensure-s3.sh) # fails the run if it cannot start
 eval "$s3_env"
 trap 'kill "$S3S_PID" 2>/dev/null || true; rm -rf "$S3S_DATA"' EXIT
 BULLETIN_TEST_POSTGRES_URL="${BULLETIN_TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/test}" \
-  cargo test --locked -p bulletin --no-fail-fast --lib --test pipeline --test rejections --test tus --test faults --test processes --test scale_out
+  cargo test --locked -p bulletin --no-fail-fast --lib --test pipeline --test rejections --test tus --test faults --test processes --test scale_out --test load
