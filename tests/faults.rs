@@ -126,3 +126,46 @@ async fn accepted_update_survives_kill_right_after_202() {
     let update = wait_until_done(&second, accepted["id"].as_str().unwrap(), Duration::from_secs(120)).await;
     assert_eq!(update["status"], "ready", "{update}");
 }
+
+/// Transcoding runs under the idle scheduling policy, so the transcription beside it (what
+/// makes an update searchable) gets the cores first. The hung transcode is caught in the act.
+#[tokio::test]
+async fn transcode_runs_at_idle_cpu_priority() {
+    let server = TestServer::start_with(&[], &[("BULLETIN_FAULT", "hang:transcode")]);
+    let dir = tempfile::tempdir().unwrap();
+    let video = speech_video(dir.path(), "priority", SCRIPT, 0.5);
+    let (status, accepted) = post_update(&server, "Priority", &video).await;
+    assert_eq!(status, 202, "{accepted}");
+    let id = accepted["id"].as_str().unwrap();
+    // Once transcription is done, the hung transcode is the server's only media child.
+    let started = Instant::now();
+    loop {
+        let (_, update) = get_json(&server, &format!("/api/updates/{id}")).await;
+        if update["stages"]["transcribe"]["state"] == "done" && update["stages"]["transcode"]["state"] == "running" {
+            break;
+        }
+        assert!(started.elapsed() < Duration::from_secs(120), "never reached the transcode alone: {update}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let children = child_processes(server.pid());
+    assert_eq!(children.len(), 1, "expected only the transcode child: {children:?}");
+    assert_eq!(children[0].1, SCHED_IDLE, "the transcode child's scheduling policy");
+}
+
+/// Linux's `SCHED_IDLE` policy number.
+const SCHED_IDLE: i64 = 5;
+
+/// (pid, scheduling policy) of the processes whose parent is `parent`, from `/proc/PID/stat`.
+fn child_processes(parent: u32) -> Vec<(u32, i64)> {
+    let mut children = Vec::new();
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else { continue };
+        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else { continue };
+        // Fields after the command name (which may hold spaces) start at field 3 (state).
+        let fields: Vec<&str> = stat[stat.rfind(')').unwrap() + 2..].split(' ').collect();
+        if fields[1].parse::<u32>() == Ok(parent) {
+            children.push((pid, fields[38].parse().unwrap())); // field 41: policy
+        }
+    }
+    children
+}

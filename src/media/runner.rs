@@ -41,11 +41,18 @@ pub struct MediaRunner {
     exe: PathBuf,
     timeout: Duration,
     memory_mb: u64,
+    /// util-linux's `chrt`, to start transcodes under `SCHED_IDLE` (see [`Self::command`]);
+    /// without it they run at normal priority.
+    chrt: Option<PathBuf>,
 }
 
 impl MediaRunner {
     pub fn new(exe: PathBuf, timeout: Duration, memory_mb: u64) -> Self {
-        Self { exe, timeout, memory_mb }
+        let chrt = find_in_path("chrt");
+        if chrt.is_none() {
+            tracing::warn!("`chrt` (util-linux) not found: transcodes run at normal CPU priority");
+        }
+        Self { exe, timeout, memory_mb, chrt }
     }
 
     /// Probe an upload. `Ok(Err(_))` is a refusal to show the uploader.
@@ -91,6 +98,24 @@ impl MediaRunner {
             .map_err(StepError::Media)
     }
 
+    /// The command line for `request`. Transcoding runs under `SCHED_IDLE`: an update is
+    /// searchable once its transcription is indexed, so the transcription beside a transcode
+    /// gets the cores first and the transcode takes what is left. Niceness is not enough:
+    /// ggml's threads wait for each other at every operation, so even a small share taken
+    /// by a nice-10 x264 stalled them (3-minute update, 2 cores: searchable in 29.8 s at
+    /// nice 10, 17.7 s under `SCHED_IDLE`; benches/speed end_to_end).
+    fn command(&self, request: &MediaRequest) -> Command {
+        match (request, &self.chrt) {
+            (MediaRequest::Transcode { .. }, Some(chrt)) => {
+                // `chrt` execs the binary: same pid, same parent, so kill and die-with-parent still hold.
+                let mut command = Command::new(chrt);
+                command.args(["--idle", "0"]).arg(&self.exe);
+                command
+            }
+            _ => Command::new(&self.exe),
+        }
+    }
+
     async fn run<T: DeserializeOwned>(
         &self,
         request: &MediaRequest,
@@ -98,7 +123,8 @@ impl MediaRunner {
         on_progress: &mut (dyn FnMut(u8) + Send),
     ) -> Result<T, StepError> {
         let body = serde_json::to_vec(request).map_err(|e| StepError::Spawn(e.to_string()))?;
-        let mut child = Command::new(&self.exe)
+        let mut child = self
+            .command(request)
             .arg("media")
             .arg("--memory-mb")
             .arg(self.memory_mb.to_string())
@@ -164,6 +190,11 @@ impl MediaRunner {
         let last_line = out.split(|b| *b == b'\n').filter(|l| !l.is_empty()).next_back().unwrap_or_default();
         serde_json::from_slice(last_line).map_err(|e| StepError::Crashed(format!("unreadable reply: {e}")))
     }
+}
+
+fn find_in_path(program: &str) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path).map(|dir| dir.join(program)).find(|candidate| candidate.is_file())
 }
 
 fn exit_description(status: &std::process::ExitStatus) -> String {
