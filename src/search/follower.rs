@@ -6,7 +6,7 @@ use tantivy::doc;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
-use super::schema::{KIND_SEGMENT, KIND_TITLE};
+use super::schema::{update_key, KIND_SEGMENT, KIND_TITLE};
 use super::{SearchError, SearchIndex};
 use crate::db::{search_feed, updates, Db, DbError};
 use crate::domain::transcript::TranscriptSegment;
@@ -21,7 +21,7 @@ const BATCH: i64 = 500;
 const GAP_WAIT: Duration = Duration::from_secs(10);
 
 /// What one update looks like in the index (`None`: it no longer exists).
-type UpdateDocs = (UpdateId, Option<(String, Vec<TranscriptSegment>)>);
+pub type UpdateDocs = (UpdateId, Option<(String, Vec<TranscriptSegment>)>);
 
 pub fn spawn_follower(index: SearchIndex, db: Db, shutdown: CancellationToken) -> JoinHandle<()> {
     tokio::spawn(async move {
@@ -100,7 +100,7 @@ async fn step(
 }
 
 /// Replace each update's documents, then commit with the feed position as payload.
-fn apply(index: &SearchIndex, docs: Vec<UpdateDocs>, last_seq: i64) -> Result<(), SearchError> {
+pub(super) fn apply(index: &SearchIndex, docs: Vec<UpdateDocs>, last_seq: i64) -> Result<(), SearchError> {
     // Test-only fault switch (see `media::child`): stall before committing, so
     // a test can kill the server in the middle of indexing.
     if std::env::var("BULLETIN_FAULT").is_ok_and(|f| f == "hang:index") {
@@ -113,14 +113,16 @@ fn apply(index: &SearchIndex, docs: Vec<UpdateDocs>, last_seq: i64) -> Result<()
     for (id, content) in docs {
         writer.delete_term(index.index_id_term(&id));
         let Some((title, segments)) = content else { continue };
+        let key = update_key(id.as_str());
         writer.add_document(doc!(
-            f.update_id => id.as_str(), f.doc_kind => KIND_TITLE, f.title => title.as_str(),
+            f.update_id => id.as_str(), f.update_key => key, f.doc_kind => KIND_TITLE, f.title => title.as_str(),
             f.display_title => title.as_str(),
             f.start_ms => 0u64, f.end_ms => 0u64,
         ))?;
         for seg in segments {
             writer.add_document(doc!(
-                f.update_id => id.as_str(), f.doc_kind => KIND_SEGMENT, f.display_title => title.as_str(),
+                f.update_id => id.as_str(), f.update_key => key, f.doc_kind => KIND_SEGMENT,
+                f.display_title => title.as_str(),
                 f.text => seg.text,
                 f.start_ms => seg.start_ms.max(0) as u64, f.end_ms => seg.end_ms.max(0) as u64,
             ))?;

@@ -18,12 +18,13 @@ use std::time::Duration;
 
 use serde::Serialize;
 use tantivy::collector::TopDocs;
+use tantivy::columnar::Column;
 use tantivy::schema::Value;
-use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument};
+use tantivy::{DocAddress, Index, IndexReader, IndexWriter, ReloadPolicy, Searcher, TantivyDocument};
 use tokio::sync::{watch, Notify};
 
 use crate::domain::UpdateId;
-pub use follower::spawn_follower;
+pub use follower::{spawn_follower, UpdateDocs};
 use query::ParsedQuery;
 use schema::{build_schema, register_analyzer, Fields, KIND_TITLE};
 
@@ -57,7 +58,8 @@ pub struct SearchHit {
 
 /// Segments considered per query before grouping by update.
 const CANDIDATES: usize = 500;
-const MATCHES_PER_UPDATE: usize = 5;
+/// Public so the benchmark can ask its SQL peer for as many rows as one answer holds.
+pub const MATCHES_PER_UPDATE: usize = 5;
 
 #[derive(Clone)]
 pub struct SearchIndex {
@@ -141,8 +143,19 @@ impl SearchIndex {
         let matchers = parsed.matchers();
         let searcher = self.inner.reader.searcher();
         let top = searcher.search(&query, &TopDocs::with_limit(CANDIDATES))?;
+        let update_keys = UpdateKeys::open(&searcher, f)?;
         let mut hits: Vec<SearchHit> = Vec::new();
+        let mut hit_keys: Vec<u64> = Vec::new();
         for (score, address) in top {
+            // Most candidates of a common word belong to updates that will not be shown,
+            // and reading a document costs far more than reading its update key. Once
+            // the page is full, a candidate whose key no unfinished hit has is skipped:
+            // different keys mean different updates (equal keys are checked below).
+            let key = update_keys.of(address);
+            let may_add = hit_keys.iter().zip(&hits).any(|(k, h)| *k == key && h.matches.len() < MATCHES_PER_UPDATE);
+            if hits.len() >= limit && !may_add {
+                continue;
+            }
             let doc: TantivyDocument = searcher.doc(address)?;
             let text_of = |field| doc.get_first(field).and_then(|v| v.as_str()).unwrap_or_default().to_string();
             let update_id = text_of(f.update_id);
@@ -152,6 +165,7 @@ impl SearchIndex {
                     let title = text_of(f.display_title);
                     let title_snippet = highlight::highlight(&title, &matchers);
                     hits.push(SearchHit { update_id, title, title_snippet, score, matches: Vec::new() });
+                    hit_keys.push(key);
                     hits.len() - 1
                 }
                 None => continue,
@@ -174,12 +188,73 @@ impl SearchIndex {
         tantivy::Term::from_field_text(self.inner.fields.update_id, id.as_str())
     }
 
+    /// Index a batch exactly as the follower applies one batch of the feed: replace
+    /// each update's documents, commit with `seq` as the payload, reload the reader.
+    /// Blocking. Public so `benches/speed` times the product's own indexing path
+    /// without a database in front of it.
+    pub fn apply_blocking(&self, docs: Vec<UpdateDocs>, seq: i64) -> Result<(), SearchError> {
+        follower::apply(self, docs, seq)
+    }
+
     /// Number of segment and title documents, for diagnostics and tests.
     pub fn num_docs(&self) -> u64 {
         self.inner.reader.searcher().num_docs()
     }
 }
 
+/// The `update_key` fast column of each segment of one searcher.
+struct UpdateKeys(Vec<Column<u64>>);
+
+impl UpdateKeys {
+    fn open(searcher: &Searcher, f: Fields) -> Result<UpdateKeys, SearchError> {
+        let name = searcher.schema().get_field_name(f.update_key);
+        let columns = searcher.segment_readers().iter().map(|r| r.fast_fields().u64(name));
+        Ok(UpdateKeys(columns.collect::<Result<_, _>>()?))
+    }
+
+    fn of(&self, address: DocAddress) -> u64 {
+        self.0[address.segment_ord as usize].first(address.doc_id).unwrap_or_default()
+    }
+}
+
 fn dir_is_empty(dir: &Path) -> std::io::Result<bool> {
     Ok(std::fs::read_dir(dir)?.next().is_none())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::transcript::TranscriptSegment;
+
+    /// More matching updates than a page holds: the page is full, every update on it
+    /// once, each with all its matching segments (up to the cap), none with others'.
+    #[tokio::test]
+    async fn a_full_page_groups_matches_by_update() {
+        let dir = tempfile::tempdir().unwrap();
+        let index = SearchIndex::open(dir.path()).unwrap();
+        let segment =
+            |n: i64, text: &str| TranscriptSegment { start_ms: n * 1000, end_ms: n * 1000 + 900, text: text.into() };
+        let docs: Vec<UpdateDocs> = (0..30)
+            .map(|n| {
+                let id = UpdateId::parse(&format!("{n:016}")).unwrap();
+                let segments =
+                    (0..8).map(|s| segment(s, if s % 2 == 0 { "the roadmap moved" } else { "lunch" })).collect();
+                (id, Some((format!("Update {n}"), segments)))
+            })
+            .collect();
+        index.apply_blocking(docs, 1).unwrap();
+        let hits = index.search("roadmap", 20).await.unwrap();
+        assert_eq!(hits.len(), 20);
+        let mut ids: Vec<&str> = hits.iter().map(|h| h.update_id.as_str()).collect();
+        ids.sort();
+        ids.dedup();
+        assert_eq!(ids.len(), 20, "an update appears twice");
+        for hit in &hits {
+            assert_eq!(hit.matches.len(), 4, "{hit:?}");
+            assert!(hit
+                .matches
+                .iter()
+                .all(|m| m.snippet == "the <mark>roadmap</mark> moved" && m.start_ms % 2000 == 0));
+        }
+    }
 }

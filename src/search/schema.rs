@@ -1,7 +1,7 @@
 //! The index layout: one document per transcript segment, plus one per title.
 
 use tantivy::schema::{
-    Field, IndexRecordOption, NumericOptions, Schema, TextFieldIndexing, TextOptions, STORED, STRING,
+    Field, IndexRecordOption, NumericOptions, Schema, TextFieldIndexing, TextOptions, FAST, STORED, STRING,
 };
 use tantivy::tokenizer::{AsciiFoldingFilter, LowerCaser, RemoveLongFilter, SimpleTokenizer, TextAnalyzer};
 use tantivy::Index;
@@ -14,6 +14,9 @@ pub const ANALYZER: &str = "bulletin_words";
 #[derive(Debug, Clone, Copy)]
 pub struct Fields {
     pub update_id: Field,
+    /// [`update_key`] of the update id, in a fast column: search tells most
+    /// candidates apart by it without reading them from the document store.
+    pub update_key: Field,
     /// `segment` or `title`.
     pub doc_kind: Field,
     /// Indexed on title documents only, so a title word does not match every segment.
@@ -40,6 +43,7 @@ pub fn build_schema() -> (Schema, Fields) {
     let time = NumericOptions::default().set_stored().set_fast();
     let fields = Fields {
         update_id: builder.add_text_field("update_id", STRING | STORED),
+        update_key: builder.add_u64_field("update_key", FAST),
         doc_kind: builder.add_text_field("kind", STRING | STORED),
         title: builder.add_text_field("title", words.clone()),
         display_title: builder.add_text_field("display_title", STORED),
@@ -48,6 +52,12 @@ pub fn build_schema() -> (Schema, Fields) {
         end_ms: builder.add_u64_field("end_ms", time),
     };
     (builder.build(), fields)
+}
+
+/// A 64-bit FNV-1a hash of an update id. It is stored in the index, so it must
+/// not change between builds (std's hashers may).
+pub fn update_key(id: &str) -> u64 {
+    id.bytes().fold(0xcbf2_9ce4_8422_2325, |hash, byte| (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3))
 }
 
 pub fn analyzer() -> TextAnalyzer {
@@ -72,4 +82,17 @@ pub fn words_with_offsets(text: &str) -> Vec<(String, usize, usize)> {
         words.push((token.text.clone(), token.offset_from, token.offset_to));
     }
     words
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn update_key_is_the_published_fnv1a() {
+        // FNV-1a test vectors: keys already in an index must keep meaning the same ids.
+        assert_eq!(update_key(""), 0xcbf2_9ce4_8422_2325);
+        assert_eq!(update_key("a"), 0xaf63_dc4c_8601_ec8c);
+        assert_eq!(update_key("foobar"), 0x8594_4171_f739_67e8);
+    }
 }
