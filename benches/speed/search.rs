@@ -1,0 +1,185 @@
+//! Search: query latency and indexing throughput of Bulletin's index over 10,000
+//! generated updates (400,000 transcript segments), beside SQLite FTS5 on the same
+//! corpus and the same queries.
+//!
+//! Bulletin indexes through [`SearchIndex::apply_blocking`], the step its feed
+//! follower takes for each batch, and answers through [`SearchIndex::search`], what
+//! `/api/search` calls: typo-tolerant prefix matching, grouping by update and
+//! highlighted snippets. FTS5 (the SQLite that sqlx bundles) gets the same documents
+//! (one row per segment and one per title, like Bulletin's index), the same queries
+//! with every word a prefix and phrases quoted, `ORDER BY rank` (bm25) and a
+//! highlighted `snippet()` on every row it returns. FTS5 has no typo tolerance, so
+//! it does less work per query than Bulletin does.
+
+mod corpus;
+
+use std::path::Path;
+use std::str::FromStr;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use bulletin::search::{SearchIndex, UpdateDocs, MATCHES_PER_UPDATE};
+use corpus::{Corpus, Query};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
+use sqlx::{Connection, QueryBuilder, Sqlite, SqliteConnection};
+
+use crate::report::{Row, Target, Unit, Value};
+use crate::support::{median, percentile, Bench};
+
+const SECTION: &str = "search";
+/// Updates shown per answer: `/api/search`'s default.
+const LIMIT: usize = 20;
+/// Rows FTS5 returns per query: as many segments as one Bulletin answer can hold.
+const FTS5_ROWS: usize = LIMIT * MATCHES_PER_UPDATE;
+/// Updates per commit, for both engines: Bulletin's follower applies the feed 500
+/// changes at a time, so rebuilding from the feed commits every 500 updates.
+const UPDATES_PER_COMMIT: usize = 500;
+const PEER: &str = "SQLite FTS5";
+
+/// What one run measured for one engine.
+struct Measured {
+    segments_per_s: f64,
+    p50_ms: f64,
+    p99_ms: f64,
+}
+
+pub async fn run(bench: &Bench) -> anyhow::Result<Vec<Row>> {
+    let corpus = Corpus::generate();
+    eprintln!(
+        "search: {} updates, {} segments, {} queries",
+        corpus.updates.len(),
+        corpus.segments(),
+        corpus.queries.len()
+    );
+    let (mut ours, mut theirs) = (Vec::new(), Vec::new());
+    for run in 0..bench.runs {
+        let dir = bench.work.join(format!("search-{run}"));
+        std::fs::create_dir_all(&dir)?;
+        let (index, ours_rate) = index_bulletin(&dir.join("index"), &corpus).await?;
+        let (mut fts5, theirs_rate) = index_fts5(&dir.join("fts5.db"), &corpus).await?;
+        let ours_ms = query_bulletin(&index, &corpus.queries).await?;
+        let theirs_ms = query_fts5(&mut fts5, &corpus.queries).await?;
+        fts5.close().await?;
+        drop(index);
+        std::fs::remove_dir_all(&dir)?;
+        ours.push(summary(ours_rate, &ours_ms));
+        theirs.push(summary(theirs_rate, &theirs_ms));
+    }
+    Ok(rows(&ours, &theirs, corpus.segments()))
+}
+
+fn summary(segments_per_s: f64, latencies_ms: &[f64]) -> Measured {
+    Measured { segments_per_s, p50_ms: percentile(latencies_ms, 50.0), p99_ms: percentile(latencies_ms, 99.0) }
+}
+
+fn rows(ours: &[Measured], theirs: &[Measured], segments: usize) -> Vec<Row> {
+    let med = |runs: &[Measured], f: fn(&Measured) -> f64| median(&runs.iter().map(f).collect::<Vec<_>>());
+    let row = |measure: &str, f: fn(&Measured) -> f64, unit| {
+        Row::new(SECTION, measure, Value::new(med(ours, f), unit)).peer(PEER, Value::new(med(theirs, f), unit))
+    };
+    let p99 = med(ours, |m| m.p99_ms);
+    let peer_p99 = med(theirs, |m| m.p99_ms);
+    vec![
+        row("query p50", |m| m.p50_ms, Unit::Millis),
+        row("query p99", |m| m.p99_ms, Unit::Millis)
+            .target(Target::at_most(10.0, p99, format!("p99 ≤ 10 ms over {segments} segments")))
+            .target(Target::at_most(peer_p99, p99, "p99 ≤ SQLite FTS5's p99 on the same corpus")),
+        row("indexing (segments/s)", |m| m.segments_per_s, Unit::PerSecond),
+    ]
+}
+
+/// Build Bulletin's index batch by batch, as its follower would from the feed;
+/// returns the index and segments indexed per second.
+async fn index_bulletin(dir: &Path, corpus: &Corpus) -> anyhow::Result<(SearchIndex, f64)> {
+    let index = SearchIndex::open(dir)?;
+    // The follower reads each batch from the database first; that copy is not timed.
+    let batches: Vec<Vec<UpdateDocs>> = corpus
+        .updates
+        .chunks(UPDATES_PER_COMMIT)
+        .map(|chunk| chunk.iter().map(|u| (u.id.clone(), Some((u.title.clone(), u.segments.clone())))).collect())
+        .collect();
+    let writer = index.clone();
+    let elapsed = tokio::task::spawn_blocking(move || -> anyhow::Result<Duration> {
+        let started = Instant::now();
+        for (seq, batch) in batches.into_iter().enumerate() {
+            writer.apply_blocking(batch, seq as i64 + 1)?;
+        }
+        Ok(started.elapsed())
+    })
+    .await??;
+    anyhow::ensure!(index.num_docs() as usize == corpus.segments() + corpus.updates.len(), "index is incomplete");
+    Ok((index, corpus.segments() as f64 / elapsed.as_secs_f64()))
+}
+
+/// Fill an FTS5 table with the same documents and the same commits, on the
+/// settings Bulletin's own SQLite uses (WAL, synchronous = FULL).
+async fn index_fts5(path: &Path, corpus: &Corpus) -> anyhow::Result<(SqliteConnection, f64)> {
+    let options = SqliteConnectOptions::from_str(&format!("sqlite://{}", path.display()))?
+        .create_if_missing(true)
+        .journal_mode(SqliteJournalMode::Wal)
+        .synchronous(SqliteSynchronous::Full);
+    let mut conn = SqliteConnection::connect_with(&options).await?;
+    // unicode61 with diacritics removed: lower-cased, ASCII-folded words, as Bulletin's analyzer.
+    sqlx::query(
+        "CREATE VIRTUAL TABLE docs USING fts5(title, text, update_id UNINDEXED, start_ms UNINDEXED, \
+         end_ms UNINDEXED, tokenize = 'unicode61 remove_diacritics 2')",
+    )
+    .execute(&mut conn)
+    .await
+    .context("create the FTS5 table (is FTS5 compiled into the bundled SQLite?)")?;
+    let started = Instant::now();
+    for chunk in corpus.updates.chunks(UPDATES_PER_COMMIT) {
+        let mut tx = conn.begin().await?;
+        for update in chunk {
+            // One statement per update (its title row and its segment rows).
+            let mut insert: QueryBuilder<Sqlite> =
+                QueryBuilder::new("INSERT INTO docs (title, text, update_id, start_ms, end_ms) ");
+            let title_row = (update.title.as_str(), "", 0, 0);
+            let segment_rows = update.segments.iter().map(|s| ("", s.text.as_str(), s.start_ms, s.end_ms));
+            insert.push_values(std::iter::once(title_row).chain(segment_rows), |mut row, (title, text, start, end)| {
+                row.push_bind(title).push_bind(text).push_bind(update.id.as_str()).push_bind(start).push_bind(end);
+            });
+            insert.build().execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
+    }
+    let elapsed = started.elapsed();
+    Ok((conn, corpus.segments() as f64 / elapsed.as_secs_f64()))
+}
+
+/// Latency of each query in milliseconds, after one untimed pass to warm caches.
+async fn query_bulletin(index: &SearchIndex, queries: &[Query]) -> anyhow::Result<Vec<f64>> {
+    let mut latencies = Vec::with_capacity(queries.len());
+    let mut found = 0;
+    for timed in [false, true] {
+        for query in queries {
+            let started = Instant::now();
+            let hits = index.search(&query.bulletin, LIMIT).await?;
+            if timed {
+                latencies.push(started.elapsed().as_secs_f64() * 1000.0);
+                found += usize::from(!hits.is_empty());
+            }
+        }
+    }
+    eprintln!("search: Bulletin found hits for {found} of {} queries", queries.len());
+    Ok(latencies)
+}
+
+async fn query_fts5(conn: &mut SqliteConnection, queries: &[Query]) -> anyhow::Result<Vec<f64>> {
+    let sql = "SELECT update_id, start_ms, end_ms, snippet(docs, -1, '<mark>', '</mark>', '…', 64) AS snippet \
+               FROM docs WHERE docs MATCH ?1 ORDER BY rank LIMIT ?2";
+    let mut latencies = Vec::with_capacity(queries.len());
+    let mut found = 0;
+    for timed in [false, true] {
+        for query in queries {
+            let started = Instant::now();
+            let rows = sqlx::query(sql).bind(&query.fts5).bind(FTS5_ROWS as i64).fetch_all(&mut *conn).await?;
+            if timed {
+                latencies.push(started.elapsed().as_secs_f64() * 1000.0);
+                found += usize::from(!rows.is_empty());
+            }
+        }
+    }
+    eprintln!("search: FTS5 found hits for {found} of {} queries", queries.len());
+    Ok(latencies)
+}
