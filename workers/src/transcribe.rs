@@ -2,6 +2,7 @@
 //!
 //! One [`Transcriber`] holds the loaded model and is shared by every job; each call gets
 //! its own `WhisperState` (the decoder's scratch memory), so calls can run in parallel.
+use std::ops::Range;
 use std::path::Path;
 use std::sync::atomic::{AtomicI32, Ordering};
 use std::sync::Arc;
@@ -116,33 +117,80 @@ impl Transcriber {
             });
         }
 
+        // Long audio is cut in pauses and its chunks transcribed side by side (`plan_chunks`).
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        // More threads than cores only adds spinning: ggml's workers busy-wait between ops.
+        let threads = options.threads.clamp(1, cores);
+        let voice = VoiceActivity::analyse(samples);
+        let chunks = plan_chunks(samples.len(), threads, &voice);
+        let threads_each = (threads / chunks.len()).max(1);
+
         // whisper.cpp reports progress from inside `whisper_full`, which blocks its thread, and
-        // `on_progress` may not be `Send`. So whisper runs on a scoped worker thread while this
-        // thread relays the progress it publishes through an atomic.
-        let progress = Arc::new(AtomicI32::new(0));
-        let transcript = std::thread::scope(|scope| {
-            let published = Arc::clone(&progress);
+        // `on_progress` may not be `Send`. So whisper runs on scoped worker threads (one per
+        // chunk) while this thread relays the progress they publish through atomics.
+        let progress: Arc<Vec<AtomicI32>> = Arc::new(chunks.iter().map(|_| AtomicI32::new(0)).collect());
+        let pieces = std::thread::scope(|scope| {
             let caller = std::thread::current();
-            let worker = scope.spawn(move || {
-                let result = self.run(samples, options, language.as_deref(), published);
-                caller.unpark(); // wake the relay loop now rather than at its next poll
-                result
-            });
+            let workers: Vec<_> = chunks
+                .iter()
+                .enumerate()
+                .map(|(slot, range)| {
+                    let chunk = Chunk {
+                        samples: &samples[range.clone()],
+                        offset_ms: range.start as u64 * 1000 / SAMPLE_RATE,
+                        threads: threads_each,
+                        progress: Arc::clone(&progress),
+                        slot,
+                    };
+                    let (caller, language) = (caller.clone(), language.as_deref());
+                    scope.spawn(move || {
+                        let result = self.run_chunk(chunk, options, language);
+                        caller.unpark(); // wake the relay loop now rather than at its next poll
+                        result
+                    })
+                })
+                .collect();
             let mut last = 0u8;
-            while !worker.is_finished() {
+            while !workers.iter().all(|w| w.is_finished()) {
                 std::thread::park_timeout(PROGRESS_POLL);
-                let now = progress.load(Ordering::Relaxed).clamp(0, 99) as u8;
+                let sum: i32 = progress.iter().map(|p| p.load(Ordering::Relaxed).clamp(0, 100)).sum();
+                let now = (sum / progress.len() as i32).clamp(0, 99) as u8;
                 if now > last {
                     last = now;
                     on_progress(now);
                 }
             }
-            worker
-                .join()
-                .map_err(|_| TranscribeError::Run("the whisper thread panicked".into()))?
+            workers
+                .into_iter()
+                .map(|w| {
+                    w.join()
+                        .map_err(|_| TranscribeError::Run("a whisper thread panicked".into()))?
+                })
+                .collect::<Result<Vec<_>, _>>()
         })?;
         on_progress(100);
-        Ok(transcript)
+
+        let language = language
+            .or_else(|| pieces.first().map(|(detected, _)| detected.clone()))
+            .unwrap_or_else(|| "und".to_string());
+        let segments = pieces
+            .into_iter()
+            .flat_map(|(_, segments)| segments)
+            .map(|mut segment| {
+                // Move a start that whisper placed in silence to where the voice begins.
+                let onset = voice.onset_ms(segment.start_ms, segment.end_ms);
+                if onset > segment.start_ms {
+                    segment.start_ms = onset;
+                    // No word may start before its segment: that would unorder the words.
+                    for word in &mut segment.words {
+                        word.start_ms = word.start_ms.max(onset);
+                        word.end_ms = word.end_ms.max(word.start_ms);
+                    }
+                }
+                segment
+            })
+            .collect();
+        Ok(Transcript { language, segments })
     }
 
     /// The language to force, or `None` to let whisper detect it.
@@ -168,21 +216,20 @@ impl Transcriber {
         }
     }
 
-    fn run(
+    /// Transcribe one chunk; returns the language whisper used or detected and the
+    /// chunk's segments on the whole recording's clock.
+    fn run_chunk(
         &self,
-        samples: &[f32],
+        chunk: Chunk<'_>,
         options: &TranscribeOptions,
         language: Option<&str>,
-        progress: Arc<AtomicI32>,
-    ) -> Result<Transcript, TranscribeError> {
+    ) -> Result<(String, Vec<Segment>), TranscribeError> {
         let mut state = self
             .ctx
             .create_state()
             .map_err(|e| TranscribeError::Run(e.to_string()))?;
         let mut params = FullParams::new(SamplingStrategy::Greedy { best_of: 1 });
-        // More threads than cores only adds spinning: ggml's workers busy-wait between ops.
-        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-        params.set_n_threads(i32::try_from(options.threads.clamp(1, cores)).unwrap_or(1));
+        params.set_n_threads(i32::try_from(chunk.threads).unwrap_or(1));
         params.set_translate(false);
         params.set_language(Some(language.unwrap_or("auto")));
         params.set_print_special(false);
@@ -206,10 +253,11 @@ impl Transcriber {
         }
         // whisper-rs keeps this closure for the life of the process (it never frees the
         // boxed callback), so it holds only a small Arc rather than anything borrowed.
-        params.set_progress_callback_safe(move |p: i32| progress.store(p, Ordering::Relaxed));
+        let (progress, slot) = (chunk.progress, chunk.slot);
+        params.set_progress_callback_safe(move |p: i32| progress[slot].store(p, Ordering::Relaxed));
 
         state
-            .full(params, samples)
+            .full(params, chunk.samples)
             .map_err(|e| TranscribeError::Run(e.to_string()))?;
 
         let language = match language {
@@ -218,46 +266,83 @@ impl Transcriber {
                 .unwrap_or("und")
                 .to_string(),
         };
-        let duration_ms = samples.len() as u64 * 1000 / SAMPLE_RATE;
+        let clock = ChunkClock {
+            offset_ms: chunk.offset_ms,
+            duration_ms: chunk.samples.len() as u64 * 1000 / SAMPLE_RATE,
+        };
         let eot = self.ctx.token_eot();
-        let voice = VoiceActivity::analyse(samples);
         let segments = state
             .as_iter()
-            .filter_map(|segment| convert_segment(&segment, eot, duration_ms))
-            .map(|mut segment| {
-                // Move a start that whisper placed in silence to where the voice begins.
-                let onset = voice.onset_ms(segment.start_ms, segment.end_ms);
-                if onset > segment.start_ms {
-                    segment.start_ms = onset;
-                    if let Some(first) = segment.words.first_mut() {
-                        first.start_ms = first.start_ms.max(onset).min(first.end_ms.max(onset));
-                        first.end_ms = first.end_ms.max(first.start_ms);
-                    }
-                }
-                segment
-            })
+            .filter_map(|segment| convert_segment(&segment, eot, clock))
             .collect();
-        Ok(Transcript { language, segments })
+        Ok((language, segments))
+    }
+}
+
+/// One piece of the audio and what its whisper run needs.
+struct Chunk<'a> {
+    samples: &'a [f32],
+    /// Where the chunk starts in the recording.
+    offset_ms: u64,
+    threads: usize,
+    /// One progress slot per chunk; this chunk writes `progress[slot]`.
+    progress: Arc<Vec<AtomicI32>>,
+    slot: usize,
+}
+
+/// A chunk shorter than this is not worth cutting off: whisper's encoder always
+/// processes a 30 s window, so two short chunks on one thread each cost more than
+/// one chunk on both.
+const MIN_CHUNK_MS: u64 = 60_000;
+/// How far a cut may move from the even split to land in a pause.
+const CUT_SLACK_MS: u64 = 10_000;
+
+/// Split the audio into one chunk per thread (at most one per `MIN_CHUNK_MS`), cut
+/// in the quietest moment near each even split. Why: ggml's threads meet at a
+/// barrier after every operation, so two threads on one whisper run wait for each
+/// other hundreds of times per second, and any other process that takes a core
+/// for a moment stalls both. Separate runs with one thread each share nothing.
+fn plan_chunks(len: usize, threads: usize, voice: &VoiceActivity) -> Vec<Range<usize>> {
+    let duration_ms = len as u64 * 1000 / SAMPLE_RATE;
+    let count = (threads as u64).min(duration_ms / MIN_CHUNK_MS).max(1);
+    let mut cuts = vec![0];
+    for k in 1..count {
+        let even_ms = duration_ms * k / count;
+        let at_ms = voice.quietest_ms(even_ms - CUT_SLACK_MS, even_ms + CUT_SLACK_MS);
+        cuts.push((at_ms * SAMPLE_RATE / 1000) as usize);
+    }
+    cuts.push(len);
+    cuts.windows(2).map(|w| w[0]..w[1]).collect()
+}
+
+/// Where a chunk sits in the recording, to put whisper's chunk-relative times on
+/// the recording's clock.
+#[derive(Clone, Copy)]
+struct ChunkClock {
+    offset_ms: u64,
+    duration_ms: u64,
+}
+
+impl ChunkClock {
+    /// whisper.cpp times are in centiseconds; clamp into the chunk, which whisper can
+    /// overshoot.
+    fn to_ms(self, centis: i64) -> u64 {
+        self.offset_ms + (u64::try_from(centis).unwrap_or(0) * 10).min(self.duration_ms)
     }
 }
 
 /// Longest segment text whisper emits before cutting at a word boundary.
 const MAX_SEGMENT_CHARS: i32 = 84;
 
-/// whisper.cpp times are in centiseconds; clamp into the audio, which whisper can overshoot.
-fn to_ms(centis: i64, duration_ms: u64) -> u64 {
-    (u64::try_from(centis).unwrap_or(0) * 10).min(duration_ms)
-}
-
-fn convert_segment(segment: &WhisperSegment<'_>, eot: i32, duration_ms: u64) -> Option<Segment> {
+fn convert_segment(segment: &WhisperSegment<'_>, eot: i32, clock: ChunkClock) -> Option<Segment> {
     let text = String::from_utf8_lossy(segment.to_bytes().ok()?)
         .trim()
         .to_string();
     if !has_speech(&text) {
         return None;
     }
-    let start_ms = to_ms(segment.start_timestamp(), duration_ms);
-    let end_ms = to_ms(segment.end_timestamp(), duration_ms).max(start_ms);
+    let start_ms = clock.to_ms(segment.start_timestamp());
+    let end_ms = clock.to_ms(segment.end_timestamp()).max(start_ms);
     let tokens = (0..segment.n_tokens()).filter_map(|i| {
         let token = segment.get_token(i)?;
         let data = token.token_data();
@@ -268,8 +353,8 @@ fn convert_segment(segment: &WhisperSegment<'_>, eot: i32, duration_ms: u64) -> 
         let bytes = token.to_bytes().ok()?.to_vec();
         Some(TimedToken {
             bytes,
-            t0: to_ms(data.t0, duration_ms),
-            t1: to_ms(data.t1, duration_ms),
+            t0: clock.to_ms(data.t0),
+            t1: clock.to_ms(data.t1),
         })
     });
     let words = merge_words(tokens.collect::<Vec<_>>().into_iter());
@@ -423,9 +508,56 @@ mod tests {
     }
 
     #[test]
-    fn timestamps_are_clamped_into_the_audio() {
-        assert_eq!(to_ms(150, 10_000), 1500);
-        assert_eq!(to_ms(-3, 10_000), 0);
-        assert_eq!(to_ms(3000, 10_000), 10_000);
+    fn timestamps_are_clamped_into_the_chunk_and_offset() {
+        let first = ChunkClock {
+            offset_ms: 0,
+            duration_ms: 10_000,
+        };
+        assert_eq!(first.to_ms(150), 1500);
+        assert_eq!(first.to_ms(-3), 0);
+        assert_eq!(first.to_ms(3000), 10_000);
+        let second = ChunkClock {
+            offset_ms: 60_000,
+            duration_ms: 10_000,
+        };
+        assert_eq!(second.to_ms(150), 61_500);
+        assert_eq!(second.to_ms(3000), 70_000);
+    }
+
+    /// Audio of `seconds` with a tone everywhere except 400 ms pauses at `pauses_s`.
+    fn tone_with_pauses(seconds: usize, pauses_s: &[f64]) -> Vec<f32> {
+        (0..seconds * SAMPLE_RATE as usize)
+            .map(|i| {
+                let t = i as f64 / SAMPLE_RATE as f64;
+                let paused = pauses_s.iter().any(|p| (*p..p + 0.4).contains(&t));
+                if paused {
+                    0.0
+                } else {
+                    (i as f32 * 0.05).sin() * 0.3
+                }
+            })
+            .collect()
+    }
+
+    #[test]
+    fn long_audio_is_cut_in_a_pause_near_the_middle() {
+        let samples = tone_with_pauses(174, &[40.0, 92.0, 130.0]);
+        let voice = VoiceActivity::analyse(&samples);
+        let chunks = plan_chunks(samples.len(), 2, &voice);
+        assert_eq!(chunks.len(), 2);
+        assert_eq!((chunks[0].start, chunks[1].end), (0, samples.len()));
+        assert_eq!(chunks[0].end, chunks[1].start);
+        let cut_s = chunks[0].end as f64 / SAMPLE_RATE as f64;
+        assert!((92.0..92.4).contains(&cut_s), "cut at {cut_s} s");
+    }
+
+    #[test]
+    fn short_audio_or_one_thread_is_one_chunk() {
+        let samples = tone_with_pauses(100, &[50.0]);
+        let voice = VoiceActivity::analyse(&samples);
+        assert_eq!(plan_chunks(samples.len(), 2, &voice), vec![0..samples.len()]);
+        let long = tone_with_pauses(174, &[90.0]);
+        let voice = VoiceActivity::analyse(&long);
+        assert_eq!(plan_chunks(long.len(), 1, &voice), vec![0..long.len()]);
     }
 }

@@ -41,6 +41,26 @@ impl VoiceActivity {
             })
             .unwrap_or(start_ms)
     }
+
+    /// The middle of the quietest 300 ms in `[from_ms, to_ms)`: where a cut is least
+    /// likely to split a word. `from_ms` if the range holds less than that.
+    pub fn quietest_ms(&self, from_ms: u64, to_ms: u64) -> u64 {
+        const WINDOW: usize = 15; // frames: 300 ms
+        let first = (from_ms as usize * 16) / FRAME;
+        let last = ((to_ms as usize * 16) / FRAME).min(self.rms.len());
+        if last < first + WINDOW {
+            return from_ms;
+        }
+        let mut sum: f32 = self.rms[first..first + WINDOW].iter().sum();
+        let (mut best, mut best_sum) = (first, sum);
+        for start in first + 1..=last - WINDOW {
+            sum += self.rms[start + WINDOW - 1] - self.rms[start - 1];
+            if sum < best_sum {
+                (best, best_sum) = (start, sum);
+            }
+        }
+        ((best + WINDOW / 2) * FRAME / 16) as u64
+    }
 }
 
 #[cfg(test)]
@@ -56,5 +76,18 @@ mod tests {
         assert_eq!(voice.onset_ms(2500, 3000), 2500);
         // Silence only: keep the given start.
         assert_eq!(voice.onset_ms(0, 1500), 0);
+    }
+
+    #[test]
+    fn the_quietest_point_is_inside_the_pause() {
+        let tone = |n: usize| (0..n).map(|i| (i as f32 * 0.05).sin() * 0.3);
+        // Voice 0–3 s, a pause 3.0–3.5 s, voice 3.5–6 s.
+        let mut samples: Vec<f32> = tone(48_000).collect();
+        samples.extend(std::iter::repeat(0.0005).take(8_000));
+        samples.extend(tone(40_000));
+        let voice = VoiceActivity::analyse(&samples);
+        let cut = voice.quietest_ms(1_000, 5_000);
+        assert!((3_100..=3_400).contains(&cut), "{cut}");
+        assert_eq!(voice.quietest_ms(1_000, 1_100), 1_000, "a range shorter than the window");
     }
 }
