@@ -148,14 +148,16 @@ pub fn median(values: &[f64]) -> f64 {
     percentile(values, 50.0)
 }
 
-/// Nearest-rank percentile (`p` in 0..=100) of unsorted values; NaN for none.
+/// Nearest-rank percentile (`p` in 0..=100) of unsorted values; NaN for none. The
+/// median of an even count is the lower middle value (a measured value, not a mean).
 pub fn percentile(values: &[f64], p: f64) -> f64 {
     if values.is_empty() {
         return f64::NAN;
     }
     let mut sorted = values.to_vec();
     sorted.sort_by(f64::total_cmp);
-    let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
+    // The epsilon keeps float error from rounding an exact rank up (99.9 % of 1000 is 999).
+    let rank = (p * sorted.len() as f64 / 100.0 - 1e-9).ceil() as usize;
     sorted[rank.clamp(1, sorted.len()) - 1]
 }
 

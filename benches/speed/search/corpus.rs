@@ -217,7 +217,12 @@ fn sentence(words: &[&str]) -> String {
 
 fn words_query(words: &[&String]) -> Query {
     let bulletin = words.iter().map(|w| w.as_str()).collect::<Vec<_>>().join(" ");
-    let fts5 = words.iter().map(|w| format!("\"{w}\"*")).collect::<Vec<_>>().join(" ");
+    // Bulletin treats a word of two or more characters as a prefix (`search::query`).
+    let fts5 = words
+        .iter()
+        .map(|w| if w.chars().count() >= 2 { format!("\"{w}\"*") } else { format!("\"{w}\"") })
+        .collect::<Vec<_>>()
+        .join(" ");
     Query { bulletin, fts5 }
 }
 
