@@ -6,6 +6,7 @@
 //! type. Where the dialects truly differ (the queue claim) both versions sit
 //! side by side in one function.
 
+pub mod glossary;
 pub mod jobs;
 #[cfg(test)]
 mod queue_tests;

@@ -151,6 +151,61 @@ pub async fn segments(db: &Db, id: &UpdateId) -> Result<Vec<TranscriptSegment>, 
     })
 }
 
+/// A hand correction of one transcript line: its new text replaces the old,
+/// its word timings (which no longer match) are dropped, the update's word
+/// count follows, and the search feed gets a change so every index re-reads
+/// the transcript. Returns the corrected segment and the feed's sequence
+/// number, or `None` when the update has no line `idx`.
+pub async fn edit_segment(
+    db: &Db,
+    id: &UpdateId,
+    idx: i64,
+    text: &str,
+    now: i64,
+) -> Result<Option<(TranscriptSegment, i64)>, DbError> {
+    let edited = in_write_tx!(db, |tx| {
+        let row = sqlx::query(
+            "UPDATE segments SET text = $1, words = NULL, edited_at = $2 WHERE update_id = $3 AND idx = $4 \
+             RETURNING start_ms, end_ms",
+        )
+        .bind(text)
+        .bind(now)
+        .bind(id.as_str())
+        .bind(idx)
+        .fetch_optional(&mut *tx)
+        .await?;
+        match row {
+            None => None,
+            Some(row) => {
+                let segment = TranscriptSegment {
+                    start_ms: row.try_get("start_ms")?,
+                    end_ms: row.try_get("end_ms")?,
+                    text: text.to_string(),
+                };
+                let texts: Vec<String> = sqlx::query_scalar("SELECT text FROM segments WHERE update_id = $1")
+                    .bind(id.as_str())
+                    .fetch_all(&mut *tx)
+                    .await?;
+                let words: usize = texts.iter().map(|t| t.split_whitespace().count()).sum();
+                sqlx::query("UPDATE updates SET word_count = $1 WHERE id = $2")
+                    .bind(words as i64)
+                    .bind(id.as_str())
+                    .execute(&mut *tx)
+                    .await?;
+                let seq: i64 = sqlx::query_scalar(
+                    "INSERT INTO search_changes (update_id, created_at) VALUES ($1, $2) RETURNING seq",
+                )
+                .bind(id.as_str())
+                .bind(now)
+                .fetch_one(&mut *tx)
+                .await?;
+                Some((segment, seq))
+            }
+        }
+    });
+    Ok(edited)
+}
+
 /// The stages of the given updates, for status views.
 pub async fn stages(db: &Db, ids: &[UpdateId]) -> Result<Vec<StageRow>, DbError> {
     if ids.is_empty() {

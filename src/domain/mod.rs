@@ -1,6 +1,7 @@
 //! Bulletin's vocabulary: ids, statuses, titles, jobs and transcript formats.
 //! Pure types and functions: no database, HTTP or FFmpeg in here.
 
+pub mod glossary;
 pub mod id;
 pub mod job;
 pub mod skim;
@@ -8,6 +9,7 @@ pub mod title;
 pub mod transcript;
 pub mod update;
 
+pub use glossary::Glossary;
 pub use id::UpdateId;
 pub use job::{JobKind, JobState};
 pub use title::Title;

@@ -39,6 +39,36 @@ pub fn to_srt(segments: &[TranscriptSegment]) -> String {
     out
 }
 
+/// Longest corrected transcript line (whisper's own lines are under 100 characters).
+pub const MAX_LINE_CHARS: usize = 500;
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LineError {
+    #[error("the line is empty")]
+    Empty,
+    #[error("the line is longer than {MAX_LINE_CHARS} characters")]
+    TooLong,
+    #[error("the line contains control characters")]
+    ControlCharacters,
+}
+
+/// A hand-corrected transcript line: trimmed, one line, non-empty and short.
+/// Control characters (line breaks included) are refused rather than fixed up,
+/// so what is stored is exactly what the person saw when they saved it.
+pub fn corrected_line(raw: &str) -> Result<String, LineError> {
+    let line = raw.trim();
+    if line.is_empty() {
+        return Err(LineError::Empty);
+    }
+    if line.chars().count() > MAX_LINE_CHARS {
+        return Err(LineError::TooLong);
+    }
+    if line.chars().any(char::is_control) {
+        return Err(LineError::ControlCharacters);
+    }
+    Ok(line.to_string())
+}
+
 /// `HH:MM:SS.mmm` (WebVTT) or `HH:MM:SS,mmm` (SRT).
 pub fn timestamp(ms: i64, separator: char) -> String {
     let ms = ms.max(0);
@@ -88,6 +118,14 @@ mod tests {
     fn renders_srt() {
         let srt = to_srt(&[seg(61_000, 62_250, "Line\none")]);
         assert_eq!(srt, "1\n00:01:01,000 --> 00:01:02,250\nLine one\n\n");
+    }
+
+    #[test]
+    fn corrected_lines_are_single_trimmed_lines() {
+        assert_eq!(corrected_line("  Ship Zorblax on Friday. ").as_deref(), Ok("Ship Zorblax on Friday."));
+        assert_eq!(corrected_line(" \t "), Err(LineError::Empty));
+        assert_eq!(corrected_line("two\nlines"), Err(LineError::ControlCharacters));
+        assert_eq!(corrected_line(&"w".repeat(501)), Err(LineError::TooLong));
     }
 
     #[test]

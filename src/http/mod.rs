@@ -1,6 +1,7 @@
 //! The HTTP surface: one router per resource, merged here.
 
 mod error;
+mod glossary;
 mod health;
 mod ingest;
 mod media;
@@ -33,6 +34,7 @@ pub fn router(services: Services) -> Router {
         .merge(media::router())
         .merge(transcripts::router())
         .merge(search::router())
+        .merge(glossary::router())
         .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such API endpoint") });
     Router::new()
         .nest("/api", api)

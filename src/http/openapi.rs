@@ -5,7 +5,7 @@ use axum::routing::get;
 use axum::{Json, Router};
 use utoipa::OpenApi;
 
-use super::{health, media, metrics, search, transcripts, tus, updates};
+use super::{glossary, health, media, metrics, search, transcripts, tus, updates};
 use crate::app::Services;
 
 #[derive(OpenApi)]
@@ -22,7 +22,10 @@ use crate::app::Services;
         transcripts::transcript_json,
         transcripts::transcript_vtt,
         transcripts::transcript_srt,
+        transcripts::edit_segment,
         search::search,
+        glossary::get_glossary,
+        glossary::put_glossary,
         tus::options,
         tus::create,
         tus::head,
@@ -32,7 +35,13 @@ use crate::app::Services;
         health::readyz,
         metrics::metrics,
     ),
-    components(schemas(super::views::UpdateView, super::views::UpdatePage, super::error::ErrorBody))
+    components(schemas(
+        super::views::UpdateView,
+        super::glossary::GlossaryBody,
+        super::transcripts::LineCorrection,
+        super::views::UpdatePage,
+        super::error::ErrorBody
+    ))
 )]
 pub struct ApiDoc;
 

@@ -1,26 +1,38 @@
-//! Transcripts as JSON, WebVTT captions and SRT subtitles.
+//! Transcripts as JSON, WebVTT captions and SRT subtitles, and hand
+//! corrections of single lines.
 
+use std::time::Duration;
+
+use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, State};
-use axum::http::header;
+use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, patch};
 use axum::{Json, Router};
+use serde::Deserialize;
 use serde_json::json;
 
 use super::error::ErrorBody;
 use super::updates::parse_id;
 use super::ApiError;
 use crate::app::Services;
-use crate::db::updates;
+use crate::clock::now_ms;
 use crate::db::updates::UpdateRow;
+use crate::db::{updates, wakeups};
 use crate::domain::skim::{chapters, paragraphs};
-use crate::domain::transcript::{reading_minutes, to_srt, to_webvtt, TranscriptSegment};
+use crate::domain::transcript::{corrected_line, reading_minutes, to_srt, to_webvtt, TranscriptSegment};
+
+/// How long a correction waits for this server's index, so that a search right
+/// after the answer already finds the new words. Past it the answer still
+/// succeeds: the index catches up from the change feed on its own.
+const INDEX_WAIT: Duration = Duration::from_secs(5);
 
 pub fn router() -> Router<Services> {
     Router::new()
         .route("/updates/{id}/transcript", get(transcript_json))
         .route("/updates/{id}/transcript.vtt", get(transcript_vtt))
         .route("/updates/{id}/transcript.srt", get(transcript_srt))
+        .route("/updates/{id}/transcript/segments/{index}", patch(edit_segment))
 }
 
 async fn load(s: &Services, raw: &str) -> Result<(UpdateRow, Vec<TranscriptSegment>), ApiError> {
@@ -73,4 +85,53 @@ pub(super) async fn transcript_vtt(State(s): State<Services>, Path(raw): Path<St
 pub(super) async fn transcript_srt(State(s): State<Services>, Path(raw): Path<String>) -> Result<Response, ApiError> {
     let (_, segments) = load(&s, &raw).await?;
     Ok(([(header::CONTENT_TYPE, "application/x-subrip; charset=utf-8")], to_srt(&segments)).into_response())
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub(super) struct LineCorrection {
+    /// The corrected line: one line of 1–500 characters.
+    text: String,
+}
+
+/// Correct one transcript line by hand. The JSON transcript, captions and
+/// search all show the new text; the line keeps its timing.
+#[utoipa::path(patch, path = "/api/updates/{id}/transcript/segments/{index}", tag = "transcripts",
+    params(
+        ("id" = String, Path, description = "update id"),
+        ("index" = u32, Path, description = "the line's position in `segments`, from 0"),
+    ),
+    request_body = LineCorrection,
+    responses(
+        (status = 200, content_type = "application/json", description = "the corrected line: `index`, `start_ms`, `end_ms`, `text`"),
+        (status = 400, description = "`malformed_body`", body = ErrorBody),
+        (status = 404, description = "no such update or line", body = ErrorBody),
+        (status = 422, description = "`invalid_text`", body = ErrorBody),
+    ))]
+pub(super) async fn edit_segment(
+    State(s): State<Services>,
+    Path((raw, index)): Path<(String, String)>,
+    body: Result<Json<LineCorrection>, JsonRejection>,
+) -> Result<Response, ApiError> {
+    let id = parse_id(&raw)?;
+    let index: i64 = index.parse().ok().filter(|i| *i >= 0).ok_or_else(|| ApiError::not_found("transcript line"))?;
+    updates::get(&s.db, &id).await?.ok_or_else(|| ApiError::not_found("update"))?;
+    let Json(correction) = body.map_err(|e| ApiError::bad_request("malformed_body", e.body_text()))?;
+    let text = corrected_line(&correction.text)
+        .map_err(|e| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_text", e.to_string()))?;
+    let (segment, seq) = updates::edit_segment(&s.db, &id, index, &text, now_ms())
+        .await?
+        .ok_or_else(|| ApiError::not_found("transcript line"))?;
+    s.db.notify(wakeups::SEARCH).await;
+    if let Some(search) = &s.search {
+        if !search.wait_applied(seq, INDEX_WAIT).await {
+            tracing::warn!(update = %id, seq, "corrected line not yet in this server's index");
+        }
+    }
+    Ok(Json(json!({
+        "index": index,
+        "start_ms": segment.start_ms,
+        "end_ms": segment.end_ms,
+        "text": segment.text,
+    }))
+    .into_response())
 }

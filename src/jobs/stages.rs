@@ -12,7 +12,7 @@ use tokio::sync::watch;
 
 use crate::app::Services;
 use crate::db::jobs::{self, ClaimedJob, JobOutput};
-use crate::db::{search_feed, updates, DbError};
+use crate::db::{glossary, search_feed, updates, DbError};
 use crate::domain::transcript::TranscriptSegment;
 use crate::domain::JobKind;
 use crate::media::{MediaRequest, StepError};
@@ -91,7 +91,10 @@ async fn transcribe(
     let work_dir =
         ScratchDir::create(services.config.job_tmp_dir().join(format!("{}-{}", job.id, job.attempt))).await?;
     let input = services.store.local_copy(&media_key(&job.update_id, MediaObject::Source), work_dir.path()).await?;
-    let options = TranscribeOptions { threads: services.config.whisper_threads, ..TranscribeOptions::default() };
+    // Read per job: a glossary edit applies to the next transcription without a restart.
+    let initial_prompt = glossary::get(&services.db).await?.prompt();
+    let options =
+        TranscribeOptions { threads: services.config.whisper_threads, initial_prompt, ..TranscribeOptions::default() };
     let started = std::time::Instant::now();
     let transcript = services.media.transcribe(&input, &services.config.whisper_model, &options, report).await?;
     if let Some(update) = updates::get(&services.db, &job.update_id).await? {

@@ -34,7 +34,33 @@ export async function getJson(path, { signal } = {}) {
   return body;
 }
 
+/** PUT/PATCH/POST a JSON body; resolves to the JSON answer. */
+export async function sendJson(method, path, body) {
+  let response;
+  try {
+    response = await fetch(path, {
+      method,
+      headers: { Accept: 'application/json', 'Content-Type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+  } catch {
+    throw new ApiError(0, 'network', NETWORK_MESSAGE);
+  }
+  let answer = null;
+  try {
+    answer = await response.json();
+  } catch {
+    // An empty or non-JSON error body: fromBody says what it can.
+  }
+  if (!response.ok) throw fromBody(response.status, answer);
+  return answer;
+}
+
 export const getUpdate = (id, options) => getJson(`/api/updates/${encodeURIComponent(id)}`, options);
+
+/** Replace the text of transcript line `index` (its position in `segments`). */
+export const correctLine = (id, index, text) =>
+  sendJson('PATCH', `/api/updates/${encodeURIComponent(id)}/transcript/segments/${index}`, { text });
 
 /**
  * POST /api/updates as multipart (`title`, `file`) with upload progress.

@@ -269,6 +269,16 @@ export function createPlayer(root) {
       track.track.mode = 'hidden';
       captions.disabled = false;
     },
+    /** Load the captions again (after a correction), keeping them on or off as they were. */
+    reloadCaptions(url) {
+      const old = video.querySelector('track');
+      if (!old) return;
+      const mode = old.track.mode;
+      const track = document.createElement('track');
+      Object.assign(track, { kind: 'captions', label: 'English', srclang: 'en', src: url });
+      old.replaceWith(track);
+      track.track.mode = mode;
+    },
     onTime(listener) {
       listeners.add(listener);
     },

@@ -1,5 +1,5 @@
 // The transcript three ways: timed lines beside the video (follow along, click
-// to seek), readable paragraphs, and key moments (chapters).
+// to seek, correct a line by hand), readable paragraphs, and key moments (chapters).
 
 import { h, replace } from './dom.js';
 import { clock, spokenDuration } from './format.js';
@@ -21,7 +21,7 @@ export function segmentAt(segments, ms) {
   return found;
 }
 
-export function createTranscript({ lines, empty, follow, paragraphs, chapters, onSeek }) {
+export function createTranscript({ lines, empty, follow, paragraphs, chapters, onSeek, onCorrect }) {
   let segments = [];
   let chapterList = [];
   let lineItems = [];
@@ -38,15 +38,72 @@ export function createTranscript({ lines, empty, follow, paragraphs, chapters, o
     lines.addEventListener(type, () => { manualScrollAt = performance.now(); }, { passive: true });
   }
 
+  function lineItem(seg, i) {
+    return h('li', { dataset: { index: i, startMs: seg.start_ms } },
+      h('button', { type: 'button', class: 'seek-line', 'aria-label': `${clock(seg.start_ms)}: ${seg.text.trim()}`, onclick: () => seekTo(seg.start_ms) },
+        h('span', { class: 'ts', 'aria-hidden': 'true' }, clock(seg.start_ms)),
+        h('span', { class: 'text' }, seg.text.trim()),
+      ),
+      onCorrect && h('button', { type: 'button', class: 'edit-line', 'aria-label': `Correct the line at ${clock(seg.start_ms)}`, title: 'Correct this line', onclick: () => startEditing(i) }, 'Edit'),
+    );
+  }
+
   function renderLines() {
-    lineItems = segments.map((seg, i) =>
-      h('li', { dataset: { index: i, startMs: seg.start_ms } },
-        h('button', { type: 'button', 'aria-label': `${clock(seg.start_ms)}: ${seg.text.trim()}`, onclick: () => seekTo(seg.start_ms) },
-          h('span', { class: 'ts', 'aria-hidden': 'true' }, clock(seg.start_ms)),
-          h('span', { class: 'text' }, seg.text.trim()),
-        ),
-      ));
+    lineItems = segments.map(lineItem);
     replace(lines, lineItems);
+  }
+
+  /** Swap line `i` for a small form; Enter saves, Escape puts the line back. */
+  function startEditing(i) {
+    const seg = segments[i];
+    const item = lineItems[i];
+    if (!seg || !item || item.classList.contains('is-editing')) return;
+    const input = h('input', { type: 'text', class: 'edit-input', maxlength: 500, 'aria-label': `Text of the line at ${clock(seg.start_ms)}` });
+    input.value = seg.text.trim();
+    const error = h('p', { class: 'edit-error', role: 'alert', hidden: true });
+    const save = h('button', { type: 'submit', class: 'btn btn-small' }, 'Save');
+    const cancel = h('button', { type: 'button', class: 'btn btn-small btn-quiet', onclick: () => finish() }, 'Cancel');
+    const form = h('form', { class: 'edit-form', onsubmit: (e) => { e.preventDefault(); submit(); } },
+      h('span', { class: 'ts', 'aria-hidden': 'true' }, clock(seg.start_ms)), input, save, cancel, error);
+    input.addEventListener('keydown', (e) => {
+      if (e.key === 'Escape') finish();
+    });
+    item.classList.add('is-editing');
+    replace(item, form);
+    input.focus();
+    input.select();
+
+    function finish() {
+      const fresh = lineItem(segments[i], i);
+      if (item.classList.contains('is-current')) fresh.classList.add('is-current');
+      item.replaceWith(fresh);
+      lineItems[i] = fresh;
+      fresh.querySelector('.edit-line')?.focus();
+    }
+
+    async function submit() {
+      const text = input.value.trim();
+      if (!text) {
+        error.textContent = 'A line cannot be empty.';
+        error.hidden = false;
+        return;
+      }
+      if (text === seg.text.trim()) return finish();
+      save.disabled = true;
+      input.disabled = true;
+      try {
+        const saved = await onCorrect(seg.index, text);
+        seg.text = saved.text;
+        if (wordSpans[i]) wordSpans[i].textContent = saved.text;
+        finish();
+      } catch (e) {
+        error.textContent = e.message;
+        error.hidden = false;
+        save.disabled = false;
+        input.disabled = false;
+        input.focus();
+      }
+    }
   }
 
   function renderParagraphs(list) {
@@ -90,9 +147,10 @@ export function createTranscript({ lines, empty, follow, paragraphs, chapters, o
 
   return {
     render(transcript) {
-      segments = (transcript.segments || []).filter((s) => s.text && s.text.trim());
+      // `index`: the line's position in the API's list, which corrections address.
+      const all = (transcript.segments || []).map((s, index) => ({ ...s, index }));
+      segments = all.filter((s) => s.text && s.text.trim());
       // Paragraph indices refer to the unfiltered list: rebuild against it.
-      const all = transcript.segments || [];
       const byOriginal = new Map(all.map((s, i) => [i, segments.indexOf(s)]));
       const paras = (transcript.paragraphs || []).map((p) => ({
         ...p,

@@ -1,7 +1,7 @@
 // The watch page: player, transcript, skim aids, and live processing status
 // (poll about once a second; load the video and transcript as they appear).
 
-import { getJson, getUpdate } from './api.js';
+import { correctLine, getJson, getUpdate } from './api.js';
 import { $, announce, h, replace } from './dom.js';
 import { ago, clock, fullDate, parseTime, readingTime } from './format.js';
 import { createPlayer } from './player.js';
@@ -26,7 +26,15 @@ const transcript = createTranscript({
     player.seek(seconds);
     transcript.highlight(seconds);
   },
+  onCorrect: async (index, text) => {
+    const saved = await correctLine(id, index, text);
+    // A new URL: the old captions may be cached.
+    if (captionsUrl) player.reloadCaptions(`${captionsUrl}?corrected=${Date.now()}`);
+    announce(statusRegion, 'The corrected line is saved.');
+    return saved;
+  },
 });
+let captionsUrl = null;
 player.onTime((t) => transcript.highlight(t));
 
 let videoLoaded = false;
@@ -94,6 +102,7 @@ async function loadTranscript(update) {
     $('#read-section').hidden = counts.paragraphs === 0;
     if (counts.lines) {
       player.enableCaptions(update.links.vtt);
+      captionsUrl = update.links.vtt;
       const download = $('#download-vtt');
       download.href = update.links.vtt;
       download.setAttribute('download', `${update.title}.vtt`);

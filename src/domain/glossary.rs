@@ -1,0 +1,101 @@
+//! The workspace glossary: names and jargon (product names, acronyms, people)
+//! that whisper should spell the way the team does. It reaches whisper as its
+//! initial prompt, which the decoder reads as text said just before the audio.
+
+/// Longest single term.
+pub const MAX_TERM_CHARS: usize = 60;
+/// Most terms in a glossary.
+pub const MAX_TERMS: usize = 100;
+/// whisper keeps at most half its text context (224 tokens for every released
+/// model) of a prompt and silently drops the *start* of a longer one; unusual
+/// words take about one token per 3 characters, so this keeps every term.
+pub const MAX_PROMPT_CHARS: usize = 600;
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Glossary(Vec<String>);
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum GlossaryError {
+    #[error("term {0} is empty")]
+    EmptyTerm(usize),
+    #[error("term {0} is longer than {MAX_TERM_CHARS} characters")]
+    TermTooLong(usize),
+    #[error("term {0} contains control characters")]
+    ControlCharacters(usize),
+    #[error("a glossary holds at most {MAX_TERMS} terms")]
+    TooManyTerms,
+    #[error("the glossary is longer than whisper can read ({MAX_PROMPT_CHARS} characters in all)")]
+    TooLong,
+}
+
+impl Glossary {
+    /// Trim each term; refuse empty, over-long or control-character terms
+    /// (numbered from 1 in errors); drop repeats, ignoring case, keeping the first spelling.
+    pub fn parse<S: AsRef<str>>(raw: &[S]) -> Result<Glossary, GlossaryError> {
+        if raw.len() > MAX_TERMS {
+            return Err(GlossaryError::TooManyTerms);
+        }
+        let mut terms: Vec<String> = Vec::with_capacity(raw.len());
+        for (i, term) in raw.iter().enumerate() {
+            let term = term.as_ref().trim();
+            let number = i + 1;
+            if term.is_empty() {
+                return Err(GlossaryError::EmptyTerm(number));
+            }
+            if term.chars().count() > MAX_TERM_CHARS {
+                return Err(GlossaryError::TermTooLong(number));
+            }
+            if term.chars().any(char::is_control) {
+                return Err(GlossaryError::ControlCharacters(number));
+            }
+            if !terms.iter().any(|t| t.to_lowercase() == term.to_lowercase()) {
+                terms.push(term.to_string());
+            }
+        }
+        let glossary = Glossary(terms);
+        if glossary.prompt().is_some_and(|p| p.chars().count() > MAX_PROMPT_CHARS) {
+            return Err(GlossaryError::TooLong);
+        }
+        Ok(glossary)
+    }
+
+    /// Terms as stored earlier (already validated).
+    pub fn from_trusted(terms: Vec<String>) -> Glossary {
+        Glossary(terms)
+    }
+
+    pub fn terms(&self) -> &[String] {
+        &self.0
+    }
+
+    /// whisper's initial prompt, or `None` for an empty glossary. A plain list
+    /// reads to the decoder as earlier speech that used these spellings.
+    pub fn prompt(&self) -> Option<String> {
+        (!self.0.is_empty()).then(|| format!("{}.", self.0.join(", ")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn trims_dedups_and_builds_the_prompt() {
+        let glossary = Glossary::parse(&[" Zorblax ", "OKR", "zorblax", "Kubernetes"]).unwrap();
+        assert_eq!(glossary.terms(), ["Zorblax", "OKR", "Kubernetes"]);
+        assert_eq!(glossary.prompt().as_deref(), Some("Zorblax, OKR, Kubernetes."));
+        assert_eq!(Glossary::parse::<&str>(&[]).unwrap().prompt(), None);
+    }
+
+    #[test]
+    fn refuses_what_whisper_could_not_use() {
+        assert_eq!(Glossary::parse(&["ok", "  "]), Err(GlossaryError::EmptyTerm(2)));
+        assert_eq!(Glossary::parse(&["x".repeat(61)]), Err(GlossaryError::TermTooLong(1)));
+        assert_eq!(Glossary::parse(&["a\nb"]), Err(GlossaryError::ControlCharacters(1)));
+        let many: Vec<String> = (0..101).map(|i| format!("t{i}")).collect();
+        assert_eq!(Glossary::parse(&many), Err(GlossaryError::TooManyTerms));
+        let long: Vec<String> = (0..20).map(|i| format!("{i:02}{}", "y".repeat(40))).collect();
+        assert_eq!(Glossary::parse(&long), Err(GlossaryError::TooLong));
+        assert!(Glossary::parse(&["é".repeat(60)]).is_ok());
+    }
+}
