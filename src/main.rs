@@ -3,7 +3,7 @@
 use std::process::ExitCode;
 
 use anyhow::Context;
-use bulletin::cli::{admin, client, model, Cli, Command, JobsCommand, ModelCommand};
+use bulletin::cli::{admin, client, model, Cli, Command, JobsCommand, ModelCommand, StoreCommand};
 use bulletin::config::{Config, ConfigLayer, LogFormat};
 use clap::Parser;
 
@@ -54,6 +54,10 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 admin::jobs_list(&resolve(&settings), state.as_deref(), limit).await
             }
             Command::Jobs(JobsCommand::Retry { settings, id }) => admin::jobs_retry(&resolve(&settings), id).await,
+            Command::Store(StoreCommand::List { settings, prefix }) => {
+                admin::store_list(&resolve(&settings), &prefix).await
+            }
+            Command::Store(StoreCommand::Cat { settings, key }) => admin::store_cat(&resolve(&settings), &key).await,
             Command::Post { file, title, server, no_wait } => client::post(&server, &file, &title, !no_wait).await,
             Command::Search { query, server } => client::search(&server, &query).await,
             Command::Media { .. } => unreachable!("handled before the runtime starts"),

@@ -1,10 +1,13 @@
 //! Admin subcommands that work on the database directly.
 
 use anyhow::Context;
+use futures_util::TryStreamExt;
+use tokio::io::AsyncWriteExt;
 
 use crate::config::Config;
 use crate::db::{jobs, search_feed, Db};
 use crate::domain::JobState;
+use crate::storage::BlobStore;
 
 async fn open_db(config: &Config) -> anyhow::Result<Db> {
     let db = Db::connect(&config.database_url).await.context("cannot open the database")?;
@@ -66,5 +69,26 @@ pub async fn jobs_retry(config: &Config, id: i64) -> anyhow::Result<()> {
     let db = open_db(config).await?;
     anyhow::ensure!(jobs::retry(&db, id).await?, "no failed job with id {id}");
     println!("job {id} queued again");
+    Ok(())
+}
+
+async fn open_store(config: &Config) -> anyhow::Result<BlobStore> {
+    BlobStore::open(&config.storage, &config.s3_options()).await.context("cannot open media storage")
+}
+
+pub async fn store_list(config: &Config, prefix: &str) -> anyhow::Result<()> {
+    for key in open_store(config).await?.list(prefix).await? {
+        println!("{key}");
+    }
+    Ok(())
+}
+
+pub async fn store_cat(config: &Config, key: &str) -> anyhow::Result<()> {
+    let mut body = open_store(config).await?.read(key, None).await?.body;
+    let mut out = tokio::io::stdout();
+    while let Some(chunk) = body.try_next().await.with_context(|| format!("cannot read {key}"))? {
+        out.write_all(&chunk).await?;
+    }
+    out.flush().await?;
     Ok(())
 }

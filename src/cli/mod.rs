@@ -51,6 +51,9 @@ pub enum Command {
     /// Inspect and retry processing jobs.
     #[command(subcommand)]
     Jobs(JobsCommand),
+    /// Look into the media store the configuration points at.
+    #[command(subcommand)]
+    Store(StoreCommand),
     /// Upload a video to a running server and wait until it is ready.
     Post {
         file: PathBuf,
@@ -121,5 +124,22 @@ pub enum JobsCommand {
         #[command(flatten)]
         settings: Box<ConfigLayer>,
         id: i64,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum StoreCommand {
+    /// Print every key under a prefix, sorted, one per line (e.g. `updates/ID/`).
+    List {
+        #[command(flatten)]
+        settings: Box<ConfigLayer>,
+        #[arg(default_value = "")]
+        prefix: String,
+    },
+    /// Write one object's bytes to standard output.
+    Cat {
+        #[command(flatten)]
+        settings: Box<ConfigLayer>,
+        key: String,
     },
 }

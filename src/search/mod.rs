@@ -204,8 +204,8 @@ impl SearchIndex {
     /// Blocking. The benchmark counts merging as part of indexing with this; `Err` if
     /// another clone of this index is still alive.
     pub fn close_blocking(self) -> Result<(), SearchError> {
-        let inner = Arc::try_unwrap(self.inner)
-            .map_err(|_| SearchError::Task("the index is still in use elsewhere".into()))?;
+        let inner =
+            Arc::try_unwrap(self.inner).map_err(|_| SearchError::Task("the index is still in use elsewhere".into()))?;
         let writer = inner.writer.into_inner().unwrap_or_else(|poisoned| poisoned.into_inner());
         writer.wait_merging_threads()?;
         Ok(())

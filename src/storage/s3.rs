@@ -17,6 +17,7 @@ use aws_sdk_s3::presigning::PresigningConfig;
 use aws_sdk_s3::primitives::{ByteStream, Length};
 use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart, Delete, ObjectIdentifier};
 use aws_sdk_s3::Client;
+use aws_smithy_http_client::tls;
 use futures_util::{StreamExt, TryStreamExt};
 use tokio::io::AsyncWriteExt;
 use tokio_util::io::ReaderStream;
@@ -74,7 +75,10 @@ impl S3Store {
     /// Open `s3://bucket[/prefix]`. Nothing is contacted yet: see [`S3Store::check`].
     pub async fn open(location: &str, options: &S3Options) -> Result<S3Store, StorageError> {
         let (bucket, prefix) = parse_location(location)?;
-        let mut loader = aws_config::defaults(BehaviorVersion::latest());
+        let https = aws_smithy_http_client::Builder::new()
+            .tls_provider(tls::Provider::Rustls(tls::rustls_provider::CryptoMode::Ring))
+            .build_https();
+        let mut loader = aws_config::defaults(BehaviorVersion::latest()).http_client(https);
         loader = match &options.region {
             Some(region) => loader.region(Region::new(region.clone())),
             None => loader.region(RegionProviderChain::default_provider().or_else(Region::new("us-east-1"))),

@@ -128,7 +128,8 @@ impl Transcriber {
         // whisper.cpp reports progress from inside `whisper_full`, which blocks its thread, and
         // `on_progress` may not be `Send`. So whisper runs on scoped worker threads (one per
         // chunk) while this thread relays the progress they publish through atomics.
-        let progress: Arc<Vec<AtomicI32>> = Arc::new(chunks.iter().map(|_| AtomicI32::new(0)).collect());
+        let progress: Arc<Vec<AtomicI32>> =
+            Arc::new(chunks.iter().map(|_| AtomicI32::new(0)).collect());
         let pieces = std::thread::scope(|scope| {
             let caller = std::thread::current();
             let workers: Vec<_> = chunks
@@ -153,7 +154,10 @@ impl Transcriber {
             let mut last = 0u8;
             while !workers.iter().all(|w| w.is_finished()) {
                 std::thread::park_timeout(PROGRESS_POLL);
-                let sum: i32 = progress.iter().map(|p| p.load(Ordering::Relaxed).clamp(0, 100)).sum();
+                let sum: i32 = progress
+                    .iter()
+                    .map(|p| p.load(Ordering::Relaxed).clamp(0, 100))
+                    .sum();
                 let now = (sum / progress.len() as i32).clamp(0, 99) as u8;
                 if now > last {
                     last = now;
@@ -555,7 +559,10 @@ mod tests {
     fn short_audio_or_one_thread_is_one_chunk() {
         let samples = tone_with_pauses(100, &[50.0]);
         let voice = VoiceActivity::analyse(&samples);
-        assert_eq!(plan_chunks(samples.len(), 2, &voice), vec![0..samples.len()]);
+        assert_eq!(
+            plan_chunks(samples.len(), 2, &voice),
+            vec![0..samples.len()]
+        );
         let long = tone_with_pauses(174, &[90.0]);
         let voice = VoiceActivity::analyse(&long);
         assert_eq!(plan_chunks(long.len(), 1, &voice), vec![0..long.len()]);

@@ -88,6 +88,10 @@ mod tests {
         let voice = VoiceActivity::analyse(&samples);
         let cut = voice.quietest_ms(1_000, 5_000);
         assert!((3_100..=3_400).contains(&cut), "{cut}");
-        assert_eq!(voice.quietest_ms(1_000, 1_100), 1_000, "a range shorter than the window");
+        assert_eq!(
+            voice.quietest_ms(1_000, 1_100),
+            1_000,
+            "a range shorter than the window"
+        );
     }
 }

@@ -1,6 +1,5 @@
 //! Black-box tests of the FFmpeg-based steps on fixtures generated per test.
 //! This file holds the shared helpers and the probe (upload gate) tests.
-mod support;
 
 /// The probe over the fuzz target's seed kinds and thousands of mutated/random inputs.
 #[path = "media/probe_mutations.rs"]
@@ -14,12 +13,12 @@ mod transcode_cases;
 
 use std::path::Path;
 
+use crate::support::*;
 use bulletin_workers::audio::decode_audio_16k_mono;
 use bulletin_workers::poster::poster;
 use bulletin_workers::probe::{probe, MediaInfo, ProbeError, ProbeLimits};
 use bulletin_workers::storyboard::{storyboard, StoryboardOptions};
 use bulletin_workers::transcode::{transcode, TranscodeMode, TranscodeOptions, TranscodeReport};
-use support::*;
 
 fn probe_ok(path: &Path) -> MediaInfo {
     probe(path, &ProbeLimits::default()).unwrap_or_else(|e| panic!("probe {path:?}: {e}"))

@@ -7,7 +7,6 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use aws_sdk_s3::config::{BehaviorVersion, Credentials, Region};
-use bulletin::storage::{AccessKeys, S3Options};
 
 /// Where an S3-compatible server answers, and the keys it accepts.
 #[derive(Debug, Clone)]
@@ -47,21 +46,15 @@ impl S3Target {
         .collect()
     }
 
-    /// The same, for a store opened inside the test process.
-    pub fn options(&self) -> S3Options {
-        S3Options {
-            endpoint: Some(self.endpoint.clone()),
-            path_style: true,
-            presign: None,
-            region: Some("us-east-1".into()),
-            keys: Some(AccessKeys { id: self.access_key.clone(), secret: self.secret_key.clone() }),
-        }
-    }
-
     /// A plain SDK client, for what Bulletin itself never does (make buckets,
     /// look at raw keys).
     pub fn client(&self) -> aws_sdk_s3::Client {
+        use aws_smithy_http_client::tls;
+        let https = aws_smithy_http_client::Builder::new()
+            .tls_provider(tls::Provider::Rustls(tls::rustls_provider::CryptoMode::Ring))
+            .build_https();
         let config = aws_sdk_s3::Config::builder()
+            .http_client(https)
             .behavior_version(BehaviorVersion::latest())
             .endpoint_url(&self.endpoint)
             .force_path_style(true)
@@ -73,7 +66,7 @@ impl S3Target {
 
     /// Create a new, empty bucket and return its name.
     pub async fn create_bucket(&self) -> String {
-        let name = format!("bt-{:016x}", super::server::rand_u64());
+        let name = format!("bt-{:016x}", rand::random::<u64>());
         self.client()
             .create_bucket()
             .bucket(&name)

@@ -313,8 +313,14 @@ fn long_speech_is_transcribed_in_order_across_chunks() {
     let options = TranscribeOptions::default();
     let (transcript, elapsed) = check_transcription_of(script, &models().f16, &options);
     let end = transcript.segments.last().map_or(0, |s| s.end_ms);
-    eprintln!("{} segments up to {end} ms in {elapsed:?}", transcript.segments.len());
-    assert!(end > 120_000, "the transcript reaches the end of the recording: {end} ms");
+    eprintln!(
+        "{} segments up to {end} ms in {elapsed:?}",
+        transcript.segments.len()
+    );
+    assert!(
+        end > 120_000,
+        "the transcript reaches the end of the recording: {end} ms"
+    );
 }
 
 #[test]

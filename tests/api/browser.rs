@@ -1,19 +1,16 @@
 //! The web app in a real (headless) Chromium against the real server: feed,
-//! watch (play, transcript seek, `?t=` deep links), search to the moment, and
+//! watch (play, transcript seek, `?t=` deep links, correcting a line), search to the moment, and
 //! recording from Chromium's fake camera and microphone through to "ready".
 //!
 //! One server and one browser serve every step, in order, to keep the suite
 //! fast; each step asserts real behaviour and leaves a screenshot under
 //! `$BULLETIN_TEST_OUTPUT/browser/`.
 
-mod browser_support;
-mod support;
-
 use std::time::Duration;
 
-use browser_support::{step, Browser};
+use crate::support::browser::{step, Browser};
+use crate::support::{get_json, post_update, speech_video, wait_until_done, TestServer};
 use serde_json::{json, Value};
-use support::{get_json, post_update, speech_video, wait_until_done, TestServer};
 
 const SPEECH: &str = "Good morning team. This is the weekly update. \
     The database migration finished yesterday, and the review is next Tuesday.";
@@ -183,7 +180,55 @@ async fn web_app_in_a_real_browser() {
     })
     .await;
 
-    step("6. record, upload and reach ready", async {
+    step("6. a transcript line is corrected in place", async {
+        // It keeps the spoken word, which the later search screenshots look for.
+        const CORRECTED: &str = "Good morning everyone, the migration line corrected by hand.";
+        browser.goto(&watch).await;
+        browser
+            .wait_js("transcript lines", "return document.querySelectorAll('#transcript li .edit-line').length", PAGE)
+            .await;
+        // The Edit button appears on hover; a DOM click stands in for the pointer.
+        browser.js("document.querySelector('#transcript li:nth-child(1) .edit-line').click()", vec![]).await;
+        browser
+            .wait_js(
+                "the line's form",
+                "return document.activeElement?.classList.contains('edit-input') || false",
+                PAGE,
+            )
+            .await;
+        browser.js("document.querySelector('#transcript .edit-input').value = ''", vec![]).await;
+        browser.type_into("#transcript .edit-input", CORRECTED).await;
+        browser.screenshot("watch-correct-line").await;
+        browser.click("#transcript .edit-form button[type=submit]").await;
+        browser
+            .wait_js(
+                "the corrected line",
+                &format!(
+                    "return document.querySelector('#transcript li:nth-child(1) .text')?.textContent === {}",
+                    json!(CORRECTED)
+                ),
+                PAGE,
+            )
+            .await;
+        let (_, transcript) = get_json(&server, &format!("/api/updates/{id}/transcript")).await;
+        assert_eq!(transcript["segments"][0]["text"], CORRECTED, "the server stored the correction");
+        let paragraphs = browser.js("return document.querySelector('#paragraphs').textContent", vec![]).await;
+        assert!(paragraphs.as_str().unwrap_or_default().contains(CORRECTED), "the reading view follows: {paragraphs}");
+
+        // An empty line is refused in the page, and the stored line stays.
+        browser.js("document.querySelector('#transcript li:nth-child(1) .edit-line').click()", vec![]).await;
+        browser.js("document.querySelector('#transcript .edit-input').value = '   '", vec![]).await;
+        browser.click("#transcript .edit-form button[type=submit]").await;
+        browser
+            .wait_js("the empty-line message", "return !document.querySelector('#transcript .edit-error').hidden", PAGE)
+            .await;
+        browser.js("document.querySelector('#transcript .edit-form .btn-quiet').click()", vec![]).await;
+        let (_, transcript) = get_json(&server, &format!("/api/updates/{id}/transcript")).await;
+        assert_eq!(transcript["segments"][0]["text"], CORRECTED);
+    })
+    .await;
+
+    step("7. record, upload and reach ready", async {
         browser.goto(&server.url("/record")).await;
         browser.click("#enable").await;
         browser.wait_js("the live preview", "return document.querySelector('#recorder').dataset.state === 'live' && document.querySelector('#live').videoWidth > 0", PAGE).await;

@@ -1,15 +1,29 @@
 //! The media store's contract, on a real folder and on a real S3-compatible
 //! server (an s3s-fs this test starts: `scripts/ensure-s3.sh install` puts it
-//! in target/tools; without it these tests fail rather than skip).
+//! in target/tools; without it these tests fail rather than skip). The one
+//! test binary that links the service library: it drives `BlobStore` itself.
 
-mod support;
+#[path = "../api/support/s3.rs"]
+#[allow(dead_code)] // the black-box half of the S3 harness
+mod s3;
 
 use std::path::Path;
 use std::time::Duration;
 
-use bulletin::storage::{BlobStore, S3Options, StorageError};
+use bulletin::storage::{AccessKeys, BlobStore, S3Options, StorageError};
 use futures_util::TryStreamExt;
-use support::*;
+use s3::{S3Target, S3sFs};
+
+/// A store opened in this process on `target`, the way `bulletin` would from its settings.
+fn options(target: &S3Target) -> S3Options {
+    S3Options {
+        endpoint: Some(target.endpoint.clone()),
+        path_style: true,
+        presign: None,
+        region: Some("us-east-1".into()),
+        keys: Some(AccessKeys { id: target.access_key.clone(), secret: target.secret_key.clone() }),
+    }
+}
 
 const MIB: usize = 1024 * 1024;
 
@@ -110,7 +124,7 @@ async fn s3_store_keeps_the_contract() {
     let server = S3sFs::start();
     let s3 = &server.target;
     let bucket = s3.create_bucket().await;
-    let store = BlobStore::open(&format!("s3://{bucket}/team/media/"), &s3.options()).await.unwrap();
+    let store = BlobStore::open(&format!("s3://{bucket}/team/media/"), &options(s3)).await.unwrap();
     assert!(matches!(store, BlobStore::S3(_)));
     check_contract(&store).await;
 
@@ -136,13 +150,11 @@ async fn s3_store_keeps_the_contract() {
 
     // A store is no better than its bucket: a missing one fails the check,
     // and is not mistaken for a missing object.
-    let nowhere = BlobStore::open("s3://no-such-bucket", &s3.options()).await.unwrap();
+    let nowhere = BlobStore::open("s3://no-such-bucket", &options(s3)).await.unwrap();
     assert!(nowhere.check().await.is_err());
     // Wrong keys are refused by the server.
-    let wrong = S3Options {
-        keys: Some(bulletin::storage::AccessKeys { id: s3.access_key.clone(), secret: "wrong".into() }),
-        ..s3.options()
-    };
+    let wrong =
+        S3Options { keys: Some(AccessKeys { id: s3.access_key.clone(), secret: "wrong".into() }), ..options(s3) };
     let refused = BlobStore::open(&format!("s3://{bucket}/team/media"), &wrong).await.unwrap();
     assert!(refused.check().await.is_err());
     assert!(refused.len("updates/abcd/source").await.is_err());
@@ -153,62 +165,26 @@ async fn presigned_urls_read_the_object_directly() {
     let server = S3sFs::start();
     let s3 = &server.target;
     let bucket = s3.create_bucket().await;
-    let options = S3Options { presign: Some(Duration::from_secs(60)), ..s3.options() };
-    let store = BlobStore::open(&format!("s3://{bucket}/media"), &options).await.unwrap();
+    let presigning = S3Options { presign: Some(Duration::from_secs(60)), ..options(s3) };
+    let store = BlobStore::open(&format!("s3://{bucket}/media"), &presigning).await.unwrap();
     let bytes = pattern(100_000, 5);
     let work = tempfile::tempdir().unwrap();
     store.put_file("updates/p/video.mp4", &write(work.path(), "v", &bytes)).await.unwrap();
 
     let url = store.presigned_read("updates/p/video.mp4").await.unwrap().expect("a presigned URL");
     assert!(url.starts_with(&s3.endpoint) && url.contains("X-Amz-Expires=60"), "{url}");
-    let whole = client().get(&url).send().await.unwrap();
+    let whole = reqwest::Client::new().get(&url).send().await.unwrap();
     assert_eq!(whole.status(), 200);
     assert_eq!(whole.headers()["content-type"], "video/mp4");
     assert!(whole.bytes().await.unwrap() == bytes);
-    let ranged = client().get(&url).header("range", "bytes=1000-1999").send().await.unwrap();
+    let ranged = reqwest::Client::new().get(&url).header("range", "bytes=1000-1999").send().await.unwrap();
     assert_eq!(ranged.status(), 206);
     assert!(ranged.bytes().await.unwrap() == bytes[1000..2000]);
     // The signature covers the key: the same query on another key is refused.
     let forged = url.replace("updates/p/video.mp4", "updates/p/source");
-    assert_eq!(client().get(&forged).send().await.unwrap().status(), 403);
+    assert_eq!(reqwest::Client::new().get(&forged).send().await.unwrap().status(), 403);
 
     // Without presigning configured there is no URL, and the server proxies.
-    let proxied = BlobStore::open(&format!("s3://{bucket}/media"), &s3.options()).await.unwrap();
+    let proxied = BlobStore::open(&format!("s3://{bucket}/media"), &options(s3)).await.unwrap();
     assert_eq!(proxied.presigned_read("updates/p/video.mp4").await.unwrap(), None);
-}
-
-#[tokio::test]
-async fn a_server_with_presigning_redirects_media_to_the_store() {
-    let s3 = S3sFs::start();
-    let server = TestServer::start_on(Some(s3.target.clone()), &[], &[("BULLETIN_S3_PRESIGN_SECS", "120")]);
-    let dir = tempfile::tempdir().unwrap();
-    let video = silent_video(dir.path(), "clip", 1.0, "160x120", 10);
-    let (status, accepted) = post_update(&server, "Presigned", &video).await;
-    assert_eq!(status, 202, "{accepted}");
-    let id = accepted["id"].as_str().unwrap().to_string();
-    let update = wait_until_done(&server, &id, Duration::from_secs(120)).await;
-    assert_eq!(update["status"], "ready", "{update}");
-
-    let no_redirects = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
-    let response = no_redirects.get(server.url(&format!("/api/updates/{id}/video"))).send().await.unwrap();
-    assert_eq!(response.status(), 307);
-    let location = response.headers()["location"].to_str().unwrap().to_string();
-    assert!(location.starts_with(&s3.target.endpoint), "{location}");
-    assert_eq!(response.headers()["cache-control"], "no-store");
-
-    // A browser follows it, seeking with ranges against the store itself.
-    let ranged = client()
-        .get(server.url(&format!("/api/updates/{id}/video")))
-        .header("range", "bytes=0-7")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(ranged.status(), 206);
-    assert_eq!(&ranged.bytes().await.unwrap()[4..8], b"ftyp");
-    let poster = client().get(server.url(&format!("/api/updates/{id}/poster.jpg"))).send().await.unwrap();
-    assert_eq!(poster.headers()["content-type"], "image/jpeg");
-    assert_eq!(&poster.bytes().await.unwrap()[..2], &[0xFF, 0xD8]);
-    // Still a 404 for an update that does not exist, not a redirect.
-    let missing = no_redirects.get(server.url("/api/updates/00000000000000000000000000/video")).send().await.unwrap();
-    assert_eq!(missing.status(), 404);
 }

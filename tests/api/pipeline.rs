@@ -1,10 +1,8 @@
 //! Post, process, find: the whole pipeline through the HTTP API of the real binary.
 
-mod support;
-
 use std::time::Duration;
 
-use support::*;
+use crate::support::*;
 
 const SCRIPT: &str = "Good morning team. The quarterly roadmap review moves to Thursday afternoon. \
                       Please read the budget proposal before the meeting, and bring your questions about hiring.";

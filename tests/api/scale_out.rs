@@ -4,14 +4,12 @@
 //! one transcript, and a second server that shares nothing else answers searches
 //! the same way.
 
-mod support;
-
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use crate::support::*;
 use serde_json::Value;
-use support::*;
 
 const TOPICS: [&str; 20] = [
     "apples", "bridges", "candles", "dolphins", "engines", "forests", "gardens", "harbors", "islands", "jackets",

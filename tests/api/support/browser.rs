@@ -1,7 +1,6 @@
 //! A headless Chromium driven over WebDriver: chromedriver on a free port, a
 //! fresh profile, fake camera and microphone. Everything it starts is killed
 //! by process id when the [`Browser`] is dropped.
-#![allow(dead_code)]
 
 use std::future::Future;
 use std::net::{TcpListener, TcpStream};
@@ -63,9 +62,9 @@ impl Browser {
         caps.insert("goog:chromeOptions".into(), json!({ "binary": CHROMIUM, "args": args }));
         let driver_url = format!("http://127.0.0.1:{port}");
         let mut browser_driver = Some(driver);
-        // Both ring and aws-lc-rs are compiled in; rustls needs to be told which to use.
-        let _ = rustls::crypto::ring::default_provider().install_default();
-        let client = match ClientBuilder::rustls().expect("rustls").capabilities(caps).connect(&driver_url).await {
+        // chromedriver listens on plain HTTP on loopback.
+        let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+        let client = match ClientBuilder::new(connector).capabilities(caps).connect(&driver_url).await {
             Ok(client) => client,
             Err(e) => {
                 if let Some(mut d) = browser_driver.take() {

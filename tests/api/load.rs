@@ -11,15 +11,13 @@
 //! The figures it prints are the ones quoted in the README ("Load test"):
 //! `cargo test --test load -- --nocapture`.
 
-mod support;
-
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use crate::support::*;
 use serde_json::Value;
-use support::*;
 
 const UPLOADS: usize = 50;
 const READERS: usize = 10;

@@ -1,11 +1,9 @@
 //! Separate processes: an API-only server and `bulletin worker` sharing one database and media store.
 
-mod support;
-
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use support::*;
+use crate::support::*;
 
 #[tokio::test]
 async fn a_separate_worker_process_does_the_media_work() {

@@ -2,15 +2,13 @@
 //! finished into an update with an identical file; wrong offsets, bad checksums,
 //! expiry and termination.
 
-mod support;
-
 use std::time::Duration;
 
+use crate::support::*;
 use base64::Engine;
 use reqwest::header::HeaderMap;
 use reqwest::StatusCode;
 use sha1::Digest;
-use support::*;
 use tokio::io::AsyncWriteExt;
 
 const TUS: (&str, &str) = ("Tus-Resumable", "1.0.0");

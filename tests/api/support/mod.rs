@@ -1,14 +1,14 @@
 //! Test harness: the real `bulletin` binary on port 0 with a temporary data
 //! folder (and its own bucket when the suite runs on S3), and media fixtures
 //! generated with espeak-ng and the ffmpeg CLI.
-#![allow(dead_code)] // each test binary uses a different part of the harness
+#![allow(dead_code)] // helpers kept for the areas that use them, and for `tests/storage`
 
+pub mod browser;
 pub mod fixtures;
 pub mod s3;
 pub mod server;
 
 pub use fixtures::*;
-#[allow(unused_imports)] // only some test binaries use S3 directly
 pub use s3::*;
 pub use server::*;
 

@@ -1,12 +1,10 @@
 //! Faults: killed servers, crashing and hanging media steps. Nothing is lost,
 //! nothing is duplicated, the server stays healthy.
 
-mod support;
-
 use std::time::{Duration, Instant};
 
+use crate::support::*;
 use serde_json::Value;
-use support::*;
 
 const SCRIPT: &str = "The design review is on Wednesday. Bring the prototype and the usability notes.";
 

@@ -5,7 +5,6 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use bulletin::storage::BlobStore;
 use serde_json::Value;
 
 use super::s3::S3Target;
@@ -74,21 +73,31 @@ impl TestServer {
         envs
     }
 
-    /// Every key in this server's media store, sorted (e.g. `updates/ID/video.mp4`).
+    /// Every key in this server's media store, sorted (e.g. `updates/ID/video.mp4`),
+    /// as `bulletin store list` prints them.
     pub async fn stored_keys(&self) -> Vec<String> {
-        let options = self.s3.as_ref().map(S3Target::options).unwrap_or_default();
-        let store = BlobStore::open(&self.storage, &options).await.expect("open the test server's store");
-        store.list("").await.expect("list the test server's store")
+        let listed = self.store_command(&["list"]).await;
+        String::from_utf8(listed).expect("keys are text").lines().map(str::to_string).collect()
     }
 
-    /// The bytes of one object in this server's media store.
+    /// The bytes of one object in this server's media store (`bulletin store cat`).
     pub async fn stored_object(&self, key: &str) -> Vec<u8> {
-        use futures_util::TryStreamExt;
-        let options = self.s3.as_ref().map(S3Target::options).unwrap_or_default();
-        let store = BlobStore::open(&self.storage, &options).await.expect("open the test server's store");
-        let read = store.read(key, None).await.expect("read from the test server's store");
-        let chunks: Vec<bytes::Bytes> = read.body.try_collect().await.expect("read the object's bytes");
-        chunks.concat()
+        self.store_command(&["cat", key]).await
+    }
+
+    /// `bulletin store ARGS` on this server's store; its standard output.
+    async fn store_command(&self, args: &[&str]) -> Vec<u8> {
+        let output = tokio::process::Command::new(bulletin_exe())
+            .arg("store")
+            .args(args)
+            .envs(self.shared_envs())
+            .env("BULLETIN_DATA_DIR", &self.data_dir)
+            .output()
+            .await
+            .expect("run bulletin store");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(output.status.success(), "bulletin store {args:?} failed: {stderr}");
+        output.stdout
     }
 
     pub fn url(&self, path: &str) -> String {

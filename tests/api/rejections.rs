@@ -1,9 +1,7 @@
 //! Bad input gets a clear error and leaves nothing behind.
 
-mod support;
-
+use crate::support::*;
 use serde_json::Value;
-use support::*;
 
 /// The update list is empty and no media or temporary file exists.
 async fn assert_nothing_stored(server: &TestServer) {

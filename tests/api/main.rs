@@ -1,0 +1,18 @@
+//! Black-box tests: the real `bulletin` binary, started on port 0 with its own
+//! data folder (and its own PostgreSQL schema and S3 bucket in the suite's
+//! second pass), driven over HTTP, the command line and a headless browser.
+//! One binary, one module per area, so the harness compiles once:
+//! `cargo test --test api -- tus::` runs one area.
+
+mod support;
+
+mod browser;
+mod faults;
+mod load;
+mod media_redirect;
+mod pipeline;
+mod processes;
+mod rejections;
+mod scale_out;
+mod tus;
+mod vocabulary;

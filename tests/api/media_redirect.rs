@@ -1,0 +1,41 @@
+//! With presigning configured, media requests are redirected to the S3 store itself.
+
+use std::time::Duration;
+
+use crate::support::*;
+
+#[tokio::test]
+async fn a_server_with_presigning_redirects_media_to_the_store() {
+    let s3 = S3sFs::start();
+    let server = TestServer::start_on(Some(s3.target.clone()), &[], &[("BULLETIN_S3_PRESIGN_SECS", "120")]);
+    let dir = tempfile::tempdir().unwrap();
+    let video = silent_video(dir.path(), "clip", 1.0, "160x120", 10);
+    let (status, accepted) = post_update(&server, "Presigned", &video).await;
+    assert_eq!(status, 202, "{accepted}");
+    let id = accepted["id"].as_str().unwrap().to_string();
+    let update = wait_until_done(&server, &id, Duration::from_secs(120)).await;
+    assert_eq!(update["status"], "ready", "{update}");
+
+    let no_redirects = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let response = no_redirects.get(server.url(&format!("/api/updates/{id}/video"))).send().await.unwrap();
+    assert_eq!(response.status(), 307);
+    let location = response.headers()["location"].to_str().unwrap().to_string();
+    assert!(location.starts_with(&s3.target.endpoint), "{location}");
+    assert_eq!(response.headers()["cache-control"], "no-store");
+
+    // A browser follows it, seeking with ranges against the store itself.
+    let ranged = client()
+        .get(server.url(&format!("/api/updates/{id}/video")))
+        .header("range", "bytes=0-7")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ranged.status(), 206);
+    assert_eq!(&ranged.bytes().await.unwrap()[4..8], b"ftyp");
+    let poster = client().get(server.url(&format!("/api/updates/{id}/poster.jpg"))).send().await.unwrap();
+    assert_eq!(poster.headers()["content-type"], "image/jpeg");
+    assert_eq!(&poster.bytes().await.unwrap()[..2], &[0xFF, 0xD8]);
+    // Still a 404 for an update that does not exist, not a redirect.
+    let missing = no_redirects.get(server.url("/api/updates/00000000000000000000000000/video")).send().await.unwrap();
+    assert_eq!(missing.status(), 404);
+}

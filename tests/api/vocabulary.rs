@@ -1,0 +1,170 @@
+//! The workspace glossary steers whisper; a hand-corrected transcript line
+//! reaches the transcript, the captions and search. Real binary, real model.
+
+use std::path::Path;
+use std::time::Duration;
+
+use crate::support::*;
+use serde_json::{json, Value};
+
+/// A made-up product name whisper cannot know how to spell.
+const PRODUCT: &str = "Zorblax";
+const LAUNCH: &str = "Next week we launch Zorblax to every customer in Europe.";
+
+async fn put_json(server: &TestServer, path: &str, body: &Value) -> (u16, Value) {
+    let response = client().put(server.url(path)).json(body).send().await.unwrap();
+    (response.status().as_u16(), response.json().await.unwrap_or(Value::Null))
+}
+
+async fn patch_line(server: &TestServer, id: &str, index: &str, body: &str) -> (u16, Value) {
+    let response = client()
+        .patch(server.url(&format!("/api/updates/{id}/transcript/segments/{index}")))
+        .header("content-type", "application/json")
+        .body(body.to_string())
+        .send()
+        .await
+        .unwrap();
+    (response.status().as_u16(), response.json().await.unwrap_or(Value::Null))
+}
+
+/// Post `video`, wait until it is ready, return its id and transcript text.
+async fn transcribe(server: &TestServer, title: &str, video: &Path) -> (String, String) {
+    let (status, accepted) = post_update(server, title, video).await;
+    assert_eq!(status, 202, "{accepted}");
+    let id = accepted["id"].as_str().unwrap().to_string();
+    let update = wait_until_done(server, &id, Duration::from_secs(180)).await;
+    assert_eq!(update["status"], "ready", "{update}");
+    (id.clone(), transcript_text(server, &id).await)
+}
+
+async fn transcript_text(server: &TestServer, id: &str) -> String {
+    let (status, transcript) = get_json(server, &format!("/api/updates/{id}/transcript")).await;
+    assert_eq!(status, 200, "{transcript}");
+    let lines: Vec<&str> =
+        transcript["segments"].as_array().unwrap().iter().map(|s| s["text"].as_str().unwrap()).collect();
+    lines.join(" ")
+}
+
+#[tokio::test]
+async fn glossary_teaches_whisper_a_made_up_name() {
+    let server = TestServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let video = speech_video(dir.path(), "launch", LAUNCH, 1.0);
+
+    let (_, without) = transcribe(&server, "Launch, no glossary", &video).await;
+    assert!(!without.contains(PRODUCT), "whisper already knew the name, so this test proves nothing: {without}");
+    assert!(word_error_rate(LAUNCH, &without) <= 0.5, "the clip is not understood at all: {without}");
+
+    let (status, stored) = put_json(&server, "/api/glossary", &json!({ "terms": [" OKR ", PRODUCT, "okr"] })).await;
+    assert_eq!(status, 200, "{stored}");
+    assert_eq!(stored["terms"], json!(["OKR", PRODUCT]));
+    assert_eq!(get_json(&server, "/api/glossary").await.1["terms"], json!(["OKR", PRODUCT]));
+
+    let (id, with) = transcribe(&server, "Launch, with glossary", &video).await;
+    assert!(with.contains(PRODUCT), "the glossary did not reach whisper: {with}");
+    let (_, found) = get_json(&server, &format!("/api/search?q={PRODUCT}")).await;
+    assert_eq!(found["hits"][0]["update_id"], id.as_str(), "{found}");
+}
+
+#[tokio::test]
+async fn a_refused_glossary_leaves_the_stored_one_alone() {
+    let server = TestServer::start();
+    assert_eq!(get_json(&server, "/api/glossary").await.1, json!({ "terms": [] }));
+    assert_eq!(put_json(&server, "/api/glossary", &json!({ "terms": ["Zorblax"] })).await.0, 200);
+
+    let too_many: Vec<String> = (0..101).map(|i| format!("term{i}")).collect();
+    for (body, code) in [
+        (json!({ "terms": ["ok", "  "] }), "invalid_glossary"),
+        (json!({ "terms": ["a\nb"] }), "invalid_glossary"),
+        (json!({ "terms": too_many }), "invalid_glossary"),
+        (json!({ "terms": "Zorblax" }), "malformed_body"),
+        (json!({ "words": [] }), "malformed_body"),
+    ] {
+        let (status, error) = put_json(&server, "/api/glossary", &body).await;
+        assert!(status == 400 || status == 422, "{body}: {status} {error}");
+        assert_eq!(error["error"]["code"], code, "{body}: {error}");
+        assert!(!error["error"]["message"].as_str().unwrap().is_empty());
+    }
+    assert_eq!(get_json(&server, "/api/glossary").await.1["terms"], json!(["Zorblax"]));
+
+    // An empty list clears it.
+    assert_eq!(put_json(&server, "/api/glossary", &json!({ "terms": [] })).await.0, 200);
+    assert_eq!(get_json(&server, "/api/glossary").await.1["terms"], json!([]));
+}
+
+#[tokio::test]
+async fn a_corrected_line_reaches_transcript_captions_and_search() {
+    const SCRIPT: &str = "Pineapple deliveries arrive on Monday morning. \
+                          The warehouse team will count every crate before lunch.";
+    // The correction shares no word of four letters or more with the script.
+    let server = TestServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let video = speech_video(dir.path(), "deliveries", SCRIPT, 1.0);
+    let (id, _) = transcribe(&server, "Week ahead", &video).await;
+
+    let (_, transcript) = get_json(&server, &format!("/api/updates/{id}/transcript")).await;
+    let segments = transcript["segments"].as_array().unwrap().clone();
+    let first = segments[0]["text"].as_str().unwrap().to_lowercase();
+    // Whatever whisper heard: the longest word of line 0 that no other line
+    // has is found now, and must not be once line 0 says something else.
+    let words = |text: &str| -> Vec<String> {
+        text.split(|c: char| !c.is_alphanumeric()).filter(|w| w.len() >= 4).map(str::to_lowercase).collect()
+    };
+    let others: Vec<String> = segments[1..].iter().flat_map(|s| words(s["text"].as_str().unwrap())).collect();
+    let mut own: Vec<String> = words(&first).into_iter().filter(|w| !others.contains(w)).collect();
+    own.sort_by_key(|w| std::cmp::Reverse(w.len()));
+    let old_word = own.first().unwrap_or_else(|| panic!("line 0 has no word of its own: {segments:?}")).clone();
+    let (_, found) = get_json(&server, &format!("/api/search?q={old_word}")).await;
+    assert_eq!(found["hits"][0]["update_id"], id.as_str(), "{old_word}: {found}");
+    let (_, before) = get_json(&server, &format!("/api/updates/{id}")).await;
+
+    // The answer comes once this server's index has the new words.
+    let (status, line) =
+        patch_line(&server, &id, "0", r#"{"text": "  Quokka shipments land on Tuesday, all seven.  "}"#)
+            .await;
+    assert_eq!(status, 200, "{line}");
+    assert_eq!(line["index"], 0);
+    assert_eq!(line["text"], "Quokka shipments land on Tuesday, all seven.");
+    assert_eq!(line["start_ms"], segments[0]["start_ms"]);
+    assert_eq!(line["end_ms"], segments[0]["end_ms"]);
+
+    let (_, transcript) = get_json(&server, &format!("/api/updates/{id}/transcript")).await;
+    assert_eq!(transcript["segments"][0]["text"], line["text"]);
+    let corrected = transcript_text(&server, &id).await;
+    assert_eq!(transcript["segments"].as_array().unwrap().len(), segments.len());
+    assert_eq!(transcript["segments"][1], segments.get(1).cloned().unwrap_or(Value::Null));
+    let vtt = client().get(server.url(&format!("/api/updates/{id}/transcript.vtt"))).send().await.unwrap();
+    assert!(vtt.text().await.unwrap().contains("\nQuokka shipments land on Tuesday, all seven.\n"));
+    let srt = client().get(server.url(&format!("/api/updates/{id}/transcript.srt"))).send().await.unwrap();
+    assert!(srt.text().await.unwrap().contains("\nQuokka shipments land on Tuesday, all seven.\n"));
+
+    let (_, found) = get_json(&server, "/api/search?q=quokka").await;
+    let hit = &found["hits"][0];
+    assert_eq!(hit["update_id"], id.as_str(), "{found}");
+    assert_eq!(hit["matches"][0]["start_ms"], segments[0]["start_ms"], "{found}");
+    assert!(hit["matches"][0]["snippet"].as_str().unwrap().contains("<mark>Quokka</mark>"), "{found}");
+    let (_, gone) = get_json(&server, &format!("/api/search?q={old_word}")).await;
+    assert_eq!(gone["hits"], json!([]), "the old words are still found: {gone}");
+
+    // The word count (reading time) follows the words.
+    let (_, after) = get_json(&server, &format!("/api/updates/{id}")).await;
+    let new_words = line["text"].as_str().unwrap().split_whitespace().count() as i64;
+    let old_words = first.split_whitespace().count() as i64;
+    assert_eq!(after["word_count"].as_i64().unwrap(), before["word_count"].as_i64().unwrap() - old_words + new_words);
+
+    // Refused corrections change nothing.
+    let missing = "0000000000000000"; // well formed, never issued
+    for (update, index, body, status, code) in [
+        (id.as_str(), "0", r#"{"text": "   "}"#, 422, "invalid_text"),
+        (id.as_str(), "0", "{\"text\": \"two\\nlines\"}", 422, "invalid_text"),
+        (id.as_str(), "0", r#"{"text": 7}"#, 400, "malformed_body"),
+        (id.as_str(), "0", "not json", 400, "malformed_body"),
+        (id.as_str(), "999", r#"{"text": "x"}"#, 404, "not_found"),
+        (id.as_str(), "-1", r#"{"text": "x"}"#, 404, "not_found"),
+        (missing, "0", r#"{"text": "x"}"#, 404, "not_found"),
+    ] {
+        let (got, error) = patch_line(&server, update, index, body).await;
+        assert_eq!((got, error["error"]["code"].as_str()), (status, Some(code)), "{update}/{index} {body}: {error}");
+    }
+    assert_eq!(transcript_text(&server, &id).await, corrected, "a refused correction changed the transcript");
+}
