@@ -13,7 +13,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 
-use crate::app::Services;
+use crate::pipeline::Services;
 
 pub fn router() -> Router<Services> {
     Router::new()
@@ -64,12 +64,59 @@ enum Page {
     Record,
 }
 
-const PAGES: [&str; 4] = [
-    include_str!("../../web/index.html"),
-    include_str!("../../web/watch.html"),
-    include_str!("../../web/search.html"),
-    include_str!("../../web/record.html"),
+/// The frame every page shares (head, header, navigation), with `{{…}}` slots.
+const LAYOUT: &str = include_str!("../../web/layout.html");
+
+/// One page: its `<main>` and what the frame around it says.
+struct PageSource {
+    /// `data-page` on `<body>`, and the navigation entry marked current (if any).
+    name: &'static str,
+    title: &'static str,
+    /// Its ES module under `/assets/js/`.
+    script: &'static str,
+    main: &'static str,
+}
+
+/// In [`Page`] order.
+const PAGES: [PageSource; 4] = [
+    PageSource {
+        name: "feed",
+        title: "Bulletin · Updates",
+        script: "feed.js",
+        main: include_str!("../../web/feed.html"),
+    },
+    PageSource {
+        name: "watch",
+        title: "Watch · Bulletin",
+        script: "watch.js",
+        main: include_str!("../../web/watch.html"),
+    },
+    PageSource {
+        name: "search",
+        title: "Search · Bulletin",
+        script: "search.js",
+        main: include_str!("../../web/search.html"),
+    },
+    PageSource {
+        name: "record",
+        title: "Record · Bulletin",
+        script: "record.js",
+        main: include_str!("../../web/record.html"),
+    },
 ];
+
+const NAV: [&str; 3] = ["feed", "search", "record"];
+
+/// The page in its frame.
+fn compose(page: &PageSource) -> String {
+    let mut html =
+        LAYOUT.replace("{{title}}", page.title).replace("{{script}}", page.script).replace("{{page}}", page.name);
+    for entry in NAV {
+        let current = if entry == page.name { " aria-current=\"page\"" } else { "" };
+        html = html.replace(&format!("{{{{current:{entry}}}}}"), current);
+    }
+    html.replace("{{main}}", page.main.trim_end())
+}
 
 /// Scripts, styles, media and API calls all come from this origin; no inline
 /// script or style; never framed.
@@ -97,7 +144,7 @@ fn rendered(page: Page) -> &'static str {
     static RENDERED: OnceLock<Vec<String>> = OnceLock::new();
     let pages = RENDERED.get_or_init(|| {
         let prefix = format!("\"/assets/{}/", version());
-        PAGES.iter().map(|html| html.replace("\"/assets/", &prefix)).collect()
+        PAGES.iter().map(|page| compose(page).replace("\"/assets/", &prefix)).collect()
     });
     &pages[page as usize]
 }
@@ -153,7 +200,7 @@ mod tests {
     fn every_asset_a_page_or_module_names_is_embedded() {
         let embedded: Vec<&str> = ASSETS.iter().map(|a| a.path).collect();
         let mut referenced = Vec::new();
-        for html in PAGES {
+        for html in PAGES.iter().map(compose) {
             for part in html.split("\"/assets/").skip(1) {
                 referenced.push(part.split('"').next().unwrap_or_default().to_string());
             }
@@ -171,6 +218,21 @@ mod tests {
         for path in referenced {
             assert!(embedded.contains(&path.as_str()), "{path} is referenced but not embedded");
         }
+    }
+
+    #[test]
+    fn every_page_fills_every_slot_of_the_frame() {
+        for page in [Page::Feed, Page::Watch, Page::Search, Page::Record] {
+            let html = rendered(page);
+            assert!(!html.contains("{{"), "{html}");
+            assert!(html.starts_with("<!doctype html>") && html.trim_end().ends_with("</html>"), "{html}");
+            assert_eq!(html.matches("<main").count(), 1, "{html}");
+        }
+        let search = rendered(Page::Search);
+        assert!(search.contains("<body data-page=\"search\">"), "{search}");
+        assert!(search.contains("<a href=\"/search\" aria-current=\"page\">Search</a>"), "{search}");
+        assert_eq!(search.matches("aria-current").count(), 1, "{search}");
+        assert_eq!(rendered(Page::Watch).matches("aria-current").count(), 0, "no menu entry is the watch page");
     }
 
     #[test]
