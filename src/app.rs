@@ -1,65 +1,18 @@
 //! Wiring: open the engines named by the configuration and run the server or
 //! the workers until asked to stop.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::Config;
-use crate::db::{wakeups, Db};
 use crate::domain::JobKind;
-use crate::jobs::{spawn_workers, JobWake};
-use crate::media::MediaRunner;
-use crate::metrics::Metrics;
+use crate::jobs::spawn_workers;
+use crate::pipeline::stages::needs_search_index;
+use crate::pipeline::Services;
 use crate::resumable::ResumableUploads;
-use crate::search::{spawn_follower, SearchIndex};
-use crate::storage::BlobStore;
-
-/// Everything a request handler or a job needs, cheap to clone.
-#[derive(Clone)]
-pub struct Services {
-    pub config: Arc<Config>,
-    pub db: Db,
-    pub store: BlobStore,
-    pub media: MediaRunner,
-    /// Present in processes that own a search index (`serve`), absent in `worker`.
-    pub search: Option<SearchIndex>,
-    pub job_wake: JobWake,
-    pub uploads: ResumableUploads,
-    pub metrics: Metrics,
-}
-
-impl Services {
-    /// Connect, migrate and open the store (and the search index if asked).
-    pub async fn open(config: Config, with_search: bool) -> anyhow::Result<Services> {
-        std::fs::create_dir_all(&config.data_dir)
-            .with_context(|| format!("cannot create data folder {}", config.data_dir.display()))?;
-        let db = Db::connect(&config.database_url).await.context("cannot open the database")?;
-        db.migrate().await.context("cannot apply database migrations")?;
-        let store =
-            BlobStore::open(&config.storage, &config.s3_options()).await.context("cannot open media storage")?;
-        let search = if with_search {
-            Some(SearchIndex::open(&config.index_dir()).context("cannot open the search index")?)
-        } else {
-            None
-        };
-        let exe = std::env::current_exe().context("cannot locate the bulletin executable")?;
-        let media = MediaRunner::new(exe, Duration::from_secs(config.job_timeout_secs), config.job_memory_mb);
-        let uploads = ResumableUploads::new(config.resumable_dir(), Duration::from_secs(config.upload_expiry_secs));
-        Ok(Services {
-            config: Arc::new(config),
-            db,
-            store,
-            media,
-            search,
-            job_wake: JobWake::default(),
-            uploads,
-            metrics: Metrics::default(),
-        })
-    }
-}
+use crate::search::spawn_follower;
 
 /// `bulletin serve`: the API, the web app, the index follower and in-process workers.
 pub async fn serve(config: Config) -> anyhow::Result<()> {
@@ -68,17 +21,14 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     let services = Services::open(config, true).await?;
     let shutdown = shutdown_signal();
     let search = services.search.clone().context("serve always has a search index")?;
-    let follower = spawn_follower(search.clone(), services.db.clone(), shutdown.clone());
-    let job_wake = services.job_wake.clone();
-    let listeners = [
-        services.db.spawn_wakeups(wakeups::JOBS, move || job_wake.notify_waiters(), shutdown.clone()),
-        services.db.spawn_wakeups(wakeups::SEARCH, move || search.wake(), shutdown.clone()),
-    ];
+    let follower = spawn_follower(search, services.db.clone(), shutdown.clone());
+    let listeners = services.wake.spawn_listeners(&shutdown);
     let sweeper = spawn_upload_sweeper(services.uploads.clone(), shutdown.clone());
-    let mut workers =
-        spawn_workers(services.clone(), JobKind::MEDIA.to_vec(), services.config.workers, shutdown.clone());
+    let (indexing, media): (Vec<JobKind>, Vec<JobKind>) =
+        JobKind::ALL.into_iter().partition(|k| needs_search_index(*k));
+    let mut workers = spawn_workers(services.clone(), media, services.config.workers, shutdown.clone());
     // Index jobs need this process's index; they are light, so one loop is enough.
-    workers.extend(spawn_workers(services.clone(), vec![JobKind::Index], 1, shutdown.clone()));
+    workers.extend(spawn_workers(services.clone(), indexing, 1, shutdown.clone()));
 
     let listener = tokio::net::TcpListener::bind(services.config.listen)
         .await
@@ -94,7 +44,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     }
     let _ = follower.await;
     let _ = sweeper.await;
-    for listener in listeners.into_iter().flatten() {
+    for listener in listeners {
         let _ = listener.await;
     }
     services.db.close().await;
@@ -106,16 +56,18 @@ pub async fn work(config: Config, kinds: Vec<JobKind>) -> anyhow::Result<()> {
     check_model(&config);
     let count = config.workers.max(1);
     let services = Services::open(config, false).await?;
-    let kinds = if kinds.is_empty() { JobKind::MEDIA.to_vec() } else { kinds };
-    anyhow::ensure!(!kinds.contains(&JobKind::Index), "index jobs run in `bulletin serve`, which owns a search index");
+    let kinds =
+        if kinds.is_empty() { JobKind::ALL.into_iter().filter(|k| !needs_search_index(*k)).collect() } else { kinds };
+    if let Some(kind) = kinds.iter().find(|k| needs_search_index(**k)) {
+        anyhow::bail!("{} jobs run in `bulletin serve`, which owns a search index", kind.as_str());
+    }
     let shutdown = shutdown_signal();
     tracing::info!(?kinds, workers = count, "worker started");
-    let job_wake = services.job_wake.clone();
-    let listener = services.db.spawn_wakeups(wakeups::JOBS, move || job_wake.notify_waiters(), shutdown.clone());
+    let listeners = services.wake.spawn_listeners(&shutdown);
     for worker in spawn_workers(services.clone(), kinds, count, shutdown) {
         let _ = worker.await;
     }
-    if let Some(listener) = listener {
+    for listener in listeners {
         let _ = listener.await;
     }
     services.db.close().await;

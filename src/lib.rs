@@ -11,12 +11,15 @@
 //! - [`storage`]: where media bytes live (a local folder or an S3-compatible bucket).
 //! - [`media`]: runs the `workers` crate's FFmpeg/whisper steps in a sandboxed child process.
 //! - [`resumable`]: tus uploads at rest, resumable across restarts until they expire.
+//! - [`pipeline`]: the application state and use cases: accept an upload, the
+//!   stage graph and each stage's work, corrections. `http` and `jobs` call it.
 //! - [`jobs`]: the worker loops that claim jobs, heartbeat their leases and run stages.
 //! - [`search`]: the tantivy index, kept current from the database's change feed.
 //! - [`http`]: the axum API and web pages, one router per resource.
 //! - [`metrics`]: Prometheus metrics recorded by this process and read from the queue and index.
 //! - [`cli`]: the `bulletin` subcommands that are clients or admin tools.
-//! - [`app`]: wiring: open the engines, start the server and the workers.
+//! - [`faults`]: test-only fault switches (`BULLETIN_FAULT`).
+//! - [`app`]: wiring: start the server or the workers and stop them.
 
 pub mod app;
 pub mod cli;
@@ -24,10 +27,12 @@ pub mod clock;
 pub mod config;
 pub mod db;
 pub mod domain;
+pub mod faults;
 pub mod http;
 pub mod jobs;
 pub mod media;
 pub mod metrics;
+pub mod pipeline;
 pub mod resumable;
 pub mod search;
 pub mod storage;

@@ -11,7 +11,7 @@ use sqlx::Row;
 use super::{in_write_tx, on_pool, Db, DbError};
 use crate::clock::now_ms;
 use crate::domain::job::retry_delay_ms;
-use crate::domain::transcript::TranscriptSegment;
+use crate::domain::transcript::{word_count, TranscriptSegment};
 use crate::domain::{JobKind, JobState, UpdateId};
 
 /// A job this worker holds a lease on.
@@ -24,12 +24,22 @@ pub struct ClaimedJob {
     pub max_attempts: i64,
 }
 
-/// The results a finished job stores, in the same transaction that marks it done.
+/// What storing a finished job writes besides marking it done, all in the
+/// same transaction. The pipeline's stage graph decides what goes in it.
+#[derive(Debug, Clone, Default)]
+pub struct Completion {
+    pub storyboard_json: Option<String>,
+    pub transcript: Option<StoredTranscript>,
+    /// Jobs to start now (started afresh if the update had them already).
+    pub next: Vec<JobKind>,
+}
+
+/// A transcript replacing the update's previous one.
 #[derive(Debug, Clone)]
-pub enum JobOutput {
-    Transcoded { storyboard_json: String },
-    Transcribed { language: String, segments: Vec<(TranscriptSegment, Option<String>)> },
-    Indexed,
+pub struct StoredTranscript {
+    pub language: String,
+    /// Each line, with its word timings as JSON when the model gave them.
+    pub segments: Vec<(TranscriptSegment, Option<String>)>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -127,9 +137,10 @@ pub async fn still_held(db: &Db, job: &ClaimedJob) -> Result<bool, DbError> {
     on_pool!(db, |pool| Ok(sqlx::query(sql).bind(job.id).bind(job.attempt).fetch_optional(pool).await?.is_some()))
 }
 
-/// Mark the job done and store its output atomically; mark the update ready
-/// when this was its last outstanding job.
-pub async fn complete(db: &Db, job: &ClaimedJob, output: JobOutput) -> Result<(), QueueError> {
+/// Mark the job done and store what `completion` says, atomically; the update
+/// is ready when this was its last outstanding job. A new transcript goes into
+/// the search change feed in the same transaction, so every index learns of it.
+pub async fn complete(db: &Db, job: &ClaimedJob, completion: &Completion) -> Result<(), QueueError> {
     let now = now_ms();
     let id = job.update_id.as_str();
     in_write_tx!(db, |tx| {
@@ -146,55 +157,55 @@ pub async fn complete(db: &Db, job: &ClaimedJob, output: JobOutput) -> Result<()
         if fenced.rows_affected() == 0 {
             return Err(QueueError::Fenced(job.id));
         }
-        match &output {
-            JobOutput::Transcoded { storyboard_json } => {
-                sqlx::query("UPDATE updates SET storyboard = $1 WHERE id = $2")
-                    .bind(storyboard_json)
-                    .bind(id)
-                    .execute(&mut *tx)
-                    .await?;
-            }
-            JobOutput::Transcribed { language, segments } => {
-                // Replace, never append: a rerun of this stage leaves exactly one transcript.
-                sqlx::query("DELETE FROM segments WHERE update_id = $1").bind(id).execute(&mut *tx).await?;
-                for (idx, (seg, words)) in segments.iter().enumerate() {
-                    sqlx::query(
-                        "INSERT INTO segments (update_id, idx, start_ms, end_ms, text, words) VALUES ($1, $2, $3, $4, $5, $6)",
-                    )
-                    .bind(id)
-                    .bind(idx as i64)
-                    .bind(seg.start_ms)
-                    .bind(seg.end_ms)
-                    .bind(&seg.text)
-                    .bind(words)
-                    .execute(&mut *tx)
-                    .await?;
-                }
-                let words: usize = segments.iter().map(|(s, _)| s.text.split_whitespace().count()).sum();
-                sqlx::query("UPDATE updates SET language = $1, word_count = $2 WHERE id = $3")
-                    .bind(language)
-                    .bind(words as i64)
-                    .bind(id)
-                    .execute(&mut *tx)
-                    .await?;
-                sqlx::query("INSERT INTO search_changes (update_id, created_at) VALUES ($1, $2)")
-                    .bind(id)
-                    .bind(now)
-                    .execute(&mut *tx)
-                    .await?;
+        if let Some(storyboard_json) = &completion.storyboard_json {
+            sqlx::query("UPDATE updates SET storyboard = $1 WHERE id = $2")
+                .bind(storyboard_json)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        if let Some(StoredTranscript { language, segments }) = &completion.transcript {
+            // Replace, never append: a rerun of this stage leaves exactly one transcript.
+            sqlx::query("DELETE FROM segments WHERE update_id = $1").bind(id).execute(&mut *tx).await?;
+            for (idx, (seg, words)) in segments.iter().enumerate() {
                 sqlx::query(
-                    "INSERT INTO jobs (update_id, kind, state, max_attempts, run_at, created_at, updated_at) \
-                     VALUES ($1, 'index', 'queued', $2, $3, $3, $3) \
-                     ON CONFLICT (update_id, kind) DO UPDATE SET state = 'queued', attempt = 0, run_at = $3, \
-                     lease_until = NULL, worker = NULL, progress = 0, last_error = NULL, updated_at = $3",
+                    "INSERT INTO segments (update_id, idx, start_ms, end_ms, text, words) VALUES ($1, $2, $3, $4, $5, $6)",
                 )
                 .bind(id)
-                .bind(job.max_attempts)
-                .bind(now)
+                .bind(idx as i64)
+                .bind(seg.start_ms)
+                .bind(seg.end_ms)
+                .bind(&seg.text)
+                .bind(words)
                 .execute(&mut *tx)
                 .await?;
             }
-            JobOutput::Indexed => {}
+            let words = word_count(segments.iter().map(|(s, _)| s.text.as_str()));
+            sqlx::query("UPDATE updates SET language = $1, word_count = $2 WHERE id = $3")
+                .bind(language)
+                .bind(words as i64)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query("INSERT INTO search_changes (update_id, created_at) VALUES ($1, $2)")
+                .bind(id)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+        }
+        for kind in &completion.next {
+            sqlx::query(
+                "INSERT INTO jobs (update_id, kind, state, max_attempts, run_at, created_at, updated_at) \
+                 VALUES ($1, $2, 'queued', $3, $4, $4, $4) \
+                 ON CONFLICT (update_id, kind) DO UPDATE SET state = 'queued', attempt = 0, run_at = $4, \
+                 lease_until = NULL, worker = NULL, progress = 0, last_error = NULL, updated_at = $4",
+            )
+            .bind(id)
+            .bind(kind.as_str())
+            .bind(job.max_attempts)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
         }
         sqlx::query(
             "UPDATE updates SET status = 'ready', ready_at = $1 WHERE id = $2 AND status = 'processing' \

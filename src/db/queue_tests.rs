@@ -1,11 +1,12 @@
 //! The queue's claim, lease and fence rules, on a real SQLite database (and on
 //! PostgreSQL too when `BULLETIN_TEST_POSTGRES_URL` names one).
 
-use super::jobs::{self, JobOutput, QueueError};
+use super::jobs::{self, QueueError};
 use super::updates::{self, NewUpdate};
 use super::{on_pool, Db};
 use crate::clock::now_ms;
 use crate::domain::{JobKind, JobState, UpdateId, UpdateStatus};
+use crate::pipeline::stages::{completion, StageOutput, FIRST};
 
 async fn databases() -> Vec<(Db, Option<tempfile::TempDir>)> {
     let dir = tempfile::tempdir().unwrap();
@@ -42,7 +43,7 @@ async fn new_update(db: &Db) -> UpdateId {
         media_info_json: "{}".into(),
         created_at: now_ms(),
     };
-    updates::insert_with_jobs(db, &new, 2).await.unwrap();
+    updates::insert_with_jobs(db, &new, &FIRST, 2).await.unwrap();
     id
 }
 
@@ -88,13 +89,14 @@ async fn a_job_is_claimed_once_and_a_stale_worker_is_fenced_out() {
 
         // The old worker can neither heartbeat nor store results.
         assert!(matches!(jobs::heartbeat(&db, &first, 60_000, 50).await, Err(QueueError::Fenced(_))));
-        let stale = JobOutput::Transcribed { language: "en".into(), segments: vec![] };
-        assert!(matches!(jobs::complete(&db, &first, stale).await, Err(QueueError::Fenced(_))));
+        let transcribed = || StageOutput::Transcribed { language: "en".into(), segments: vec![] };
+        let stale = completion(JobKind::Transcribe, transcribed());
+        assert!(matches!(jobs::complete(&db, &first, &stale).await, Err(QueueError::Fenced(_))));
         assert!(matches!(jobs::fail(&db, &first, "late", true).await, Err(QueueError::Fenced(_))));
 
         // The new owner can.
         jobs::heartbeat(&db, &second, 60_000, 50).await.unwrap();
-        jobs::complete(&db, &second, JobOutput::Transcribed { language: "en".into(), segments: vec![] }).await.unwrap();
+        jobs::complete(&db, &second, &completion(JobKind::Transcribe, transcribed())).await.unwrap();
         let stages = updates::stages(&db, std::slice::from_ref(&id)).await.unwrap();
         let transcribe = stages.iter().find(|s| s.kind == JobKind::Transcribe).unwrap();
         assert_eq!(transcribe.state, JobState::Done);
@@ -180,11 +182,11 @@ async fn update_is_ready_only_when_every_stage_is_done() {
             };
             assert_eq!(updates::get(&db, &id).await.unwrap().unwrap().status, UpdateStatus::Processing);
             let output = match kind {
-                JobKind::Transcode => JobOutput::Transcoded { storyboard_json: "{\"tiles\":[]}".into() },
-                JobKind::Transcribe => JobOutput::Transcribed { language: "en".into(), segments: vec![] },
-                JobKind::Index => JobOutput::Indexed,
+                JobKind::Transcode => StageOutput::Transcoded { storyboard_json: "{\"tiles\":[]}".into() },
+                JobKind::Transcribe => StageOutput::Transcribed { language: "en".into(), segments: vec![] },
+                JobKind::Index => StageOutput::Indexed,
             };
-            jobs::complete(&db, &job, output).await.unwrap();
+            jobs::complete(&db, &job, &completion(kind, output)).await.unwrap();
             done.push(kind);
         }
         assert_eq!(updates::get(&db, &id).await.unwrap().unwrap().status, UpdateStatus::Ready);

@@ -3,7 +3,7 @@
 use sqlx::Row;
 
 use super::{in_write_tx, on_pool, Db, DbError};
-use crate::domain::transcript::TranscriptSegment;
+use crate::domain::transcript::{word_count, TranscriptSegment};
 use crate::domain::{JobKind, JobState, UpdateId, UpdateStatus};
 
 /// What the upload path knows about an accepted upload.
@@ -83,7 +83,7 @@ where
 
 /// Insert the update and enqueue its first jobs in one transaction: an
 /// accepted upload is never without the work that will finish it.
-pub async fn insert_with_jobs(db: &Db, new: &NewUpdate, max_attempts: u32) -> Result<(), DbError> {
+pub async fn insert_with_jobs(db: &Db, new: &NewUpdate, first: &[JobKind], max_attempts: u32) -> Result<(), DbError> {
     in_write_tx!(db, |tx| {
         sqlx::query(
             "INSERT INTO updates (id, title, status, duration_ms, width, height, has_audio, source_bytes, media_info, created_at) \
@@ -100,7 +100,7 @@ pub async fn insert_with_jobs(db: &Db, new: &NewUpdate, max_attempts: u32) -> Re
         .bind(new.created_at)
         .execute(&mut *tx)
         .await?;
-        for kind in JobKind::MEDIA {
+        for kind in first {
             sqlx::query(
                 "INSERT INTO jobs (update_id, kind, state, max_attempts, run_at, created_at, updated_at) \
                  VALUES ($1, $2, 'queued', $3, $4, $4, $4)",
@@ -186,7 +186,7 @@ pub async fn edit_segment(
                     .bind(id.as_str())
                     .fetch_all(&mut *tx)
                     .await?;
-                let words: usize = texts.iter().map(|t| t.split_whitespace().count()).sum();
+                let words = word_count(texts.iter().map(String::as_str));
                 sqlx::query("UPDATE updates SET word_count = $1 WHERE id = $2")
                     .bind(words as i64)
                     .bind(id.as_str())

@@ -1,7 +1,5 @@
-//! Job kinds and states of the processing queue.
-//!
-//! An upload enqueues `transcode` and `transcribe` side by side; a stored
-//! transcript enqueues `index`. The update is ready when all are done.
+//! Job kinds and states of the processing queue. Which kind follows which is
+//! the stage graph's business (`pipeline::stages`).
 
 use serde::Serialize;
 
@@ -18,8 +16,6 @@ pub enum JobKind {
 
 impl JobKind {
     pub const ALL: [JobKind; 3] = [JobKind::Transcode, JobKind::Transcribe, JobKind::Index];
-    /// Kinds run by media workers (`bulletin worker`, and `serve --workers N`).
-    pub const MEDIA: [JobKind; 2] = [JobKind::Transcode, JobKind::Transcribe];
 
     pub fn as_str(self) -> &'static str {
         match self {

@@ -9,7 +9,7 @@ use std::collections::HashMap;
 
 use serde::Serialize;
 
-use super::transcript::TranscriptSegment;
+use super::transcript::{single_line, word_count, TranscriptSegment};
 
 /// A pause at least this long between two segments starts a new paragraph.
 pub const PARAGRAPH_PAUSE_MS: i64 = 1200;
@@ -75,7 +75,7 @@ pub fn paragraphs(segments: &[TranscriptSegment]) -> Vec<Paragraph> {
         para.text.push_str(&text);
         para.end_ms = para.end_ms.max(seg.end_ms);
         para.segment_indices.push(i);
-        words += text.split_whitespace().count();
+        words += word_count([text.as_str()]);
         prev = Some(seg);
     }
     out
@@ -247,10 +247,6 @@ fn normalize(word: &str) -> String {
 
 fn ends_sentence(text: &str) -> bool {
     text.trim_end().trim_end_matches(['"', '\'', ')', '”', '’']).ends_with(['.', '!', '?', '…'])
-}
-
-fn single_line(text: &str) -> String {
-    text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 fn capitalize(text: &str) -> String {

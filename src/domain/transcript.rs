@@ -83,11 +83,17 @@ pub const WORDS_PER_MINUTE: i64 = 238;
 
 /// Minutes a reader needs for the transcript; at least 1 if there is text.
 pub fn reading_minutes(segments: &[TranscriptSegment]) -> u32 {
-    let words: usize = segments.iter().map(|s| s.text.split_whitespace().count()).sum();
+    let words = word_count(segments.iter().map(|s| s.text.as_str()));
     words.div_ceil(WORDS_PER_MINUTE as usize) as u32
 }
 
-fn single_line(text: &str) -> String {
+/// Words in some transcript text: what the stored word count and reading times count.
+pub fn word_count<'a>(texts: impl IntoIterator<Item = &'a str>) -> usize {
+    texts.into_iter().map(|t| t.split_whitespace().count()).sum()
+}
+
+/// The text on one line, runs of whitespace (line breaks too) as one space.
+pub fn single_line(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 

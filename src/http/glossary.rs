@@ -10,9 +10,9 @@ use serde::{Deserialize, Serialize};
 
 use super::error::ErrorBody;
 use super::ApiError;
-use crate::app::Services;
 use crate::db::glossary;
 use crate::domain::Glossary;
+use crate::pipeline::Services;
 
 pub fn router() -> Router<Services> {
     Router::new().route("/glossary", get(get_glossary).put(put_glossary))

@@ -6,7 +6,7 @@ use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::{json, Value};
 
-use crate::app::Services;
+use crate::pipeline::Services;
 
 pub fn router() -> Router<Services> {
     Router::new().route("/healthz", get(healthz)).route("/readyz", get(readyz))

@@ -13,10 +13,10 @@ use bulletin_workers::storyboard::Storyboard;
 
 use super::error::ErrorBody;
 use super::updates::parse_id;
-use super::ApiError;
-use crate::app::Services;
+use super::{header_value, ApiError};
 use crate::db::updates;
 use crate::domain::transcript::timestamp;
+use crate::pipeline::Services;
 use crate::storage::{media_key, MediaObject};
 
 pub fn router() -> Router<Services> {
@@ -152,10 +152,6 @@ async fn serve_object(s: &Services, raw: &str, object: MediaObject, headers: &He
         }
     }
     Ok(response)
-}
-
-fn header_value(text: &str) -> HeaderValue {
-    HeaderValue::from_str(text).unwrap_or_else(|_| HeaderValue::from_static(""))
 }
 
 #[derive(Debug, PartialEq)]

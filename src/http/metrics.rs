@@ -12,9 +12,9 @@ use axum::routing::get;
 use axum::Router;
 
 use super::ApiError;
-use crate::app::Services;
 use crate::db::{jobs, search_feed};
 use crate::metrics::{Metrics, Snapshot};
+use crate::pipeline::Services;
 
 pub fn router() -> Router<Services> {
     Router::new().route("/metrics", get(metrics))

@@ -6,7 +6,7 @@ use axum::{Json, Router};
 use utoipa::OpenApi;
 
 use super::{glossary, health, media, metrics, search, transcripts, tus, updates};
-use crate::app::Services;
+use crate::pipeline::Services;
 
 #[derive(OpenApi)]
 #[openapi(

@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 
 use super::error::ErrorBody;
 use super::ApiError;
-use crate::app::Services;
+use crate::pipeline::Services;
 
 const MAX_QUERY_CHARS: usize = 256;
 

@@ -1,8 +1,6 @@
 //! Transcripts as JSON, WebVTT captions and SRT subtitles, and hand
 //! corrections of single lines.
 
-use std::time::Duration;
-
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, State};
 use axum::http::{header, StatusCode};
@@ -15,17 +13,12 @@ use serde_json::json;
 use super::error::ErrorBody;
 use super::updates::parse_id;
 use super::ApiError;
-use crate::app::Services;
-use crate::clock::now_ms;
+use crate::db::updates;
 use crate::db::updates::UpdateRow;
-use crate::db::{updates, wakeups};
 use crate::domain::skim::{chapters, paragraphs};
-use crate::domain::transcript::{corrected_line, reading_minutes, to_srt, to_webvtt, TranscriptSegment};
-
-/// How long a correction waits for this server's index, so that a search right
-/// after the answer already finds the new words. Past it the answer still
-/// succeeds: the index catches up from the change feed on its own.
-const INDEX_WAIT: Duration = Duration::from_secs(5);
+use crate::domain::transcript::{reading_minutes, to_srt, to_webvtt, TranscriptSegment};
+use crate::pipeline::corrections::{correct_line, CorrectionError};
+use crate::pipeline::Services;
 
 pub fn router() -> Router<Services> {
     Router::new()
@@ -58,7 +51,7 @@ pub(super) async fn transcript_json(State(s): State<Services>, Path(raw): Path<S
     let paragraphs = paragraphs(&segments);
     let chapters = chapters(&segments, row.duration_ms);
     Ok(Json(json!({
-        "language": row.language.unwrap_or_else(|| "en".into()),
+        "language": row.language.unwrap_or_else(|| bulletin_workers::transcribe::UNDETERMINED_LANGUAGE.into()),
         // False while transcription has not finished yet.
         "available": available,
         "reading_minutes": reading_minutes(&segments),
@@ -113,20 +106,13 @@ pub(super) async fn edit_segment(
     body: Result<Json<LineCorrection>, JsonRejection>,
 ) -> Result<Response, ApiError> {
     let id = parse_id(&raw)?;
-    let index: i64 = index.parse().ok().filter(|i| *i >= 0).ok_or_else(|| ApiError::not_found("transcript line"))?;
-    updates::get(&s.db, &id).await?.ok_or_else(|| ApiError::not_found("update"))?;
+    let index: i64 = index.parse().map_err(|_| ApiError::not_found("transcript line"))?;
     let Json(correction) = body.map_err(|e| ApiError::bad_request("malformed_body", e.body_text()))?;
-    let text = corrected_line(&correction.text)
-        .map_err(|e| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_text", e.to_string()))?;
-    let (segment, seq) = updates::edit_segment(&s.db, &id, index, &text, now_ms())
-        .await?
-        .ok_or_else(|| ApiError::not_found("transcript line"))?;
-    s.db.notify(wakeups::SEARCH).await;
-    if let Some(search) = &s.search {
-        if !search.wait_applied(seq, INDEX_WAIT).await {
-            tracing::warn!(update = %id, seq, "corrected line not yet in this server's index");
-        }
-    }
+    let segment = correct_line(&s, &id, index, &correction.text).await.map_err(|e| match e {
+        CorrectionError::NotFound => ApiError::not_found("transcript line"),
+        CorrectionError::Invalid(e) => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_text", e.to_string()),
+        CorrectionError::Db(e) => ApiError::from(e),
+    })?;
     Ok(Json(json!({
         "index": index,
         "start_ms": segment.start_ms,

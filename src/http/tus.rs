@@ -18,9 +18,9 @@ use sha1::Digest;
 use super::error::ErrorBody;
 use super::ingest;
 use super::receive::{append_body, too_large, ReceiveLimits};
-use super::upload::TempUpload;
-use super::ApiError;
-use crate::app::Services;
+use super::{header_value, ApiError};
+use crate::pipeline::ingest::TempUpload;
+use crate::pipeline::Services;
 use crate::resumable::{UploadKey, UploadRecord, UploadState};
 
 const TUS_VERSION: &str = "1.0.0";
@@ -379,10 +379,6 @@ fn header_text(headers: &HeaderMap, name: &str) -> Result<Option<String>, ApiErr
 
 fn header_u64(headers: &HeaderMap, name: &str) -> Option<u64> {
     headers.get(name)?.to_str().ok()?.trim().parse().ok()
-}
-
-fn header_value(text: &str) -> HeaderValue {
-    HeaderValue::from_str(text).unwrap_or_else(|_| HeaderValue::from_static(""))
 }
 
 fn gone() -> ApiError {

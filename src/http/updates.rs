@@ -13,9 +13,9 @@ use super::receive::too_large;
 use super::upload::{read_form, UploadLimits};
 use super::views::{UpdatePage, UpdateView};
 use super::ApiError;
-use crate::app::Services;
 use crate::db::updates;
 use crate::domain::UpdateId;
+use crate::pipeline::Services;
 
 /// Room for multipart boundaries and the title on top of the file itself.
 const FORM_OVERHEAD_BYTES: u64 = 64 * 1024;

@@ -2,55 +2,17 @@
 //! whole in memory), enforce the byte cap and an idle timeout, and make sure a
 //! rejected upload leaves nothing behind.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
 use super::receive::{append_body, idle_timeout, too_large, EarlyCheck, ReceiveLimits};
 use super::ApiError;
+use crate::pipeline::ingest::TempUpload;
 use axum::extract::multipart::{Field, Multipart, MultipartError};
 use axum::http::StatusCode;
 
 /// Longest title field accepted on the wire (the domain rule is stricter).
 const MAX_TITLE_FIELD_BYTES: usize = 4096;
-
-/// A file being received; deleted when dropped unless [`TempUpload::keep`] was called.
-pub struct TempUpload {
-    path: PathBuf,
-    pub bytes: u64,
-    keep: bool,
-}
-
-impl TempUpload {
-    /// A new, empty upload file under our own random name: the client's filename is
-    /// never used for anything on disk.
-    fn create(dir: &Path) -> Result<TempUpload, ApiError> {
-        let name = format!("upload-{:016x}{:016x}", rand::random::<u64>(), rand::random::<u64>());
-        Ok(TempUpload { path: dir.join(name), bytes: 0, keep: false })
-    }
-
-    /// Take ownership of a finished file received some other way (a resumable upload).
-    pub fn adopt(path: PathBuf, bytes: u64) -> TempUpload {
-        TempUpload { path, bytes, keep: false }
-    }
-
-    pub fn path(&self) -> &Path {
-        &self.path
-    }
-
-    /// Hand the file over to its new owner (the store moves it away).
-    pub fn keep(mut self) -> PathBuf {
-        self.keep = true;
-        std::mem::take(&mut self.path)
-    }
-}
-
-impl Drop for TempUpload {
-    fn drop(&mut self) {
-        if !self.keep {
-            let _ = std::fs::remove_file(&self.path);
-        }
-    }
-}
 
 pub struct UploadForm {
     pub title: Option<String>,
@@ -113,12 +75,12 @@ async fn receive_file(
     early: &mut EarlyCheck,
 ) -> Result<TempUpload, ApiError> {
     tokio::fs::create_dir_all(tmp_dir).await.map_err(ApiError::internal)?;
-    let mut upload = TempUpload::create(tmp_dir)?;
-    let mut file = tokio::fs::File::create(&upload.path).await.map_err(ApiError::internal)?;
+    let mut upload = TempUpload::new_in(tmp_dir);
+    let mut file = tokio::fs::File::create(upload.path()).await.map_err(ApiError::internal)?;
     let receive = ReceiveLimits { max_total: limits.max_bytes, idle_timeout: limits.idle_timeout };
-    upload.bytes = append_body(&mut file, &upload.path, 0, field, &receive, early, &mut |_| {})
-        .await
-        .map_err(|stop| stop.error)?;
+    let path = upload.path().to_path_buf();
+    upload.bytes =
+        append_body(&mut file, &path, 0, field, &receive, early, &mut |_| {}).await.map_err(|stop| stop.error)?;
     Ok(upload)
 }
 

@@ -1,28 +1,20 @@
-//! Worker loops: claim a job, keep its lease alive while a stage runs, then
-//! store the result or record the failure, all fenced on the attempt.
+//! Worker loops: claim a job, keep its lease alive while its stage runs, then
+//! hand the result to the pipeline or record the failure, all fenced on the attempt.
 
-mod stages;
-
-use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::sync::{watch, Notify};
+use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
-use crate::app::Services;
 use crate::db::jobs::{self, ClaimedJob, QueueError};
-use crate::db::wakeups;
 use crate::domain::JobKind;
 use crate::metrics::JobOutcome;
-pub use stages::StageError;
+use crate::pipeline::{stages, Services};
 
 /// How often an idle worker looks for due jobs without being woken.
 const IDLE_POLL: Duration = Duration::from_millis(500);
 const REAP_EVERY: Duration = Duration::from_secs(10);
-
-/// A process-wide signal that new work was enqueued here (saves a poll interval).
-pub type JobWake = Arc<Notify>;
 
 /// Start `count` loops that run jobs of `kinds` until `shutdown`.
 pub fn spawn_workers(
@@ -65,7 +57,7 @@ async fn worker_loop(
             Ok(None) => {
                 tokio::select! {
                     _ = shutdown.cancelled() => {}
-                    _ = services.job_wake.notified() => {}
+                    _ = services.wake.jobs_notified() => {}
                     _ = tokio::time::sleep(IDLE_POLL) => {}
                 }
             }
@@ -85,17 +77,9 @@ async fn run_job(services: &Services, job: ClaimedJob, lease_ms: i64, shutdown: 
     let heartbeat = keep_lease(services, &job, lease_ms, progress_rx);
     let outcome = tokio::select! {
         result = work => match result {
-            Ok(output) => match jobs::complete(&services.db, &job, output).await {
+            Ok(output) => match stages::complete(services, &job, output).await {
                 Ok(()) => {
                     tracing::info!(elapsed_ms = started.elapsed().as_millis() as u64, "job done");
-                    // A finished stage may have enqueued the next one, and a
-                    // transcript is news for every search index.
-                    services.job_wake.notify_waiters();
-                    if let Some(search) = &services.search {
-                        search.wake();
-                    }
-                    services.db.notify(wakeups::JOBS).await;
-                    services.db.notify(wakeups::SEARCH).await;
                     JobOutcome::Done
                 }
                 Err(QueueError::Fenced(_)) => {

@@ -10,7 +10,8 @@ use bulletin_workers::storyboard::storyboard;
 use bulletin_workers::transcode::transcode;
 use bulletin_workers::transcribe::Transcriber;
 
-use super::protocol::{MediaRequest, TranscodeOutput, POSTER_FILE, PROGRESS_PREFIX, STORYBOARD_FILE, VIDEO_FILE};
+use super::protocol::{MediaRequest, TranscodeOutput, PROGRESS_PREFIX};
+use crate::storage::MediaObject;
 
 /// The pid of the process that spawned this child, so it can tell when it is orphaned.
 pub const PARENT_PID_ENV: &str = "BULLETIN_MEDIA_PARENT";
@@ -40,22 +41,26 @@ pub fn run_media_child(memory_mb: u64) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    fault_injection_point(&request);
+    crate::faults::point(match &request {
+        MediaRequest::Probe { .. } | MediaRequest::EarlyVerdict { .. } => "probe",
+        MediaRequest::Transcode { .. } => "transcode",
+        MediaRequest::Transcribe { .. } => "transcribe",
+    });
     bulletin_workers::init_ffmpeg();
     let reply = match request {
         MediaRequest::Probe { input, limits } => serde_json::to_string(&probe(&input, &limits)),
         MediaRequest::EarlyVerdict { input, limits } => serde_json::to_string(&early_verdict(&input, &limits)),
         MediaRequest::Transcode { input, out_dir, options, poster_width, storyboard: sb_options } => {
             let result = (|| {
-                let report = transcode(&input, &out_dir.join(VIDEO_FILE), &options, &mut |p| {
+                let report = transcode(&input, &out_dir.join(MediaObject::Video.file_name()), &options, &mut |p| {
                     report_progress(p as u32 * 90 / 100)
                 })?;
                 // Stills come from the normalised MP4: smaller and always decodable.
-                let video = out_dir.join(VIDEO_FILE);
+                let video = out_dir.join(MediaObject::Video.file_name());
                 let at_ms = (report.duration_ms / 4).min(2_000);
-                poster(&video, &out_dir.join(POSTER_FILE), at_ms, poster_width)?;
+                poster(&video, &out_dir.join(MediaObject::Poster.file_name()), at_ms, poster_width)?;
                 report_progress(93);
-                let board = storyboard(&video, &out_dir.join(STORYBOARD_FILE), &sb_options)?;
+                let board = storyboard(&video, &out_dir.join(MediaObject::Storyboard.file_name()), &sb_options)?;
                 Ok::<_, bulletin_workers::MediaError>(TranscodeOutput { report, storyboard: board })
             })();
             serde_json::to_string(&result.map_err(|e| e.to_string()))
@@ -66,7 +71,7 @@ pub fn run_media_child(memory_mb: u64) -> ExitCode {
                 report_progress(5);
                 if samples.is_empty() {
                     return Ok(bulletin_workers::transcribe::Transcript {
-                        language: "en".into(),
+                        language: bulletin_workers::transcribe::UNDETERMINED_LANGUAGE.into(),
                         segments: Vec::new(),
                     });
                 }
@@ -109,23 +114,4 @@ fn die_with_parent() -> bool {
 
 fn report_progress(percent: u32) {
     eprintln!("{PROGRESS_PREFIX}{}", percent.min(100));
-}
-
-/// Test-only fault switch: `BULLETIN_FAULT=crash:transcode` (or `hang:…`,
-/// `crash:probe`, `crash:transcribe`) makes that step abort or hang, so tests can
-/// prove a crashing or hanging media step fails its job without harming the server.
-fn fault_injection_point(request: &MediaRequest) {
-    let Ok(fault) = std::env::var("BULLETIN_FAULT") else { return };
-    let step = match request {
-        MediaRequest::Probe { .. } | MediaRequest::EarlyVerdict { .. } => "probe",
-        MediaRequest::Transcode { .. } => "transcode",
-        MediaRequest::Transcribe { .. } => "transcribe",
-    };
-    match fault.split_once(':') {
-        Some(("crash", s)) if s == step => std::process::abort(),
-        Some(("hang", s)) if s == step => loop {
-            std::thread::sleep(std::time::Duration::from_secs(3600));
-        },
-        _ => {}
-    }
 }

@@ -21,7 +21,7 @@ pub enum MediaRequest {
         input: PathBuf,
         limits: ProbeLimits,
     },
-    /// Writes `video.mp4`, `poster.jpg` and `storyboard.jpg` into `out_dir`.
+    /// Writes [`MediaObject::TRANSCODED`](crate::storage::MediaObject::TRANSCODED) into `out_dir`, under their file names.
     Transcode {
         input: PathBuf,
         out_dir: PathBuf,
@@ -47,8 +47,3 @@ pub struct TranscodeOutput {
 
 /// Progress lines on stderr look like `progress 42`.
 pub const PROGRESS_PREFIX: &str = "progress ";
-
-/// File names a transcode writes into its output folder.
-pub const VIDEO_FILE: &str = "video.mp4";
-pub const POSTER_FILE: &str = "poster.jpg";
-pub const STORYBOARD_FILE: &str = "storyboard.jpg";

@@ -8,7 +8,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::schema::{update_key, KIND_SEGMENT, KIND_TITLE};
 use super::{SearchError, SearchIndex};
-use crate::db::{search_feed, updates, Db, DbError};
+use crate::db::{search_feed, updates, Db};
 use crate::domain::transcript::TranscriptSegment;
 use crate::domain::UpdateId;
 
@@ -25,13 +25,9 @@ pub type UpdateDocs = (UpdateId, Option<(String, Vec<TranscriptSegment>)>);
 
 pub fn spawn_follower(index: SearchIndex, db: Db, shutdown: CancellationToken) -> JoinHandle<()> {
     tokio::spawn(async move {
-        let mut gap_since: Option<(i64, Instant)> = None;
         loop {
-            let applied = index.applied_seq();
-            match step(&index, &db, applied, &mut gap_since).await {
-                Ok(true) => continue,
-                Ok(false) => {}
-                Err(e) => tracing::error!(error = %e, "search index follower step failed; retrying"),
+            if let Err(e) = index.catch_up(&db).await {
+                tracing::error!(error = %e, "search index follower step failed; retrying");
             }
             tokio::select! {
                 _ = shutdown.cancelled() => break,
@@ -42,38 +38,44 @@ pub fn spawn_follower(index: SearchIndex, db: Db, shutdown: CancellationToken) -
     })
 }
 
-#[derive(Debug, thiserror::Error)]
-enum StepError {
-    #[error(transparent)]
-    Db(#[from] DbError),
-    #[error(transparent)]
-    Search(#[from] SearchError),
+/// Where the follower stands in a gap of the feed: the position it waited at, since when.
+#[derive(Debug, Default)]
+pub(super) struct FeedCursor {
+    gap_since: Option<(i64, Instant)>,
+}
+
+impl SearchIndex {
+    /// Apply the feed up to its end (or to a gap not yet old enough to skip)
+    /// and commit; returns the sequence number now applied. The follower calls
+    /// this on every wake-up and poll; an index job calls it to make its update
+    /// searchable at once. Whoever comes first applies a change; the other finds
+    /// nothing left to do.
+    pub async fn catch_up(&self, db: &Db) -> Result<i64, SearchError> {
+        let mut cursor = self.inner.feed.lock().await;
+        while step(self, db, self.applied_seq(), &mut cursor).await? {}
+        Ok(self.applied_seq())
+    }
 }
 
 /// Apply one batch of the feed; true if there may be more right away.
-async fn step(
-    index: &SearchIndex,
-    db: &Db,
-    applied: i64,
-    gap_since: &mut Option<(i64, Instant)>,
-) -> Result<bool, StepError> {
+async fn step(index: &SearchIndex, db: &Db, applied: i64, cursor: &mut FeedCursor) -> Result<bool, SearchError> {
     let changes = search_feed::changes_after(db, applied, BATCH).await?;
     let Some(first) = changes.first() else { return Ok(false) };
     let mut take = changes.iter().enumerate().take_while(|(i, c)| c.seq == applied + 1 + *i as i64).count();
     if take == 0 {
-        match gap_since {
-            Some((at, since)) if *at == applied && since.elapsed() >= GAP_WAIT => {
+        match cursor.gap_since {
+            Some((at, since)) if at == applied && since.elapsed() >= GAP_WAIT => {
                 tracing::warn!(after = applied, next = first.seq, "skipping a gap in the search feed");
                 take = changes.iter().enumerate().take_while(|(i, c)| c.seq == first.seq + *i as i64).count();
             }
-            Some((at, _)) if *at == applied => return Ok(false),
+            Some((at, _)) if at == applied => return Ok(false),
             _ => {
-                *gap_since = Some((applied, Instant::now()));
+                cursor.gap_since = Some((applied, Instant::now()));
                 return Ok(false);
             }
         }
     }
-    *gap_since = None;
+    cursor.gap_since = None;
     let batch = &changes[..take];
     let last_seq = batch[batch.len() - 1].seq;
 
@@ -101,13 +103,7 @@ async fn step(
 
 /// Replace each update's documents, then commit with the feed position as payload.
 pub(super) fn apply(index: &SearchIndex, docs: Vec<UpdateDocs>, last_seq: i64) -> Result<(), SearchError> {
-    // Test-only fault switch (see `media::child`): stall before committing, so
-    // a test can kill the server in the middle of indexing.
-    if std::env::var("BULLETIN_FAULT").is_ok_and(|f| f == "hang:index") {
-        loop {
-            std::thread::sleep(std::time::Duration::from_secs(3600));
-        }
-    }
+    crate::faults::point("index");
     let f = index.inner.fields;
     let mut writer = index.inner.writer.lock().map_err(|_| SearchError::Task("index writer poisoned".into()))?;
     for (id, content) in docs {

@@ -36,6 +36,8 @@ pub enum SearchError {
     Io(#[from] std::io::Error),
     #[error("search task failed: {0}")]
     Task(String),
+    #[error("cannot read the search feed: {0}")]
+    Feed(#[from] crate::db::DbError),
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -69,8 +71,11 @@ pub struct SearchIndex {
 struct Inner {
     reader: IndexReader,
     fields: Fields,
-    /// tantivy allows one writer; only the follower takes this lock.
+    /// tantivy allows one writer; only [`SearchIndex::catch_up`] takes this lock.
     writer: Mutex<IndexWriter>,
+    /// Held while the feed is applied (by the follower or an index job), so
+    /// every change is applied once, in order.
+    feed: tokio::sync::Mutex<follower::FeedCursor>,
     applied: watch::Sender<i64>,
     wake: Notify,
 }
@@ -105,7 +110,14 @@ impl SearchIndex {
         let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
         let (applied, _) = watch::channel(applied_seq);
         Ok(SearchIndex {
-            inner: Arc::new(Inner { reader, fields, writer: Mutex::new(writer), applied, wake: Notify::new() }),
+            inner: Arc::new(Inner {
+                reader,
+                fields,
+                writer: Mutex::new(writer),
+                feed: tokio::sync::Mutex::new(follower::FeedCursor::default()),
+                applied,
+                wake: Notify::new(),
+            }),
         })
     }
 

@@ -35,6 +35,10 @@ pub enum MediaObject {
 }
 
 impl MediaObject {
+    /// What a transcode produces, written under [`MediaObject::file_name`] in
+    /// its output folder and stored under the same names.
+    pub const TRANSCODED: [MediaObject; 3] = [MediaObject::Video, MediaObject::Poster, MediaObject::Storyboard];
+
     pub fn file_name(self) -> &'static str {
         match self {
             MediaObject::Source => "source",

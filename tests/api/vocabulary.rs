@@ -120,8 +120,7 @@ async fn a_corrected_line_reaches_transcript_captions_and_search() {
 
     // The answer comes once this server's index has the new words.
     let (status, line) =
-        patch_line(&server, &id, "0", r#"{"text": "  Quokka shipments land on Tuesday, all seven.  "}"#)
-            .await;
+        patch_line(&server, &id, "0", r#"{"text": "  Quokka shipments land on Tuesday, all seven.  "}"#).await;
     assert_eq!(status, 200, "{line}");
     assert_eq!(line["index"], 0);
     assert_eq!(line["text"], "Quokka shipments land on Tuesday, all seven.");

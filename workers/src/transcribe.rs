@@ -29,6 +29,10 @@ pub enum TranscribeError {
     Run(String),
 }
 
+/// The language of a transcript nobody could tell (BCP 47 "undetermined"): no
+/// speech, or no audio at all.
+pub const UNDETERMINED_LANGUAGE: &str = "und";
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct TranscribeOptions {
     pub threads: usize,
@@ -110,7 +114,7 @@ impl Transcriber {
         on_progress(0);
         if samples.is_empty() {
             on_progress(100);
-            let language = language.unwrap_or_else(|| "und".to_string());
+            let language = language.unwrap_or_else(|| UNDETERMINED_LANGUAGE.to_string());
             return Ok(Transcript {
                 language,
                 segments: Vec::new(),
@@ -176,7 +180,7 @@ impl Transcriber {
 
         let language = language
             .or_else(|| pieces.first().map(|(detected, _)| detected.clone()))
-            .unwrap_or_else(|| "und".to_string());
+            .unwrap_or_else(|| UNDETERMINED_LANGUAGE.to_string());
         let segments = pieces
             .into_iter()
             .flat_map(|(_, segments)| segments)
@@ -267,7 +271,7 @@ impl Transcriber {
         let language = match language {
             Some(code) => code.to_string(),
             None => whisper_rs::get_lang_str(state.full_lang_id_from_state())
-                .unwrap_or("und")
+                .unwrap_or(UNDETERMINED_LANGUAGE)
                 .to_string(),
         };
         let clock = ChunkClock {

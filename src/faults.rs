@@ -1,0 +1,16 @@
+//! Test-only fault switches, all in one place: `BULLETIN_FAULT=crash:STEP` or
+//! `hang:STEP` makes the named step abort or hang where it calls [`point`],
+//! so tests can prove a crashing or hanging step costs that step only. Steps:
+//! `probe`, `transcode`, `transcribe` (in the media child) and `index` (before
+//! the index commits). Unset, as in production, a point does nothing.
+
+pub fn point(step: &str) {
+    let Ok(fault) = std::env::var("BULLETIN_FAULT") else { return };
+    match fault.split_once(':') {
+        Some(("crash", s)) if s == step => std::process::abort(),
+        Some(("hang", s)) if s == step => loop {
+            std::thread::sleep(std::time::Duration::from_secs(3600));
+        },
+        _ => {}
+    }
+}
