@@ -5,6 +5,7 @@
 //! and search it.
 //!
 //! ## Layout
+//! - [`accounts`]: people, passwords and API tokens: who is asking.
 //! - [`config`]: defaults → TOML file → `BULLETIN_*` environment → flags.
 //! - [`domain`]: ids, statuses, titles and transcript formats; no I/O.
 //! - [`db`]: the metadata repository and the durable job queue (SQLite or PostgreSQL).
@@ -21,6 +22,7 @@
 //! - [`faults`]: test-only fault switches (`BULLETIN_FAULT`).
 //! - [`app`]: wiring: start the server or the workers and stop them.
 
+pub mod accounts;
 pub mod app;
 pub mod cli;
 pub mod clock;

@@ -3,7 +3,9 @@
 use std::process::ExitCode;
 
 use anyhow::Context;
-use bulletin::cli::{admin, client, model, Cli, Command, JobsCommand, ModelCommand, StoreCommand};
+use bulletin::cli::{
+    admin, client, model, Cli, Command, JobsCommand, ModelCommand, StoreCommand, TokenCommand, UserCommand,
+};
 use bulletin::config::{Config, ConfigLayer, LogFormat};
 use clap::Parser;
 
@@ -54,6 +56,12 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 admin::jobs_list(&resolve(&settings), state.as_deref(), limit).await
             }
             Command::Jobs(JobsCommand::Retry { settings, id }) => admin::jobs_retry(&resolve(&settings), id).await,
+            Command::User(UserCommand::Add { settings, login, name, admin, password_stdin }) => {
+                admin::user_add(&resolve(&settings), &login, name.as_deref(), admin, password_stdin).await
+            }
+            Command::Token(TokenCommand::Create { settings, login, name }) => {
+                admin::token_create(&resolve(&settings), &login, &name).await
+            }
             Command::Store(StoreCommand::List { settings, prefix }) => {
                 admin::store_list(&resolve(&settings), &prefix).await
             }

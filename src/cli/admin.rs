@@ -4,8 +4,10 @@ use anyhow::Context;
 use futures_util::TryStreamExt;
 use tokio::io::AsyncWriteExt;
 
+use crate::accounts::{self, credentials};
 use crate::config::Config;
 use crate::db::{jobs, search_feed, Db};
+use crate::domain::account::Role;
 use crate::domain::JobState;
 use crate::storage::BlobStore;
 
@@ -90,5 +92,38 @@ pub async fn store_cat(config: &Config, key: &str) -> anyhow::Result<()> {
         out.write_all(&chunk).await?;
     }
     out.flush().await?;
+    Ok(())
+}
+
+pub async fn user_add(
+    config: &Config,
+    login: &str,
+    name: Option<&str>,
+    admin: bool,
+    password_stdin: bool,
+) -> anyhow::Result<()> {
+    let db = open_db(config).await?;
+    let (password, generated) = if password_stdin {
+        let mut line = String::new();
+        std::io::stdin().read_line(&mut line).context("cannot read the password from standard input")?;
+        (line.trim_end_matches(['\r', '\n']).to_string(), false)
+    } else {
+        (credentials::generate_password(), true)
+    };
+    let role = if admin { Role::Admin } else { Role::Member };
+    let user = accounts::add_user(&db, login, name, role, &password).await?;
+    println!("added {} {} ({})", user.role.as_str(), user.login, user.display_name);
+    if generated {
+        // Shown once: only its argon2id hash is stored.
+        println!("password: {password}");
+    }
+    Ok(())
+}
+
+pub async fn token_create(config: &Config, login: &str, name: &str) -> anyhow::Result<()> {
+    let db = open_db(config).await?;
+    let (token, _) = accounts::create_token(&db, login, name).await?;
+    // Shown once: only its SHA-256 is stored. The line is the token alone, for scripts.
+    println!("{token}");
     Ok(())
 }

@@ -51,6 +51,12 @@ pub enum Command {
     /// Inspect and retry processing jobs.
     #[command(subcommand)]
     Jobs(JobsCommand),
+    /// Manage people.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Manage API tokens.
+    #[command(subcommand)]
+    Token(TokenCommand),
     /// Look into the media store the configuration points at.
     #[command(subcommand)]
     Store(StoreCommand),
@@ -141,5 +147,38 @@ pub enum StoreCommand {
         #[command(flatten)]
         settings: Box<ConfigLayer>,
         key: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Add a person. Prints a generated password, unless one is read from standard input.
+    Add {
+        #[command(flatten)]
+        settings: Box<ConfigLayer>,
+        /// Login name: lower-case letters, digits, '.', '_' or '-'.
+        login: String,
+        /// Display name (default: the login name).
+        #[arg(long)]
+        name: Option<String>,
+        /// Make the person an admin (the first account usually is).
+        #[arg(long)]
+        admin: bool,
+        /// Read the password from the first line of standard input instead of generating one.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Create an API token for a person and print it; it is shown this once.
+    Create {
+        #[command(flatten)]
+        settings: Box<ConfigLayer>,
+        login: String,
+        /// What the token is for, shown in the person's token list.
+        #[arg(long, default_value = "command line")]
+        name: String,
     },
 }

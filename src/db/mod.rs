@@ -6,11 +6,14 @@
 //! type. Where the dialects truly differ (the queue claim) both versions sit
 //! side by side in one function.
 
+pub mod accounts;
 pub mod glossary;
 pub mod jobs;
 #[cfg(test)]
 mod queue_tests;
 pub mod search_feed;
+#[cfg(test)]
+pub(crate) mod test_databases;
 pub mod updates;
 pub mod wakeups;
 

@@ -1,6 +1,7 @@
 //! Bulletin's vocabulary: ids, statuses, titles, jobs and transcript formats.
 //! Pure types and functions: no database, HTTP or FFmpeg in here.
 
+pub mod account;
 pub mod glossary;
 pub mod id;
 pub mod job;

@@ -6,6 +6,7 @@
 
 mod support;
 
+mod accounts;
 mod browser;
 mod faults;
 mod load;
