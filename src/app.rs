@@ -35,9 +35,23 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         .with_context(|| format!("cannot listen on {}", services.config.listen))?;
     let address = listener.local_addr()?;
     // Tests and scripts read this line to learn the port when listening on :0.
-    println!("bulletin listening on http://{address}");
+    announce(&format!("bulletin listening on http://{address}"));
+    if let Some(code) = services.setup.open_if_nobody(&services.db).await? {
+        let base = match &services.config.public_url {
+            Some(url) => url.trim_end_matches('/').to_string(),
+            None if address.ip().is_unspecified() => format!("http://localhost:{}", address.port()),
+            None => format!("http://{address}"),
+        };
+        // On standard output, beside the address: the person who ran the start command sees it.
+        announce(&format!("no accounts yet: create the first admin at {base}/setup?code={code}"));
+        tracing::warn!(
+            "no accounts yet: open the setup link printed on standard output, or run `bulletin user add NAME --admin`"
+        );
+    }
     tracing::info!(%address, database = services.db.engine(), workers = services.config.workers, "serving");
     let app = crate::http::router(services.clone());
+    // The peer address tells loopback (which may read /metrics) from the rest.
+    let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
     axum::serve(listener, app).with_graceful_shutdown(shutdown.clone().cancelled_owned()).await?;
     for worker in workers {
         let _ = worker.await;
@@ -49,6 +63,15 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     }
     services.db.close().await;
     Ok(())
+}
+
+/// A line on standard output for whoever started the server. Nobody may be
+/// reading any more (a script that took the address and closed the pipe):
+/// that must not stop the server, as `println!` would by panicking.
+fn announce(line: &str) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "{line}").and_then(|()| out.flush());
 }
 
 /// `bulletin worker`: media jobs only, against the same database and store.

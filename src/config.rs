@@ -83,6 +83,26 @@ pub struct ConfigLayer {
     /// Log format: `text` or `json`.
     #[arg(long, env = "BULLETIN_LOG_FORMAT")]
     pub log_format: Option<LogFormat>,
+    /// The address people open, e.g. `https://bulletin.example.com`: session
+    /// cookies are `Secure` when it is https, and cross-site requests are told
+    /// apart by it.
+    #[arg(long, env = "BULLETIN_PUBLIC_URL")]
+    pub public_url: Option<String>,
+    /// Seconds a browser session may sit unused before it ends.
+    #[arg(long, env = "BULLETIN_SESSION_IDLE_SECS")]
+    pub session_idle_secs: Option<u64>,
+    /// Seconds after sign-in a browser session ends however active it is.
+    #[arg(long, env = "BULLETIN_SESSION_MAX_AGE_SECS")]
+    pub session_max_age_secs: Option<u64>,
+    /// A bearer token that may read `/metrics` from anywhere (loopback needs none).
+    #[arg(long, env = "BULLETIN_METRICS_TOKEN")]
+    pub metrics_token: Option<String>,
+    /// Reverse proxies in front of Bulletin (addresses or ranges, e.g.
+    /// `127.0.0.1,10.0.0.0/8`): behind them, the client is the first address
+    /// in `X-Forwarded-For` that is not one of them.
+    #[arg(long, env = "BULLETIN_TRUSTED_PROXIES", value_delimiter = ',', value_parser = parse_trusted_proxy)]
+    #[serde(default, deserialize_with = "trusted_proxies_from_toml")]
+    pub trusted_proxies: Option<Vec<ipnet::IpNet>>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
@@ -117,6 +137,13 @@ pub struct Config {
     pub upload_idle_timeout_secs: u64,
     pub upload_expiry_secs: u64,
     pub log_format: LogFormat,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub public_url: Option<String>,
+    pub session_idle_secs: u64,
+    pub session_max_age_secs: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub metrics_token: Option<String>,
+    pub trusted_proxies: Vec<ipnet::IpNet>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -160,6 +187,13 @@ impl Config {
             // A day: long enough to resume after a laptop sleeps overnight.
             upload_expiry_secs: pick!(upload_expiry_secs, 24 * 60 * 60),
             log_format: pick!(log_format, LogFormat::Text),
+            public_url: cli.public_url.clone().or(file.public_url.clone()),
+            // Two weeks unused, 30 days in all: a weekly update is caught up on
+            // without signing in again, and a lost laptop's session still ends.
+            session_idle_secs: pick!(session_idle_secs, 14 * 24 * 60 * 60),
+            session_max_age_secs: pick!(session_max_age_secs, 30 * 24 * 60 * 60),
+            metrics_token: cli.metrics_token.clone().or(file.metrics_token.clone()),
+            trusted_proxies: pick!(trusted_proxies, Vec::new()),
             data_dir,
         }
     }
@@ -178,7 +212,21 @@ impl Config {
         shown.database_url = redact_url_password(&shown.database_url);
         shown.storage = redact_url_password(&shown.storage);
         shown.s3_endpoint = shown.s3_endpoint.as_deref().map(redact_url_password);
+        shown.metrics_token = shown.metrics_token.map(|_| "<redacted>".to_string());
         toml::to_string(&shown).unwrap_or_default()
+    }
+
+    /// How long browser sessions last.
+    pub fn session_policy(&self) -> crate::accounts::SessionPolicy {
+        crate::accounts::SessionPolicy {
+            idle: Duration::from_secs(self.session_idle_secs),
+            max_age: Duration::from_secs(self.session_max_age_secs),
+        }
+    }
+
+    /// Whether people reach Bulletin over https (then cookies are `Secure`).
+    pub fn public_url_is_https(&self) -> bool {
+        self.public_url.as_deref().is_some_and(|url| url.trim().to_ascii_lowercase().starts_with("https://"))
     }
 
     /// How to reach S3 when `storage` is an `s3://` location.
@@ -228,6 +276,19 @@ pub fn default_model_dir() -> PathBuf {
 
 pub fn default_model_path() -> PathBuf {
     default_model_dir().join("ggml-tiny.en.bin")
+}
+
+/// An address (`10.0.0.7`) or a range (`10.0.0.0/8`).
+fn parse_trusted_proxy(text: &str) -> Result<ipnet::IpNet, String> {
+    let text = text.trim();
+    text.parse::<ipnet::IpNet>()
+        .or_else(|_| text.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+        .map_err(|_| format!("{text:?} is not an IP address or a range like 10.0.0.0/8"))
+}
+
+fn trusted_proxies_from_toml<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Vec<ipnet::IpNet>>, D::Error> {
+    let texts = Vec::<String>::deserialize(d)?;
+    texts.iter().map(|t| parse_trusted_proxy(t).map_err(serde::de::Error::custom)).collect::<Result<_, _>>().map(Some)
 }
 
 fn redact_url_password(url: &str) -> String {

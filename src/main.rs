@@ -59,6 +59,12 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             Command::User(UserCommand::Add { settings, login, name, admin, password_stdin }) => {
                 admin::user_add(&resolve(&settings), &login, name.as_deref(), admin, password_stdin).await
             }
+            Command::User(UserCommand::Disable { settings, login }) => {
+                admin::user_set_disabled(&resolve(&settings), &login, true).await
+            }
+            Command::User(UserCommand::Enable { settings, login }) => {
+                admin::user_set_disabled(&resolve(&settings), &login, false).await
+            }
             Command::Token(TokenCommand::Create { settings, login, name }) => {
                 admin::token_create(&resolve(&settings), &login, &name).await
             }
@@ -66,8 +72,10 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 admin::store_list(&resolve(&settings), &prefix).await
             }
             Command::Store(StoreCommand::Cat { settings, key }) => admin::store_cat(&resolve(&settings), &key).await,
-            Command::Post { file, title, server, no_wait } => client::post(&server, &file, &title, !no_wait).await,
-            Command::Search { query, server } => client::search(&server, &query).await,
+            Command::Post { file, title, server, no_wait, token } => {
+                client::post(&server, token.as_deref(), &file, &title, !no_wait).await
+            }
+            Command::Search { query, server, token } => client::search(&server, token.as_deref(), &query).await,
             Command::Media { .. } => unreachable!("handled before the runtime starts"),
         }
     })

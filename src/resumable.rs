@@ -25,6 +25,9 @@ pub struct UploadRecord {
     pub title: String,
     /// The update this upload became, once complete.
     pub update_id: Option<String>,
+    /// The id of the person who created it: only they may continue it.
+    #[serde(default)]
+    pub owner: Option<i64>,
 }
 
 #[derive(Debug, Clone)]
@@ -217,7 +220,7 @@ mod tests {
     use super::*;
 
     fn record(length: u64) -> UploadRecord {
-        UploadRecord { length, metadata: None, title: "t".into(), update_id: None }
+        UploadRecord { length, metadata: None, title: "t".into(), update_id: None, owner: Some(1) }
     }
 
     #[tokio::test]

@@ -75,7 +75,7 @@ pub async fn run(bench: &Bench) -> anyhow::Result<Vec<Row>> {
     let mut single = Vec::new();
     let mut concurrent = Vec::new();
     for run in 1..=bench.runs {
-        let one = receive(bench, &[big.clone()]).await.context("the 1 GiB upload")?;
+        let one = receive(bench, std::slice::from_ref(&big)).await.context("the 1 GiB upload")?;
         eprintln!("  run {run}, 1 GiB: {}", one.describe());
         single.push(one);
         let many = receive(bench, &vec![medium.clone(); CONCURRENT_UPLOADS]).await.context("the 10 uploads")?;

@@ -64,6 +64,14 @@ pub fn secret_digest(plaintext: &str) -> String {
     Sha256::digest(plaintext.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// The CSRF token of the session whose cookie holds `session_secret`: pages
+/// send it back in `X-CSRF-Token`. Derived, so nothing more is stored; another
+/// site can make a browser send the session cookie but cannot read or compute this.
+pub fn csrf_token(session_secret: &str) -> String {
+    let digest = Sha256::new().chain_update(b"bulletin csrf\0").chain_update(session_secret.as_bytes()).finalize();
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(digest)
+}
+
 /// A password for a new account when none was given: 20 characters from an
 /// alphabet without look-alikes (about 110 bits).
 pub fn generate_password() -> String {
@@ -82,7 +90,8 @@ pub fn generate_password() -> String {
     out
 }
 
-fn random_text(bytes: usize) -> String {
+/// `bytes` random bytes in URL-safe base64.
+pub fn random_text(bytes: usize) -> String {
     let mut raw = vec![0u8; bytes];
     OsRng.fill_bytes(&mut raw);
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(raw)
@@ -112,7 +121,11 @@ mod tests {
         assert_eq!(a.digest, secret_digest(&a.plaintext));
         assert_eq!(a.digest.len(), 64);
         assert!(!a.digest.contains(&a.plaintext[3..]));
-        assert_eq!(new_session_secret().plaintext.len(), 43);
+        let session = new_session_secret();
+        assert_eq!(session.plaintext.len(), 43);
+        assert_eq!(csrf_token(&session.plaintext), csrf_token(&session.plaintext));
+        assert_ne!(csrf_token(&session.plaintext), csrf_token(&new_session_secret().plaintext));
+        assert!(!csrf_token(&session.plaintext).contains(&session.plaintext));
         let password = generate_password();
         assert_eq!(password.chars().count(), 20);
         assert!(password.chars().all(|c| c.is_ascii_alphanumeric() && !"0O1lI".contains(c)), "{password}");

@@ -5,6 +5,11 @@
 //! the command line and, in the HTTP layer, the door call.
 
 pub mod credentials;
+pub mod sessions;
+pub mod setup;
+pub mod throttle;
+
+pub use sessions::{SessionPolicy, SignInError};
 
 use crate::clock::now_ms;
 use crate::db::accounts::{self, NewUser, UserRow};
@@ -60,6 +65,16 @@ pub async fn create_token(db: &Db, login: &str, name: &str) -> Result<(String, i
     let secret = credentials::new_api_token();
     let id = accounts::insert_token(db, user.id, name, &secret.digest, now_ms()).await?;
     Ok((secret.plaintext, id))
+}
+
+/// Disable (or enable again) `login`'s account. Disabled, their sessions and
+/// tokens stop working at once; nothing of theirs is deleted.
+pub async fn set_disabled(db: &Db, login: &str, disabled: bool) -> Result<(), AccountsError> {
+    let parsed = LoginName::parse(login).map_err(|_| AccountsError::NoSuchUser(login.to_string()))?;
+    let (user, _) =
+        accounts::user_by_login(db, &parsed).await?.ok_or_else(|| AccountsError::NoSuchUser(login.to_string()))?;
+    accounts::set_disabled(db, user.id, disabled, now_ms()).await?;
+    Ok(())
 }
 
 /// The person an `Authorization` header's bearer token belongs to, if it lets

@@ -120,6 +120,14 @@ pub async fn user_add(
     Ok(())
 }
 
+/// `bulletin user disable|enable LOGIN`.
+pub async fn user_set_disabled(config: &Config, login: &str, disabled: bool) -> anyhow::Result<()> {
+    let db = open_db(config).await?;
+    accounts::set_disabled(&db, login, disabled).await?;
+    println!("{} {}", if disabled { "disabled" } else { "enabled" }, login.trim().to_lowercase());
+    Ok(())
+}
+
 pub async fn token_create(config: &Config, login: &str, name: &str) -> anyhow::Result<()> {
     let db = open_db(config).await?;
     let (token, _) = accounts::create_token(&db, login, name).await?;

@@ -9,7 +9,33 @@ use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::Value;
 use tokio_util::io::ReaderStream;
 
-pub async fn post(server: &str, file: &Path, title: &str, wait: bool) -> anyhow::Result<()> {
+/// An HTTP client that sends `token` with every request.
+fn client(token: Option<&str>) -> anyhow::Result<reqwest::Client> {
+    let mut headers = reqwest::header::HeaderMap::new();
+    if let Some(token) = token {
+        let mut value = reqwest::header::HeaderValue::from_str(&format!("Bearer {}", token.trim()))
+            .context("the API token has characters no token has")?;
+        value.set_sensitive(true);
+        headers.insert(reqwest::header::AUTHORIZATION, value);
+    }
+    Ok(reqwest::Client::builder().default_headers(headers).build()?)
+}
+
+/// The server's refusal as an error that says what to do about it.
+fn refusal(status: reqwest::StatusCode, body: &Value, token: Option<&str>) -> anyhow::Error {
+    let message = body["error"]["message"].as_str().unwrap_or_default();
+    if status == reqwest::StatusCode::UNAUTHORIZED {
+        let hint = if token.is_some() {
+            "the API token was refused (revoked, or its account disabled)"
+        } else {
+            "this server needs an API token: pass --token or set BULLETIN_TOKEN (an admin creates one with `bulletin token create LOGIN`)"
+        };
+        return anyhow::anyhow!("{hint}");
+    }
+    anyhow::anyhow!("rejected ({status}): {} — {message}", body["error"]["code"])
+}
+
+pub async fn post(server: &str, token: Option<&str>, file: &Path, title: &str, wait: bool) -> anyhow::Result<()> {
     let server = server.trim_end_matches('/');
     let handle = tokio::fs::File::open(file).await.with_context(|| format!("cannot open {}", file.display()))?;
     let len = handle.metadata().await?.len();
@@ -26,18 +52,14 @@ pub async fn post(server: &str, file: &Path, title: &str, wait: bool) -> anyhow:
     let name = file.file_name().and_then(|n| n.to_str()).unwrap_or("update").to_string();
     let part = reqwest::multipart::Part::stream_with_length(reqwest::Body::wrap_stream(counted), len).file_name(name);
     let form = reqwest::multipart::Form::new().text("title", title.to_string()).part("file", part);
-    let client = reqwest::Client::new();
+    let client = client(token)?;
     let response =
         client.post(format!("{server}/api/updates")).multipart(form).send().await.context("upload failed")?;
     bar.finish_and_clear();
     let status = response.status();
     let body: Value = response.json().await.context("unreadable server response")?;
     if !status.is_success() {
-        bail!(
-            "rejected ({status}): {} — {}",
-            body["error"]["code"],
-            body["error"]["message"].as_str().unwrap_or_default()
-        );
+        return Err(refusal(status, &body, token));
     }
     let id = body["id"].as_str().context("no id in response")?.to_string();
     println!("accepted {id}: {server}/updates/{id}");
@@ -73,14 +95,14 @@ pub async fn post(server: &str, file: &Path, title: &str, wait: bool) -> anyhow:
     }
 }
 
-pub async fn search(server: &str, query: &str) -> anyhow::Result<()> {
+pub async fn search(server: &str, token: Option<&str>, query: &str) -> anyhow::Result<()> {
     let server = server.trim_end_matches('/');
     let url = reqwest::Url::parse_with_params(&format!("{server}/api/search"), &[("q", query)])?;
-    let response = reqwest::get(url).await.context("search request failed")?;
+    let response = client(token)?.get(url).send().await.context("search request failed")?;
     let status = response.status();
     let body: Value = response.json().await?;
     if !status.is_success() {
-        bail!("search failed ({status}): {}", body["error"]["message"].as_str().unwrap_or_default());
+        return Err(refusal(status, &body, token).context("search failed"));
     }
     let hits = body["hits"].as_array().cloned().unwrap_or_default();
     if hits.is_empty() {

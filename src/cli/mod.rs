@@ -70,12 +70,18 @@ pub enum Command {
         /// Return after the upload is accepted instead of waiting for processing.
         #[arg(long)]
         no_wait: bool,
+        /// An API token (`bulletin token create`), sent as `Authorization: Bearer …`.
+        #[arg(long, env = "BULLETIN_TOKEN", hide_env_values = true)]
+        token: Option<String>,
     },
     /// Search every transcript on a running server.
     Search {
         query: String,
         #[arg(long, env = "BULLETIN_SERVER", default_value = "http://127.0.0.1:8080")]
         server: String,
+        /// An API token (`bulletin token create`), sent as `Authorization: Bearer …`.
+        #[arg(long, env = "BULLETIN_TOKEN", hide_env_values = true)]
+        token: Option<String>,
     },
     /// Internal: run one media step in a sandboxed child process.
     #[command(hide = true)]
@@ -167,6 +173,18 @@ pub enum UserCommand {
         /// Read the password from the first line of standard input instead of generating one.
         #[arg(long)]
         password_stdin: bool,
+    },
+    /// Disable a person: their sessions and tokens stop working at once.
+    Disable {
+        #[command(flatten)]
+        settings: Box<ConfigLayer>,
+        login: String,
+    },
+    /// Let a disabled person in again.
+    Enable {
+        #[command(flatten)]
+        settings: Box<ConfigLayer>,
+        login: String,
     },
 }
 

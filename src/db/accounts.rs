@@ -36,9 +36,9 @@ pub struct TokenRow {
 /// A token's last use is written at most this often, not on every request.
 const LAST_USED_RESOLUTION_MS: i64 = 60_000;
 
-const USER_COLUMNS: &str = "id, login, display_name, role, disabled_at, created_at";
+pub(super) const USER_COLUMNS: &str = "id, login, display_name, role, disabled_at, created_at";
 
-fn user_from_row<R: Row>(row: &R) -> Result<UserRow, DbError>
+pub(super) fn user_from_row<R: Row>(row: &R) -> Result<UserRow, DbError>
 where
     for<'a> &'a str: sqlx::ColumnIndex<R>,
     for<'a> String: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
@@ -55,6 +55,11 @@ where
         disabled: disabled_at.is_some(),
         created_at: row.try_get("created_at")?,
     })
+}
+
+/// [`USER_COLUMNS`] of the users table under `alias`, for joins.
+pub(super) fn user_columns_of(alias: &str) -> String {
+    USER_COLUMNS.split(", ").map(|c| format!("{alias}.{c}")).collect::<Vec<_>>().join(", ")
 }
 
 /// Insert a user; `None` when the login name is taken.
@@ -122,7 +127,7 @@ pub async fn user_for_token(db: &Db, secret_digest: &str, now: i64) -> Result<Op
     let sql = format!(
         "SELECT t.id AS token_id, t.last_used_at, {} FROM api_tokens t JOIN users u ON u.id = t.user_id \
          WHERE t.secret_digest = $1 AND t.revoked_at IS NULL AND u.disabled_at IS NULL",
-        USER_COLUMNS.split(", ").map(|c| format!("u.{c}")).collect::<Vec<_>>().join(", ")
+        user_columns_of("u")
     );
     let touch = "UPDATE api_tokens SET last_used_at = $1 WHERE id = $2";
     on_pool!(db, |pool| {

@@ -12,6 +12,7 @@ pub mod jobs;
 #[cfg(test)]
 mod queue_tests;
 pub mod search_feed;
+pub mod sessions;
 #[cfg(test)]
 pub(crate) mod test_databases;
 pub mod updates;

@@ -20,6 +20,7 @@ async fn new_update(db: &Db) -> UpdateId {
         has_audio: true,
         source_bytes: 1,
         media_info_json: "{}".into(),
+        author_id: None,
         created_at: now_ms(),
     };
     updates::insert_with_jobs(db, &new, &FIRST, 2).await.unwrap();

@@ -17,6 +17,8 @@ pub struct NewUpdate {
     pub has_audio: bool,
     pub source_bytes: i64,
     pub media_info_json: String,
+    /// Who posted it.
+    pub author_id: Option<i64>,
     pub created_at: i64,
 }
 
@@ -37,6 +39,15 @@ pub struct UpdateRow {
     pub storyboard_json: Option<String>,
     pub created_at: i64,
     pub ready_at: Option<i64>,
+    /// Who posted it; `None` for updates from before accounts.
+    pub author: Option<Author>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Author {
+    pub id: i64,
+    pub login: String,
+    pub display_name: String,
 }
 
 /// One processing stage of an update, as the API shows it.
@@ -50,8 +61,11 @@ pub struct StageRow {
     pub last_error: Option<String>,
 }
 
-const UPDATE_COLUMNS: &str = "id, title, status, error, duration_ms, width, height, has_audio, source_bytes, \
-                              language, word_count, storyboard, created_at, ready_at";
+/// Selected `FROM updates LEFT JOIN users ON users.id = updates.author_id` ([`FROM_UPDATES`]).
+const UPDATE_COLUMNS: &str = "updates.id, title, status, error, duration_ms, width, height, has_audio, source_bytes, \
+                              language, word_count, storyboard, updates.created_at, ready_at, author_id, \
+                              users.login AS author_login, users.display_name AS author_name";
+const FROM_UPDATES: &str = "updates LEFT JOIN users ON users.id = updates.author_id";
 
 fn update_from_row<R: Row>(row: &R) -> Result<UpdateRow, DbError>
 where
@@ -78,6 +92,10 @@ where
         storyboard_json: row.try_get("storyboard")?,
         created_at: row.try_get("created_at")?,
         ready_at: row.try_get("ready_at")?,
+        author: match (row.try_get("author_id")?, row.try_get("author_login")?, row.try_get("author_name")?) {
+            (Some(id), Some(login), Some(display_name)) => Some(Author { id, login, display_name }),
+            _ => None,
+        },
     })
 }
 
@@ -86,8 +104,8 @@ where
 pub async fn insert_with_jobs(db: &Db, new: &NewUpdate, first: &[JobKind], max_attempts: u32) -> Result<(), DbError> {
     in_write_tx!(db, |tx| {
         sqlx::query(
-            "INSERT INTO updates (id, title, status, duration_ms, width, height, has_audio, source_bytes, media_info, created_at) \
-             VALUES ($1, $2, 'processing', $3, $4, $5, $6, $7, $8, $9)",
+            "INSERT INTO updates (id, title, status, duration_ms, width, height, has_audio, source_bytes, media_info, \
+             created_at, author_id) VALUES ($1, $2, 'processing', $3, $4, $5, $6, $7, $8, $9, $10)",
         )
         .bind(new.id.as_str())
         .bind(&new.title)
@@ -98,6 +116,7 @@ pub async fn insert_with_jobs(db: &Db, new: &NewUpdate, first: &[JobKind], max_a
         .bind(new.source_bytes)
         .bind(&new.media_info_json)
         .bind(new.created_at)
+        .bind(new.author_id)
         .execute(&mut *tx)
         .await?;
         for kind in first {
@@ -117,7 +136,7 @@ pub async fn insert_with_jobs(db: &Db, new: &NewUpdate, first: &[JobKind], max_a
 }
 
 pub async fn get(db: &Db, id: &UpdateId) -> Result<Option<UpdateRow>, DbError> {
-    let sql = format!("SELECT {UPDATE_COLUMNS} FROM updates WHERE id = $1");
+    let sql = format!("SELECT {UPDATE_COLUMNS} FROM {FROM_UPDATES} WHERE updates.id = $1");
     on_pool!(db, |pool| {
         let row = sqlx::query(&sql).bind(id.as_str()).fetch_optional(pool).await?;
         row.as_ref().map(update_from_row).transpose()
@@ -126,7 +145,10 @@ pub async fn get(db: &Db, id: &UpdateId) -> Result<Option<UpdateRow>, DbError> {
 
 /// Newest first; `before` is the id of the last update of the previous page.
 pub async fn list(db: &Db, before: Option<&UpdateId>, limit: i64) -> Result<Vec<UpdateRow>, DbError> {
-    let sql = format!("SELECT {UPDATE_COLUMNS} FROM updates WHERE ($1 IS NULL OR id < $1) ORDER BY id DESC LIMIT $2");
+    let sql = format!(
+        "SELECT {UPDATE_COLUMNS} FROM {FROM_UPDATES} WHERE ($1 IS NULL OR updates.id < $1) \
+         ORDER BY updates.id DESC LIMIT $2"
+    );
     let before = before.map(|b| b.as_str().to_string());
     on_pool!(db, |pool| {
         let rows = sqlx::query(&sql).bind(before).bind(limit).fetch_all(pool).await?;

@@ -18,8 +18,13 @@ pub fn early_check(services: &Services, received: u64) -> EarlyCheck {
 }
 
 /// Accept `upload` as a new update and show it, or say why not.
-pub async fn accept(services: &Services, title: &Title, upload: TempUpload) -> Result<UpdateView, ApiError> {
-    let id = ingest::accept(services, title, upload).await.map_err(|e| match e {
+pub async fn accept(
+    services: &Services,
+    author: i64,
+    title: &Title,
+    upload: TempUpload,
+) -> Result<UpdateView, ApiError> {
+    let id = ingest::accept(services, author, title, upload).await.map_err(|e| match e {
         AcceptError::Empty => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "unsupported_media", e.to_string()),
         AcceptError::Refused(refusal) => probe_refusal(&refusal),
         AcceptError::Unreadable(ref step) => {

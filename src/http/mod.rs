@@ -1,5 +1,6 @@
 //! The HTTP surface: one router per resource, merged here.
 
+mod door;
 mod error;
 mod glossary;
 mod health;
@@ -7,8 +8,11 @@ mod ingest;
 mod media;
 mod metrics;
 mod openapi;
+mod peer;
 mod receive;
 mod search;
+mod session;
+mod setup;
 mod transcripts;
 mod tus;
 mod updates;
@@ -22,6 +26,7 @@ use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetReques
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 
 use crate::pipeline::Services;
+pub use door::{Caller, Credential};
 pub use error::ApiError;
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -35,13 +40,17 @@ pub fn router(services: Services) -> Router {
         .merge(transcripts::router())
         .merge(search::router())
         .merge(glossary::router())
+        .merge(session::api_router())
         .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such API endpoint") });
     Router::new()
         .nest("/api", api)
         .merge(health::router())
         .merge(metrics::router())
         .merge(web::router())
+        .merge(setup::router())
         .route_layer(axum::middleware::from_fn_with_state(services.metrics.clone(), metrics::measure))
+        // Outside the routes, so unrouted paths are behind the door too.
+        .layer(axum::middleware::from_fn_with_state(services.clone(), door::guard))
         .with_state(services)
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(

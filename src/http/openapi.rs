@@ -5,7 +5,7 @@ use axum::routing::get;
 use axum::{Json, Router};
 use utoipa::OpenApi;
 
-use super::{glossary, health, media, metrics, search, transcripts, tus, updates};
+use super::{glossary, health, media, metrics, search, session, transcripts, tus, updates};
 use crate::pipeline::Services;
 
 #[derive(OpenApi)]
@@ -31,6 +31,9 @@ use crate::pipeline::Services;
         tus::head,
         tus::patch,
         tus::terminate,
+        session::create_session,
+        session::delete_session,
+        session::me,
         health::healthz,
         health::readyz,
         metrics::metrics,
@@ -40,6 +43,8 @@ use crate::pipeline::Services;
         super::glossary::GlossaryBody,
         super::transcripts::LineCorrection,
         super::views::UpdatePage,
+        super::session::Credentials,
+        super::session::MeView,
         super::error::ErrorBody
     ))
 )]

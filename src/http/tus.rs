@@ -18,7 +18,7 @@ use sha1::Digest;
 use super::error::ErrorBody;
 use super::ingest;
 use super::receive::{append_body, too_large, ReceiveLimits};
-use super::{header_value, ApiError};
+use super::{header_value, ApiError, Caller};
 use crate::pipeline::ingest::TempUpload;
 use crate::pipeline::Services;
 use crate::resumable::{UploadKey, UploadRecord, UploadState};
@@ -67,6 +67,7 @@ pub(super) async fn options(State(services): State<Services>) -> Response {
 #[tracing::instrument(skip_all)]
 pub(super) async fn create(
     State(services): State<Services>,
+    caller: Caller,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
@@ -85,7 +86,13 @@ pub(super) async fn create(
     let raw_metadata = header_text(&headers, "upload-metadata")?;
     let metadata = parse_metadata(raw_metadata.as_deref().unwrap_or_default())?;
     let title = ingest::parse_title(&title_from(&metadata))?;
-    let record = UploadRecord { length, metadata: raw_metadata, title: title.as_str().to_string(), update_id: None };
+    let record = UploadRecord {
+        length,
+        metadata: raw_metadata,
+        title: title.as_str().to_string(),
+        update_id: None,
+        owner: Some(caller.user.id),
+    };
     let uploads = &services.uploads;
     let key = uploads.create(&record).await.map_err(ApiError::internal)?;
     tracing::info!(upload = %key, length, "resumable upload created");
@@ -97,7 +104,7 @@ pub(super) async fn create(
         let lock = uploads.lock(&key).ok_or_else(upload_busy)?;
         let state = uploads.state(&key).await.map_err(ApiError::internal)?.ok_or_else(gone)?;
         // No Upload-Offset here: the first chunk starts at 0.
-        let written = receive(&services, &key, state, 0, &headers, body).await;
+        let written = receive(&services, &caller, &key, state, 0, &headers, body).await;
         drop(lock);
         let (state, update) = written?;
         add_progress_headers(&mut response_headers, &state, update.as_deref());
@@ -114,12 +121,13 @@ pub(super) async fn create(
     responses((status = 200, description = "progress headers"), (status = 404, description = "unknown or expired")))]
 pub(super) async fn head(
     State(services): State<Services>,
+    caller: Caller,
     Path(raw): Path<String>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     require_tus(&headers)?;
     let key = UploadKey::parse(&raw).ok_or_else(gone)?;
-    let state = services.uploads.state(&key).await.map_err(ApiError::internal)?.ok_or_else(gone)?;
+    let state = owned_state(&services, &key, &caller).await?;
     let mut response_headers = HeaderMap::new();
     add_progress_headers(&mut response_headers, &state, state.record.update_id.as_deref());
     response_headers.insert("upload-length", HeaderValue::from(state.record.length));
@@ -145,6 +153,7 @@ pub(super) async fn head(
 #[tracing::instrument(skip_all, fields(upload = %raw))]
 pub(super) async fn patch(
     State(services): State<Services>,
+    caller: Caller,
     Path(raw): Path<String>,
     headers: HeaderMap,
     body: Body,
@@ -160,9 +169,11 @@ pub(super) async fn patch(
     }
     let offset = header_u64(&headers, "upload-offset")
         .ok_or_else(|| ApiError::bad_request("bad_offset", "Upload-Offset must be a byte position"))?;
+    // Someone else's upload is not found, even while its owner writes to it.
+    owned_state(&services, &key, &caller).await?;
     let _lock = services.uploads.lock(&key).ok_or_else(upload_busy)?;
-    let state = services.uploads.state(&key).await.map_err(ApiError::internal)?.ok_or_else(gone)?;
-    let (state, update) = receive(&services, &key, state, offset, &headers, body).await?;
+    let state = owned_state(&services, &key, &caller).await?;
+    let (state, update) = receive(&services, &caller, &key, state, offset, &headers, body).await?;
     let mut response_headers = HeaderMap::new();
     add_progress_headers(&mut response_headers, &state, update.as_deref());
     Ok((StatusCode::NO_CONTENT, response_headers).into_response())
@@ -174,13 +185,15 @@ pub(super) async fn patch(
     responses((status = 204, description = "deleted"), (status = 404, body = ErrorBody), (status = 423, body = ErrorBody)))]
 pub(super) async fn terminate(
     State(services): State<Services>,
+    caller: Caller,
     Path(raw): Path<String>,
     headers: HeaderMap,
 ) -> Result<StatusCode, ApiError> {
     require_tus(&headers)?;
     let key = UploadKey::parse(&raw).ok_or_else(gone)?;
+    owned_state(&services, &key, &caller).await?;
     let _lock = services.uploads.lock(&key).ok_or_else(upload_busy)?;
-    services.uploads.state(&key).await.map_err(ApiError::internal)?.ok_or_else(gone)?;
+    owned_state(&services, &key, &caller).await?;
     services.uploads.remove(&key).await.map_err(ApiError::internal)?;
     tracing::info!(upload = %key, "resumable upload terminated");
     Ok(StatusCode::NO_CONTENT)
@@ -190,6 +203,7 @@ pub(super) async fn terminate(
 /// update if that was its last byte. The caller holds the upload's lock.
 async fn receive(
     services: &Services,
+    caller: &Caller,
     key: &UploadKey,
     mut state: UploadState,
     offset: u64,
@@ -257,7 +271,7 @@ async fn receive(
 
     let title = ingest::parse_title(&state.record.title)?;
     let upload = TempUpload::adopt(path, received);
-    match ingest::accept(services, &title, upload).await {
+    match ingest::accept(services, caller.user.id, &title, upload).await {
         Ok(view) => {
             state.record.update_id = Some(view.id.clone());
             uploads.mark_complete(key, &state.record).await.map_err(ApiError::internal)?;
@@ -379,6 +393,15 @@ fn header_text(headers: &HeaderMap, name: &str) -> Result<Option<String>, ApiErr
 
 fn header_u64(headers: &HeaderMap, name: &str) -> Option<u64> {
     headers.get(name)?.to_str().ok()?.trim().parse().ok()
+}
+
+/// The upload's state, if it exists and `caller` created it; 404 otherwise.
+async fn owned_state(services: &Services, key: &UploadKey, caller: &Caller) -> Result<UploadState, ApiError> {
+    let state = services.uploads.state(key).await.map_err(ApiError::internal)?.ok_or_else(gone)?;
+    if state.record.owner != Some(caller.user.id) {
+        return Err(gone());
+    }
+    Ok(state)
 }
 
 fn gone() -> ApiError {

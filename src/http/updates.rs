@@ -12,7 +12,7 @@ use super::ingest;
 use super::receive::too_large;
 use super::upload::{read_form, UploadLimits};
 use super::views::{UpdatePage, UpdateView};
-use super::ApiError;
+use super::{ApiError, Caller};
 use crate::db::updates;
 use crate::domain::UpdateId;
 use crate::pipeline::Services;
@@ -45,6 +45,7 @@ pub fn parse_id(raw: &str) -> Result<UpdateId, ApiError> {
 #[tracing::instrument(skip_all)]
 pub(super) async fn create_update(
     State(services): State<Services>,
+    caller: Caller,
     headers: HeaderMap,
     multipart: Result<Multipart, MultipartRejection>,
 ) -> Result<(StatusCode, Json<UpdateView>), ApiError> {
@@ -69,7 +70,7 @@ pub(super) async fn create_update(
     let form = read_form(multipart, &config.upload_tmp_dir(), &limits, &mut early).await?;
     let title = ingest::parse_title(form.title.as_deref().unwrap_or_default())?;
     let upload = form.file.ok_or_else(|| ApiError::bad_request("missing_file", "the form has no `file` field"))?;
-    let view = ingest::accept(&services, &title, upload).await?;
+    let view = ingest::accept(&services, caller.user.id, &title, upload).await?;
     Ok((StatusCode::ACCEPTED, Json(view)))
 }
 

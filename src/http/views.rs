@@ -30,10 +30,19 @@ pub struct UpdateView {
     pub reading_minutes: i64,
     pub created_at: String,
     pub ready_at: Option<String>,
+    /// Who posted it (absent for updates posted before accounts existed).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub author: Option<AuthorView>,
     /// `transcode`, `transcribe`, `index`: state and progress of each.
     #[schema(value_type = BTreeMap<String, StageView>)]
     pub stages: BTreeMap<&'static str, StageView>,
     pub links: Links,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct AuthorView {
+    pub login: String,
+    pub display_name: String,
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -99,6 +108,7 @@ impl UpdateView {
             reading_minutes: (row.word_count + WORDS_PER_MINUTE - 1) / WORDS_PER_MINUTE,
             created_at: rfc3339(row.created_at),
             ready_at: row.ready_at.map(rfc3339),
+            author: row.author.map(|a| AuthorView { login: a.login, display_name: a.display_name }),
             stages: views,
         }
     }

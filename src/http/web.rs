@@ -14,6 +14,7 @@ use axum::routing::get;
 use axum::Router;
 
 use crate::pipeline::Services;
+use crate::search::highlight::escape_html;
 
 pub fn router() -> Router<Services> {
     Router::new()
@@ -21,6 +22,7 @@ pub fn router() -> Router<Services> {
         .route("/updates/{id}", get(|| page(Page::Watch)))
         .route("/search", get(|| page(Page::Search)))
         .route("/record", get(|| page(Page::Record)))
+        .merge(super::session::page_router())
         .route("/assets/{*path}", get(asset))
 }
 
@@ -62,6 +64,8 @@ enum Page {
     Watch,
     Search,
     Record,
+    Login,
+    Setup,
 }
 
 /// The frame every page shares (head, header, navigation), with `{{…}}` slots.
@@ -72,36 +76,56 @@ struct PageSource {
     /// `data-page` on `<body>`, and the navigation entry marked current (if any).
     name: &'static str,
     title: &'static str,
-    /// Its ES module under `/assets/js/`.
-    script: &'static str,
+    /// Its ES module under `/assets/js/`, if it has one.
+    script: Option<&'static str>,
+    /// Whether the frame shows the main navigation (not to someone signed out).
+    nav: bool,
     main: &'static str,
 }
 
 /// In [`Page`] order.
-const PAGES: [PageSource; 4] = [
+const PAGES: [PageSource; 6] = [
     PageSource {
         name: "feed",
         title: "Bulletin · Updates",
-        script: "feed.js",
+        script: Some("feed.js"),
+        nav: true,
         main: include_str!("../../web/feed.html"),
     },
     PageSource {
         name: "watch",
         title: "Watch · Bulletin",
-        script: "watch.js",
+        script: Some("watch.js"),
+        nav: true,
         main: include_str!("../../web/watch.html"),
     },
     PageSource {
         name: "search",
         title: "Search · Bulletin",
-        script: "search.js",
+        script: Some("search.js"),
+        nav: true,
         main: include_str!("../../web/search.html"),
     },
     PageSource {
         name: "record",
         title: "Record · Bulletin",
-        script: "record.js",
+        script: Some("record.js"),
+        nav: true,
         main: include_str!("../../web/record.html"),
+    },
+    PageSource {
+        name: "login",
+        title: "Sign in · Bulletin",
+        script: None,
+        nav: false,
+        main: include_str!("../../web/login.html"),
+    },
+    PageSource {
+        name: "setup",
+        title: "Set up · Bulletin",
+        script: None,
+        nav: false,
+        main: include_str!("../../web/setup.html"),
     },
 ];
 
@@ -109,8 +133,17 @@ const NAV: [&str; 3] = ["feed", "search", "record"];
 
 /// The page in its frame.
 fn compose(page: &PageSource) -> String {
+    let script = page
+        .script
+        .map(|script| format!("<script type=\"module\" src=\"/assets/js/{script}\"></script>\n"))
+        .unwrap_or_default();
     let mut html =
-        LAYOUT.replace("{{title}}", page.title).replace("{{script}}", page.script).replace("{{page}}", page.name);
+        LAYOUT.replace("{{title}}", page.title).replace("{{script}}", &script).replace("{{page}}", page.name);
+    if !page.nav {
+        if let (Some(start), Some(end)) = (html.find("    <nav "), html.find("</nav>\n")) {
+            html.replace_range(start..end + "</nav>\n".len(), "");
+        }
+    }
     for entry in NAV {
         let current = if entry == page.name { " aria-current=\"page\"" } else { "" };
         html = html.replace(&format!("{{{{current:{entry}}}}}"), current);
@@ -150,7 +183,41 @@ fn rendered(page: Page) -> &'static str {
 }
 
 async fn page(page: Page) -> Response {
-    let mut response = rendered(page).into_response();
+    with_page_headers(rendered(page).into_response())
+}
+
+/// The login page, with what the person typed and why it did not work.
+pub(super) fn login_page(status: StatusCode, error: Option<&str>, login: &str, next: &str) -> Response {
+    let error = error_paragraph(error);
+    let (focus_login, focus_password) = if login.is_empty() { ("autofocus", "") } else { ("", "autofocus") };
+    let html = rendered(Page::Login)
+        .replace("{{error}}", &error)
+        .replace("{{next}}", &escape_html(next))
+        .replace("{{login}}", &escape_html(login))
+        .replace("{{focus:login}}", focus_login)
+        .replace("{{focus:password}}", focus_password);
+    let mut response = with_page_headers(html.into_response());
+    *response.status_mut() = status;
+    response
+}
+
+/// The first-run page, with what the person typed and why it did not work.
+pub(super) fn setup_page(status: StatusCode, error: Option<&str>, code: &str, login: &str, name: &str) -> Response {
+    let html = rendered(Page::Setup)
+        .replace("{{error}}", &error_paragraph(error))
+        .replace("{{code}}", &escape_html(code))
+        .replace("{{login}}", &escape_html(login))
+        .replace("{{display_name}}", &escape_html(name));
+    let mut response = with_page_headers(html.into_response());
+    *response.status_mut() = status;
+    response
+}
+
+fn error_paragraph(error: Option<&str>) -> String {
+    error.map(|e| format!("<p class=\"auth-error\" role=\"alert\">{}</p>", escape_html(e))).unwrap_or_default()
+}
+
+fn with_page_headers(mut response: Response) -> Response {
     let h = response.headers_mut();
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
@@ -222,9 +289,14 @@ mod tests {
 
     #[test]
     fn every_page_fills_every_slot_of_the_frame() {
-        for page in [Page::Feed, Page::Watch, Page::Search, Page::Record] {
+        for page in [Page::Feed, Page::Watch, Page::Search, Page::Record, Page::Login, Page::Setup] {
             let html = rendered(page);
-            assert!(!html.contains("{{"), "{html}");
+            let slots = match page {
+                Page::Login => 5,
+                Page::Setup => 4,
+                _ => 0,
+            };
+            assert_eq!(html.matches("{{").count(), slots, "{html}");
             assert!(html.starts_with("<!doctype html>") && html.trim_end().ends_with("</html>"), "{html}");
             assert_eq!(html.matches("<main").count(), 1, "{html}");
         }
@@ -233,6 +305,20 @@ mod tests {
         assert!(search.contains("<a href=\"/search\" aria-current=\"page\">Search</a>"), "{search}");
         assert_eq!(search.matches("aria-current").count(), 1, "{search}");
         assert_eq!(rendered(Page::Watch).matches("aria-current").count(), 0, "no menu entry is the watch page");
+        assert!(search.contains("action=\"/logout\""), "{search}");
+        let login = rendered(Page::Login);
+        assert!(!login.contains("<nav") && !login.contains("<script"), "{login}");
+    }
+
+    #[tokio::test]
+    async fn the_login_page_keeps_what_was_typed_and_escapes_it() {
+        let html = login_page(StatusCode::UNAUTHORIZED, Some("wrong <b>"), "ada\"><x", "/search?q=1&r=2");
+        assert_eq!(html.status(), StatusCode::UNAUTHORIZED);
+        let body = axum::body::to_bytes(html.into_body(), 1 << 20).await.unwrap();
+        let body = String::from_utf8(body.to_vec()).unwrap();
+        assert!(body.contains("wrong &lt;b&gt;") && !body.contains("{{"), "{body}");
+        assert!(body.contains("value=\"ada&quot;&gt;&lt;x\""), "{body}");
+        assert!(body.contains("value=\"/search?q=1&amp;r=2\""), "{body}");
     }
 
     #[test]

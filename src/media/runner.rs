@@ -187,7 +187,7 @@ impl MediaRunner {
             let detail = diagnostics.last().map(|d| format!(": {d}")).unwrap_or_default();
             return Err(StepError::Crashed(format!("{how}{detail}")));
         }
-        let last_line = out.split(|b| *b == b'\n').filter(|l| !l.is_empty()).next_back().unwrap_or_default();
+        let last_line = out.split(|b| *b == b'\n').rfind(|l| !l.is_empty()).unwrap_or_default();
         serde_json::from_slice(last_line).map_err(|e| StepError::Crashed(format!("unreadable reply: {e}")))
     }
 }

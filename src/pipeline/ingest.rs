@@ -79,7 +79,13 @@ pub fn probe_limits(services: &Services) -> ProbeLimits {
 
 /// Accept `upload` as a new update titled `title`, or refuse it. Either way the
 /// file is gone from where it was: moved into the store, or deleted.
-pub async fn accept(services: &Services, title: &Title, upload: TempUpload) -> Result<UpdateId, AcceptError> {
+/// `author` is the id of the person posting it.
+pub async fn accept(
+    services: &Services,
+    author: i64,
+    title: &Title,
+    upload: TempUpload,
+) -> Result<UpdateId, AcceptError> {
     if upload.bytes == 0 {
         return Err(AcceptError::Empty);
     }
@@ -100,6 +106,7 @@ pub async fn accept(services: &Services, title: &Title, upload: TempUpload) -> R
         has_audio: info.audio.is_some(),
         source_bytes: upload.bytes as i64,
         media_info_json: serde_json::to_string(&info).map_err(|e| AcceptError::Internal(e.to_string()))?,
+        author_id: Some(author),
         created_at: now,
     };
     let local = upload.keep();

@@ -17,6 +17,8 @@ use std::time::Duration;
 
 use anyhow::Context;
 
+use crate::accounts::setup::SetupLink;
+use crate::accounts::throttle::SignInThrottle;
 use crate::config::Config;
 use crate::db::Db;
 use crate::media::MediaRunner;
@@ -38,6 +40,10 @@ pub struct Services {
     pub wake: Wakeups,
     pub uploads: ResumableUploads,
     pub metrics: Metrics,
+    /// The first-run setup link's code, while nobody has an account.
+    pub setup: SetupLink,
+    /// Limits on password and token guessing.
+    pub throttle: Arc<SignInThrottle>,
 }
 
 impl Services {
@@ -66,6 +72,8 @@ impl Services {
             search,
             uploads,
             metrics: Metrics::default(),
+            setup: SetupLink::default(),
+            throttle: Arc::new(SignInThrottle::default()),
         })
     }
 }

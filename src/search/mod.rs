@@ -8,7 +8,7 @@
 //! index catches up from zero.
 
 mod follower;
-mod highlight;
+pub(crate) mod highlight;
 pub mod query;
 mod schema;
 

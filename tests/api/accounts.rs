@@ -1,25 +1,12 @@
 //! Accounts from the command line: `bulletin user add` and `bulletin token
 //! create` against a server's database, on either engine.
 
-use std::io::Write;
-use std::process::{Command, Output, Stdio};
+use std::process::Output;
 
 use crate::support::*;
 
 fn bulletin(server: &TestServer, args: &[&str], stdin: Option<&str>) -> Output {
-    let mut child = Command::new(bulletin_exe())
-        .args(args)
-        .envs(server.shared_envs())
-        .env("BULLETIN_DATA_DIR", &server.data_dir)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run bulletin");
-    let mut input = child.stdin.take().expect("stdin");
-    input.write_all(stdin.unwrap_or_default().as_bytes()).expect("write stdin");
-    drop(input);
-    child.wait_with_output().expect("bulletin finished")
+    server.command(args, stdin.unwrap_or_default())
 }
 
 fn text(bytes: &[u8]) -> String {

@@ -1,4 +1,5 @@
-//! The web app in a real (headless) Chromium against the real server: feed,
+//! The web app in a real (headless) Chromium against the real server: first-run
+//! setup, signing in and out, feed,
 //! watch (play, transcript seek, `?t=` deep links, correcting a line), search to the moment, and
 //! recording from Chromium's fake camera and microphone through to "ready".
 //!
@@ -9,7 +10,7 @@
 use std::time::Duration;
 
 use crate::support::browser::{step, Browser};
-use crate::support::{get_json, post_update, speech_video, wait_until_done, TestServer};
+use crate::support::{get_json, post_update, speech_video, wait_until_done, TestServer, ADMIN_LOGIN, ADMIN_PASSWORD};
 use serde_json::{json, Value};
 
 const SPEECH: &str = "Good morning team. This is the weekly update. \
@@ -51,15 +52,67 @@ async fn assert_plays(browser: &Browser) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn web_app_in_a_real_browser() {
-    let server = TestServer::start();
+    let (mut server, setup_link) = TestServer::start_without_accounts();
     let fixtures = tempfile::tempdir().expect("fixtures");
     let video = speech_video(fixtures.path(), "weekly", SPEECH, 1.5);
-    // Start the browser while the server processes the upload.
-    let (browser, (status, created)) = tokio::join!(Browser::start(), post_update(&server, TITLE, &video));
+    let browser = Browser::start().await;
+
+    step("0. first run: the setup link creates the admin", async {
+        browser.goto(&setup_link).await;
+        browser.screenshot("setup").await;
+        browser.type_into("#login", ADMIN_LOGIN).await;
+        browser.type_into("#display_name", "Test Admin").await;
+        browser.type_into("#password", ADMIN_PASSWORD).await;
+        browser.click(".auth-form button[type=submit]").await;
+        browser
+            .wait_js(
+                "the feed, signed in",
+                "return location.pathname === '/' && !!document.querySelector('.nav-signout')",
+                PAGE,
+            )
+            .await;
+        browser.click(".nav-signout").await;
+        browser.wait_js("the login page", "return location.pathname === '/login'", PAGE).await;
+    })
+    .await;
+    // The API half of the test posts with a token of the admin made in the browser.
+    server.token = server.new_token(ADMIN_LOGIN);
+    let (status, created) = post_update(&server, TITLE, &video).await;
     assert_eq!(status, 202, "upload refused: {created}");
     let id = created["id"].as_str().expect("update id").to_string();
     let update = wait_until_done(&server, &id, PROCESSING).await;
     assert_eq!(update["status"], "ready", "the fixture should process: {update}");
+
+    step("0b. signing in comes back to where the person was going", async {
+        browser.goto(&server.url("/search?q=weekly")).await;
+        browser
+            .wait_js(
+                "the login page",
+                "return location.pathname === '/login' && !!document.querySelector('#login')",
+                PAGE,
+            )
+            .await;
+        assert!(browser.url().await.ends_with("/login?next=%2Fsearch%3Fq%3Dweekly"), "{}", browser.url().await);
+        browser.screenshot("login").await;
+        browser.type_into("#login", ADMIN_LOGIN).await;
+        browser.type_into("#password", "not the password").await;
+        browser.click(".auth-form button[type=submit]").await;
+        let refused = browser
+            .wait_js(
+                "the refusal",
+                "const e = document.querySelector('.auth-error'); return e ? e.textContent : ''",
+                PAGE,
+            )
+            .await;
+        assert_eq!(refused, json!("wrong login name or password"));
+        browser.js("document.querySelector('#password').value = ''; return true", vec![]).await;
+        browser.type_into("#password", ADMIN_PASSWORD).await;
+        browser.click(".auth-form button[type=submit]").await;
+        browser
+            .wait_js("the search page", "return location.pathname + location.search === '/search?q=weekly'", PAGE)
+            .await;
+    })
+    .await;
 
     step("1. the feed lists the update", async {
         browser.goto(&server.url("/")).await;
@@ -254,6 +307,9 @@ async fn web_app_in_a_real_browser() {
         let link = browser.js("return document.querySelector('#watch-link').getAttribute('href')", vec![]).await;
         let link = link.as_str().expect("watch link").to_string();
         assert!(link.starts_with("/updates/") && link != format!("/updates/{id}"), "{link}");
+        let recorded = link.trim_start_matches("/updates/");
+        let (_, posted) = get_json(&server, &format!("/api/updates/{recorded}")).await;
+        assert_eq!(posted["author"]["login"], ADMIN_LOGIN, "posted as the signed-in person: {posted}");
         browser.goto(&server.url(&link)).await;
         wait_video_ready(&browser).await;
         assert_plays(&browser).await;
@@ -282,6 +338,17 @@ async fn web_app_in_a_real_browser() {
         }
         browser.color_scheme("light").await;
         browser.viewport(None).await;
+    })
+    .await;
+
+    step("8. signing out closes the door again", async {
+        browser.goto(&server.url("/")).await;
+        browser.click(".nav-signout").await;
+        browser.wait_js("the login page", "return location.pathname === '/login'", PAGE).await;
+        browser.goto(&server.url(&format!("/updates/{id}"))).await;
+        browser.wait_js("the login page again", "return location.pathname === '/login'", PAGE).await;
+        let status = browser.js("return fetch('/api/updates').then(r => r.status)", vec![]).await;
+        assert_eq!(status, json!(401));
     })
     .await;
 

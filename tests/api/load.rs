@@ -96,7 +96,7 @@ async fn fifty_concurrent_uploads_with_readers_stay_healthy() {
         .collect();
     // One pooled client, as a real front end would; generous timeouts, since a debug
     // server on two cores is slow, and a timeout counts as a failure.
-    let http = reqwest::Client::builder().timeout(Duration::from_secs(120)).build().unwrap();
+    let http = server.client();
     let tally = Arc::new(Tally::default());
     let known = Arc::new(Known::default());
     let stop = Arc::new(AtomicBool::new(false));

@@ -8,6 +8,7 @@ mod support;
 
 mod accounts;
 mod browser;
+mod door;
 mod faults;
 mod load;
 mod media_redirect;

@@ -16,7 +16,10 @@ async fn a_server_with_presigning_redirects_media_to_the_store() {
     let update = wait_until_done(&server, &id, Duration::from_secs(120)).await;
     assert_eq!(update["status"], "ready", "{update}");
 
-    let no_redirects = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let mut auth = reqwest::header::HeaderMap::new();
+    auth.insert("authorization", format!("Bearer {}", server.token).parse().unwrap());
+    let no_redirects =
+        reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).default_headers(auth).build().unwrap();
     let response = no_redirects.get(server.url(&format!("/api/updates/{id}/video"))).send().await.unwrap();
     assert_eq!(response.status(), 307);
     let location = response.headers()["location"].to_str().unwrap().to_string();
@@ -24,7 +27,8 @@ async fn a_server_with_presigning_redirects_media_to_the_store() {
     assert_eq!(response.headers()["cache-control"], "no-store");
 
     // A browser follows it, seeking with ranges against the store itself.
-    let ranged = client()
+    let ranged = server
+        .client()
         .get(server.url(&format!("/api/updates/{id}/video")))
         .header("range", "bytes=0-7")
         .send()
@@ -32,7 +36,7 @@ async fn a_server_with_presigning_redirects_media_to_the_store() {
         .unwrap();
     assert_eq!(ranged.status(), 206);
     assert_eq!(&ranged.bytes().await.unwrap()[4..8], b"ftyp");
-    let poster = client().get(server.url(&format!("/api/updates/{id}/poster.jpg"))).send().await.unwrap();
+    let poster = server.client().get(server.url(&format!("/api/updates/{id}/poster.jpg"))).send().await.unwrap();
     assert_eq!(poster.headers()["content-type"], "image/jpeg");
     assert_eq!(&poster.bytes().await.unwrap()[..2], &[0xFF, 0xD8]);
     // Still a 404 for an update that does not exist, not a redirect.

@@ -61,11 +61,12 @@ async fn posted_update_becomes_playable_transcribed_and_searchable() {
     assert_eq!(none["hits"].as_array().unwrap().len(), 0, "words not adjacent: {none}");
 
     // Captions.
-    let vtt = client().get(server.url(&format!("/api/updates/{id}/transcript.vtt"))).send().await.unwrap();
+    let vtt = server.client().get(server.url(&format!("/api/updates/{id}/transcript.vtt"))).send().await.unwrap();
     assert_eq!(vtt.headers()["content-type"], "text/vtt; charset=utf-8");
     let vtt = vtt.text().await.unwrap();
     assert!(vtt.starts_with("WEBVTT\n\n1\n00:00:0"), "{vtt}");
-    let srt = client()
+    let srt = server
+        .client()
         .get(server.url(&format!("/api/updates/{id}/transcript.srt")))
         .send()
         .await
@@ -76,13 +77,14 @@ async fn posted_update_becomes_playable_transcribed_and_searchable() {
     assert!(srt.starts_with("1\n00:00:0") && srt.contains(" --> "), "{srt}");
 
     // The playable video, whole and by range.
-    let full = client().get(server.url(&format!("/api/updates/{id}/video"))).send().await.unwrap();
+    let full = server.client().get(server.url(&format!("/api/updates/{id}/video"))).send().await.unwrap();
     assert_eq!(full.status(), 200);
     assert_eq!(full.headers()["content-type"], "video/mp4");
     assert_eq!(full.headers()["accept-ranges"], "bytes");
     let full = full.bytes().await.unwrap();
     assert_eq!(&full[4..8], b"ftyp");
-    let ranged = client()
+    let ranged = server
+        .client()
         .get(server.url(&format!("/api/updates/{id}/video")))
         .header("range", "bytes=100-1099")
         .send()
@@ -91,7 +93,8 @@ async fn posted_update_becomes_playable_transcribed_and_searchable() {
     assert_eq!(ranged.status(), 206);
     assert_eq!(ranged.headers()["content-range"], format!("bytes 100-1099/{}", full.len()).as_str());
     assert_eq!(ranged.bytes().await.unwrap(), full.slice(100..1100));
-    let beyond = client()
+    let beyond = server
+        .client()
         .get(server.url(&format!("/api/updates/{id}/video")))
         .header("range", format!("bytes={}-", full.len()))
         .send()
@@ -101,11 +104,12 @@ async fn posted_update_becomes_playable_transcribed_and_searchable() {
 
     // Poster and storyboard are JPEGs; the storyboard track points into the sprite.
     for path in ["poster.jpg", "storyboard.jpg"] {
-        let image = client().get(server.url(&format!("/api/updates/{id}/{path}"))).send().await.unwrap();
+        let image = server.client().get(server.url(&format!("/api/updates/{id}/{path}"))).send().await.unwrap();
         assert_eq!(image.headers()["content-type"], "image/jpeg");
         assert_eq!(&image.bytes().await.unwrap()[..2], &[0xFF, 0xD8]);
     }
-    let board = client()
+    let board = server
+        .client()
         .get(server.url(&format!("/api/updates/{id}/storyboard.vtt")))
         .send()
         .await
@@ -116,7 +120,7 @@ async fn posted_update_becomes_playable_transcribed_and_searchable() {
     assert!(board.contains("storyboard.jpg#xywh=0,0,"), "{board}");
 
     // What the server measured along the way, for Prometheus.
-    let metrics = client().get(server.url("/metrics")).send().await.unwrap();
+    let metrics = server.client().get(server.url("/metrics")).send().await.unwrap();
     assert!(metrics.headers()["content-type"].to_str().unwrap().starts_with("text/plain"));
     let metrics = metrics.text().await.unwrap();
     let upload_route =
@@ -177,9 +181,21 @@ async fn cli_posts_waits_and_searches() {
     let dir = tempfile::tempdir().unwrap();
     let video =
         speech_video(dir.path(), "cli", "The launch checklist is finished and the release ships on Friday.", 0.5);
+    // Without a token the server refuses, and the command line says what to do.
+    let refused = tokio::process::Command::new(bulletin_exe())
+        .args(["post", "--title", "Release news", "--server", &server.base])
+        .arg(&video)
+        .env_remove("BULLETIN_TOKEN")
+        .output()
+        .await
+        .unwrap();
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("BULLETIN_TOKEN"), "{refused:?}");
+
     let post = tokio::process::Command::new(bulletin_exe())
         .args(["post", "--title", "Release news", "--server", &server.base])
         .arg(&video)
+        .env("BULLETIN_TOKEN", &server.token)
         .output()
         .await
         .unwrap();
@@ -187,7 +203,7 @@ async fn cli_posts_waits_and_searches() {
     assert!(post.status.success(), "post failed: {stdout} {}", String::from_utf8_lossy(&post.stderr));
     assert!(stdout.contains("ready:"), "{stdout}");
     let search = tokio::process::Command::new(bulletin_exe())
-        .args(["search", "checklist", "--server", &server.base])
+        .args(["search", "checklist", "--server", &server.base, "--token", &server.token])
         .output()
         .await
         .unwrap();
@@ -246,7 +262,7 @@ async fn the_openapi_document_lists_only_routed_operations() {
         let url = server.url(&path.replace("{id}", "0000000000000000"));
         for method in operations.as_object().unwrap().keys() {
             let method = reqwest::Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
-            let response = client().request(method.clone(), &url).send().await.unwrap();
+            let response = server.client().request(method.clone(), &url).send().await.unwrap();
             let status = response.status().as_u16();
             let body = response.text().await.unwrap_or_default();
             assert_ne!(status, 405, "{method} {path} is documented but not routed");

@@ -31,7 +31,7 @@ async fn a_separate_worker_process_does_the_media_work() {
     let _ = worker.wait();
     assert_eq!(update["status"], "ready", "{update}");
     // The worker's outputs reached the server through the store.
-    let video = client().get(server.url(&format!("/api/updates/{id}/video"))).send().await.unwrap();
+    let video = server.client().get(server.url(&format!("/api/updates/{id}/video"))).send().await.unwrap();
     assert_eq!(video.status(), 200);
     assert!(video.bytes().await.unwrap().len() > 1000);
     let (_, found) = get_json(&server, "/api/search?q=floor").await;
@@ -110,15 +110,16 @@ async fn json_logs_carry_the_request_id() {
         .find_map(|line| line.strip_prefix("bulletin listening on ").map(str::to_string))
         .expect("server address");
 
-    let response = client()
+    // Refused at the door (this server has no accounts), and still traced.
+    let response = anonymous_client()
         .get(format!("{base}/api/updates/nosuchupdate"))
         .header("x-request-id", "trace-me-42")
         .send()
         .await
         .unwrap();
-    assert_eq!(response.status(), 404);
+    assert_eq!(response.status(), 401);
     assert_eq!(response.headers()["x-request-id"], "trace-me-42");
-    let generated = client().get(format!("{base}/healthz")).send().await.unwrap();
+    let generated = anonymous_client().get(format!("{base}/healthz")).send().await.unwrap();
     assert!(!generated.headers()["x-request-id"].is_empty(), "a request without an id gets one");
     tokio::time::sleep(Duration::from_millis(500)).await;
     let _ = child.kill();

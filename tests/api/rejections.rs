@@ -59,7 +59,8 @@ async fn bad_forms_get_json_errors() {
     assert_error(&body, "invalid_title");
 
     // Not multipart at all.
-    let response = client()
+    let response = server
+        .client()
         .post(server.url("/api/updates"))
         .body("hello")
         .header("content-type", "text/plain")
@@ -71,7 +72,7 @@ async fn bad_forms_get_json_errors() {
 
     // No file field.
     let form = reqwest::multipart::Form::new().text("title", "No file");
-    let response = client().post(server.url("/api/updates")).multipart(form).send().await.unwrap();
+    let response = server.client().post(server.url("/api/updates")).multipart(form).send().await.unwrap();
     assert_eq!(response.status(), 400);
     assert_error(&response.json().await.unwrap(), "missing_file");
 
@@ -106,7 +107,7 @@ async fn post_bytes(server: &TestServer, file_name: &str, bytes: Vec<u8>) -> (u1
     let form = reqwest::multipart::Form::new()
         .text("title", "Hostile")
         .part("file", reqwest::multipart::Part::bytes(bytes).file_name(file_name.to_string()));
-    let response = client().post(server.url("/api/updates")).multipart(form).send().await.unwrap();
+    let response = server.client().post(server.url("/api/updates")).multipart(form).send().await.unwrap();
     let status = response.status().as_u16();
     (status, response.json().await.unwrap_or(Value::Null))
 }
@@ -229,8 +230,12 @@ async fn a_stalled_upload_times_out_and_leaves_nothing() {
     let server = TestServer::start_with(&["--upload-idle-timeout-secs", "1"], &[]);
     let address = server.base.trim_start_matches("http://").to_string();
     let mut stream = tokio::net::TcpStream::connect(&address).await.unwrap();
-    let head = "POST /api/updates HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/form-data; boundary=XX\r\n\
-                Content-Length: 100000\r\n\r\n--XX\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.mp4\"\r\n\r\nabc";
+    let head = format!(
+        "POST /api/updates HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {}\r\n\
+         Content-Type: multipart/form-data; boundary=XX\r\nContent-Length: 100000\r\n\r\n\
+         --XX\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.mp4\"\r\n\r\nabc",
+        server.token
+    );
     stream.write_all(head.as_bytes()).await.unwrap();
     // Then nothing: the server must give up on its own.
     let mut reply = Vec::new();
@@ -248,8 +253,11 @@ async fn an_announced_oversized_body_is_refused_before_it_is_read() {
     let server = TestServer::start_with(&["--max-upload-bytes", "1000000"], &[]);
     let address = server.base.trim_start_matches("http://").to_string();
     let mut stream = tokio::net::TcpStream::connect(&address).await.unwrap();
-    let head = "POST /api/updates HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/form-data; boundary=XX\r\n\
-                Content-Length: 50000000000\r\n\r\n";
+    let head = format!(
+        "POST /api/updates HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {}\r\n\
+         Content-Type: multipart/form-data; boundary=XX\r\nContent-Length: 50000000000\r\n\r\n",
+        server.token
+    );
     stream.write_all(head.as_bytes()).await.unwrap();
     let mut reply = vec![0u8; 4096];
     let n = tokio::time::timeout(std::time::Duration::from_secs(10), stream.read(&mut reply))
@@ -306,8 +314,9 @@ async fn assert_refused_before_the_last_byte(server: &TestServer, bytes: &[u8], 
     let preamble = "--XX\r\nContent-Disposition: form-data; name=\"title\"\r\n\r\nFour minutes\r\n\
                     --XX\r\nContent-Disposition: form-data; name=\"file\"; filename=\"long.mp4\"\r\n\r\n";
     let request_head = format!(
-        "POST /api/updates HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/form-data; boundary=XX\r\n\
-         Content-Length: {}\r\n\r\n{preamble}",
+        "POST /api/updates HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {}\r\n\
+         Content-Type: multipart/form-data; boundary=XX\r\nContent-Length: {}\r\n\r\n{preamble}",
+        server.token,
         preamble.len() + bytes.len() + "\r\n--XX--\r\n".len()
     );
     let reply = answer_before_the_last_byte(server, &request_head, &bytes[..sent]).await;

@@ -128,20 +128,24 @@ async fn three_workers_and_two_servers_share_the_work_and_the_answers() {
         .expect("second server address");
     let second = Process(second);
 
-    let hits = |base: String, query: &'static str| async move {
-        let body: Value =
-            client().get(format!("{base}/api/search?q={query}")).send().await.unwrap().json().await.unwrap();
-        // The same updates, moments and snippets. Scores are left out: BM25 sums
-        // floats in segment order, and two indexes built at different times may
-        // hold the same documents in different segments.
-        let mut found: Vec<String> = body["hits"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|hit| format!("{} {} {}", hit["update_id"], hit["title_snippet"], hit["matches"]))
-            .collect();
-        found.sort();
-        found
+    let http = server.client();
+    let hits = |base: String, query: &'static str| {
+        let http = http.clone();
+        async move {
+            let body: Value =
+                http.get(format!("{base}/api/search?q={query}")).send().await.unwrap().json().await.unwrap();
+            // The same updates, moments and snippets. Scores are left out: BM25 sums
+            // floats in segment order, and two indexes built at different times may
+            // hold the same documents in different segments.
+            let mut found: Vec<String> = body["hits"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|hit| format!("{} {} {}", hit["update_id"], hit["title_snippet"], hit["matches"]))
+                .collect();
+            found.sort();
+            found
+        }
     };
     // Every title is "About …": all twenty, with their transcript matches.
     let everything = hits(server.base.clone(), "about").await;

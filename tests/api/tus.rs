@@ -19,7 +19,8 @@ fn b64(bytes: &[u8]) -> String {
 
 /// Create an upload of `length` bytes titled `title`; returns its path (`/api/uploads/…`).
 async fn create(server: &TestServer, length: usize, title: &str) -> String {
-    let response = client()
+    let response = server
+        .client()
         .post(server.url("/api/uploads"))
         .header(TUS.0, TUS.1)
         .header("Upload-Length", length.to_string())
@@ -33,7 +34,7 @@ async fn create(server: &TestServer, length: usize, title: &str) -> String {
 }
 
 async fn head(server: &TestServer, upload: &str) -> (StatusCode, HeaderMap) {
-    let response = client().head(server.url(upload)).header(TUS.0, TUS.1).send().await.unwrap();
+    let response = server.client().head(server.url(upload)).header(TUS.0, TUS.1).send().await.unwrap();
     (response.status(), response.headers().clone())
 }
 
@@ -51,7 +52,8 @@ async fn patch(
     chunk: &[u8],
     checksum: Option<String>,
 ) -> reqwest::Response {
-    let mut request = client()
+    let mut request = server
+        .client()
         .patch(server.url(upload))
         .header(TUS.0, TUS.1)
         .header("Upload-Offset", offset.to_string())
@@ -68,8 +70,9 @@ async fn cut_patch(server: &TestServer, upload: &str, offset: usize, chunk: &[u8
     let address = server.base.trim_start_matches("http://").to_string();
     let mut stream = tokio::net::TcpStream::connect(&address).await.unwrap();
     let head = format!(
-        "PATCH {upload} HTTP/1.1\r\nHost: x\r\nTus-Resumable: 1.0.0\r\nUpload-Offset: {offset}\r\n\
-         Content-Type: application/offset+octet-stream\r\nContent-Length: {}\r\n\r\n",
+        "PATCH {upload} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {}\r\nTus-Resumable: 1.0.0\r\n\
+         Upload-Offset: {offset}\r\nContent-Type: application/offset+octet-stream\r\nContent-Length: {}\r\n\r\n",
+        server.token,
         chunk.len()
     );
     stream.write_all(head.as_bytes()).await.unwrap();
@@ -208,7 +211,8 @@ async fn wrong_offsets_bad_checksums_and_protocol_errors_are_refused() {
     assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
 
     // Wrong content type, missing protocol header.
-    let response = client()
+    let response = server
+        .client()
         .patch(server.url(&upload))
         .header(TUS.0, TUS.1)
         .header("Upload-Offset", "20")
@@ -218,12 +222,12 @@ async fn wrong_offsets_bad_checksums_and_protocol_errors_are_refused() {
         .await
         .unwrap();
     assert_eq!(response.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
-    let response = client().head(server.url(&upload)).send().await.unwrap();
+    let response = server.client().head(server.url(&upload)).send().await.unwrap();
     assert_eq!(response.status(), StatusCode::PRECONDITION_FAILED);
     assert_eq!(response.headers()["tus-resumable"], "1.0.0");
 
     // Discovery.
-    let response = client().request(reqwest::Method::OPTIONS, server.url("/api/uploads")).send().await.unwrap();
+    let response = server.client().request(reqwest::Method::OPTIONS, server.url("/api/uploads")).send().await.unwrap();
     assert_eq!(response.status(), StatusCode::NO_CONTENT);
     let extensions = response.headers()["tus-extension"].to_str().unwrap().to_string();
     for extension in ["creation", "termination", "expiration", "checksum"] {
@@ -232,7 +236,8 @@ async fn wrong_offsets_bad_checksums_and_protocol_errors_are_refused() {
     assert!(response.headers()["tus-checksum-algorithm"].to_str().unwrap().contains("sha1"));
 
     // Creation refusals: over the cap, no length, a bad title.
-    let too_big = client()
+    let too_big = server
+        .client()
         .post(server.url("/api/uploads"))
         .header(TUS.0, TUS.1)
         .header("Upload-Length", (u64::MAX / 2).to_string())
@@ -241,9 +246,10 @@ async fn wrong_offsets_bad_checksums_and_protocol_errors_are_refused() {
         .await
         .unwrap();
     assert_eq!(too_big.status(), StatusCode::PAYLOAD_TOO_LARGE);
-    let no_length = client().post(server.url("/api/uploads")).header(TUS.0, TUS.1).send().await.unwrap();
+    let no_length = server.client().post(server.url("/api/uploads")).header(TUS.0, TUS.1).send().await.unwrap();
     assert_eq!(no_length.status(), StatusCode::BAD_REQUEST);
-    let bad_title = client()
+    let bad_title = server
+        .client()
         .post(server.url("/api/uploads"))
         .header(TUS.0, TUS.1)
         .header("Upload-Length", "10")
@@ -261,11 +267,11 @@ async fn termination_deletes_a_partial_upload() {
     let server = TestServer::start();
     let upload = create(&server, 1000, "Never mind").await;
     assert_eq!(patch(&server, &upload, 0, &[7u8; 300], None).await.status(), StatusCode::NO_CONTENT);
-    let delete = client().delete(server.url(&upload)).header(TUS.0, TUS.1).send().await.unwrap();
+    let delete = server.client().delete(server.url(&upload)).header(TUS.0, TUS.1).send().await.unwrap();
     assert_eq!(delete.status(), StatusCode::NO_CONTENT);
     assert_eq!(head(&server, &upload).await.0, StatusCode::NOT_FOUND);
     assert_eq!(patch(&server, &upload, 300, &[7u8; 10], None).await.status(), StatusCode::NOT_FOUND);
-    let again = client().delete(server.url(&upload)).header(TUS.0, TUS.1).send().await.unwrap();
+    let again = server.client().delete(server.url(&upload)).header(TUS.0, TUS.1).send().await.unwrap();
     assert_eq!(again.status(), StatusCode::NOT_FOUND);
     assert!(files_under(&server.data_dir.join("resumable")).is_empty());
 }
@@ -311,7 +317,8 @@ async fn creation_with_upload_finishes_in_one_request() {
     let dir = tempfile::tempdir().unwrap();
     let video = silent_video(dir.path(), "one-shot", 2.0, "160x120", 10);
     let bytes = std::fs::read(&video).unwrap();
-    let response = client()
+    let response = server
+        .client()
         .post(server.url("/api/uploads"))
         .header(TUS.0, TUS.1)
         .header("Upload-Length", bytes.len().to_string())
@@ -338,8 +345,9 @@ async fn a_too_long_faststart_mp4_is_refused_while_its_tus_upload_is_still_arriv
     let upload = create(&server, bytes.len(), "Four minutes").await;
     let half = bytes.len() / 2;
     let request_head = format!(
-        "PATCH {upload} HTTP/1.1\r\nHost: x\r\nTus-Resumable: 1.0.0\r\nUpload-Offset: 0\r\n\
-         Content-Type: application/offset+octet-stream\r\nContent-Length: {}\r\n\r\n",
+        "PATCH {upload} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {}\r\nTus-Resumable: 1.0.0\r\n\
+         Upload-Offset: 0\r\nContent-Type: application/offset+octet-stream\r\nContent-Length: {}\r\n\r\n",
+        server.token,
         bytes.len()
     );
     let reply = answer_before_the_last_byte(&server, &request_head, &bytes[..half]).await;

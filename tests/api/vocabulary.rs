@@ -12,12 +12,13 @@ const PRODUCT: &str = "Zorblax";
 const LAUNCH: &str = "Next week we launch Zorblax to every customer in Europe.";
 
 async fn put_json(server: &TestServer, path: &str, body: &Value) -> (u16, Value) {
-    let response = client().put(server.url(path)).json(body).send().await.unwrap();
+    let response = server.client().put(server.url(path)).json(body).send().await.unwrap();
     (response.status().as_u16(), response.json().await.unwrap_or(Value::Null))
 }
 
 async fn patch_line(server: &TestServer, id: &str, index: &str, body: &str) -> (u16, Value) {
-    let response = client()
+    let response = server
+        .client()
         .patch(server.url(&format!("/api/updates/{id}/transcript/segments/{index}")))
         .header("content-type", "application/json")
         .body(body.to_string())
@@ -132,9 +133,9 @@ async fn a_corrected_line_reaches_transcript_captions_and_search() {
     let corrected = transcript_text(&server, &id).await;
     assert_eq!(transcript["segments"].as_array().unwrap().len(), segments.len());
     assert_eq!(transcript["segments"][1], segments.get(1).cloned().unwrap_or(Value::Null));
-    let vtt = client().get(server.url(&format!("/api/updates/{id}/transcript.vtt"))).send().await.unwrap();
+    let vtt = server.client().get(server.url(&format!("/api/updates/{id}/transcript.vtt"))).send().await.unwrap();
     assert!(vtt.text().await.unwrap().contains("\nQuokka shipments land on Tuesday, all seven.\n"));
-    let srt = client().get(server.url(&format!("/api/updates/{id}/transcript.srt"))).send().await.unwrap();
+    let srt = server.client().get(server.url(&format!("/api/updates/{id}/transcript.srt"))).send().await.unwrap();
     assert!(srt.text().await.unwrap().contains("\nQuokka shipments land on Tuesday, all seven.\n"));
 
     let (_, found) = get_json(&server, "/api/search?q=quokka").await;

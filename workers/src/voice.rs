@@ -83,7 +83,7 @@ mod tests {
         let tone = |n: usize| (0..n).map(|i| (i as f32 * 0.05).sin() * 0.3);
         // Voice 0–3 s, a pause 3.0–3.5 s, voice 3.5–6 s.
         let mut samples: Vec<f32> = tone(48_000).collect();
-        samples.extend(std::iter::repeat(0.0005).take(8_000));
+        samples.extend(std::iter::repeat_n(0.0005, 8_000));
         samples.extend(tone(40_000));
         let voice = VoiceActivity::analyse(&samples);
         let cut = voice.quietest_ms(1_000, 5_000);

@@ -222,8 +222,22 @@ fn pids_with_arg(marker: &str) -> Vec<u32> {
         .collect()
 }
 
-/// Run an async check, with a label in the panic message if it fails.
+/// Run an async check, with a label in the panic message if it fails. Each
+/// step is also logged to `$BULLETIN_TEST_OUTPUT/browser/steps.txt` as it
+/// starts and passes, so how far a run got is known even if it is killed.
 pub async fn step<F: Future<Output = ()>>(name: &str, check: F) {
     eprintln!("browser test: {name}");
+    log_step(&format!("{name} ..."));
     check.await;
+    log_step(&format!("{name} ok"));
+}
+
+fn log_step(line: &str) {
+    use std::io::Write;
+    let dir = output_dir().join("browser");
+    let _ = std::fs::create_dir_all(&dir);
+    let file = std::fs::OpenOptions::new().create(true).append(true).open(dir.join("steps.txt"));
+    if let Ok(mut file) = file {
+        let _ = writeln!(file, "{line}");
+    }
 }

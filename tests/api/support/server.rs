@@ -18,9 +18,15 @@ pub struct TestServer {
     pub storage: String,
     /// The S3 server behind `storage`, if any.
     pub s3: Option<S3Target>,
+    /// An API token of the admin every test server starts with ([`ADMIN_LOGIN`]).
+    pub token: String,
     child: Child,
     _temp: Option<tempfile::TempDir>,
 }
+
+/// The admin every test server has, and their password.
+pub const ADMIN_LOGIN: &str = "admin";
+pub const ADMIN_PASSWORD: &str = "test admin password";
 
 pub fn bulletin_exe() -> &'static str {
     env!("CARGO_BIN_EXE_bulletin")
@@ -39,6 +45,27 @@ impl TestServer {
 
     /// Start with media in a new bucket on `s3`, or in the data folder.
     pub fn start_on(s3: Option<S3Target>, args: &[&str], envs: &[(&str, &str)]) -> TestServer {
+        let (mut server, _) = Self::start_bare(s3, args, envs, true);
+        server.token = server.new_token(ADMIN_LOGIN);
+        server
+    }
+
+    /// Start with nobody's account in the database (and no token); also
+    /// returns the first-run setup link the server printed.
+    pub fn start_without_accounts() -> (TestServer, String) {
+        let (server, output) = Self::start_bare(S3Target::from_env(), &[], &[], false);
+        let line = output.recv_timeout(Duration::from_secs(30)).expect("a line after the address");
+        let link = line.strip_prefix("no accounts yet: create the first admin at ").expect("the setup link");
+        (server, link.to_string())
+    }
+
+    /// Start a server, with [`ADMIN_LOGIN`] added before it starts if `with_admin`.
+    fn start_bare(
+        s3: Option<S3Target>,
+        args: &[&str],
+        envs: &[(&str, &str)],
+        with_admin: bool,
+    ) -> (TestServer, std::sync::mpsc::Receiver<String>) {
         let temp = tempfile::tempdir().expect("temp dir");
         let data_dir = temp.path().join("data");
         let database_url = fresh_database_url();
@@ -48,14 +75,41 @@ impl TestServer {
             None => data_dir.join("media").display().to_string(),
         };
         let shared = shared_envs(&storage, s3.as_ref(), database_url.as_deref());
-        let (child, base) = spawn_serve(&data_dir, args, &shared, envs);
-        TestServer { base, data_dir, database_url, storage, s3, child, _temp: Some(temp) }
+        if with_admin {
+            std::fs::create_dir_all(&data_dir).expect("data folder");
+            let args = ["user", "add", ADMIN_LOGIN, "--admin", "--password-stdin"];
+            let added = run_bulletin(&process_envs(&shared, &data_dir, database_url.is_none()), &args, ADMIN_PASSWORD);
+            assert!(added.status.success(), "cannot add the admin: {}", String::from_utf8_lossy(&added.stderr));
+        }
+        let (child, base, output) = spawn_serve(&data_dir, args, &shared, envs);
+        let server =
+            TestServer { base, data_dir, database_url, storage, s3, token: String::new(), child, _temp: Some(temp) };
+        (server, output)
+    }
+
+    /// A new API token of `login`'s (`bulletin token create`).
+    pub fn new_token(&self, login: &str) -> String {
+        let token = self.command(&["token", "create", login, "--name", "tests"], "");
+        assert!(token.status.success(), "cannot create a token: {}", String::from_utf8_lossy(&token.stderr));
+        String::from_utf8(token.stdout).expect("a token is text").trim().to_string()
+    }
+
+    /// Run `bulletin ARGS` on this server's database and store, with `stdin` as its input.
+    pub fn command(&self, args: &[&str], stdin: &str) -> std::process::Output {
+        let mut envs = self.shared_envs();
+        envs.push(("BULLETIN_DATA_DIR".to_string(), self.data_dir.display().to_string()));
+        run_bulletin(&envs, args, stdin)
+    }
+
+    /// An HTTP client signed in as the admin (it sends their API token).
+    pub fn client(&self) -> reqwest::Client {
+        signed_in_client(&self.token)
     }
 
     /// Kill this server (SIGKILL) and start another on the same data folder, database and store.
     pub fn kill_and_restart(mut self, args: &[&str], envs: &[(&str, &str)]) -> TestServer {
         self.kill();
-        let (child, base) = spawn_serve(&self.data_dir, args, &self.shared_envs(), envs);
+        let (child, base, _) = spawn_serve(&self.data_dir, args, &self.shared_envs(), envs);
         self.child = child;
         self.base = base;
         self
@@ -64,12 +118,9 @@ impl TestServer {
     /// What another `bulletin` process needs to share this server's database
     /// and media store (but not its data folder).
     pub fn shared_envs(&self) -> Vec<(String, String)> {
-        let mut envs = shared_envs(&self.storage, self.s3.as_ref(), self.database_url.as_deref());
-        if self.database_url.is_none() {
-            // SQLite: the server's own database file, which lives in its data folder.
-            let sqlite = format!("sqlite://{}", self.data_dir.join("bulletin.db").display());
-            envs.push(("BULLETIN_DATABASE_URL".to_string(), sqlite));
-        }
+        let shared = shared_envs(&self.storage, self.s3.as_ref(), self.database_url.as_deref());
+        let mut envs = process_envs(&shared, &self.data_dir, self.database_url.is_none());
+        envs.retain(|(name, _)| name != "BULLETIN_DATA_DIR");
         envs
     }
 
@@ -126,8 +177,43 @@ fn shared_envs(storage: &str, s3: Option<&S3Target>, database_url: Option<&str>)
     envs
 }
 
-/// Start `bulletin serve` on `data_dir` and wait for its address.
-fn spawn_serve(data_dir: &Path, args: &[&str], shared: &[(String, String)], envs: &[(&str, &str)]) -> (Child, String) {
+/// `shared` plus what a command needs to open a server's own SQLite database
+/// (in its data folder) and data folder.
+fn process_envs(shared: &[(String, String)], data_dir: &Path, sqlite: bool) -> Vec<(String, String)> {
+    let mut envs = shared.to_vec();
+    if sqlite {
+        let url = format!("sqlite://{}", data_dir.join("bulletin.db").display());
+        envs.push(("BULLETIN_DATABASE_URL".to_string(), url));
+    }
+    envs.push(("BULLETIN_DATA_DIR".to_string(), data_dir.display().to_string()));
+    envs
+}
+
+/// Run `bulletin ARGS` with `envs`, `stdin` as its input; its output.
+fn run_bulletin(envs: &[(String, String)], args: &[&str], stdin: &str) -> std::process::Output {
+    use std::io::Write;
+    let mut child = Command::new(bulletin_exe())
+        .args(args)
+        .envs(envs.iter().map(|(k, v)| (k, v)))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run bulletin");
+    let mut input = child.stdin.take().expect("stdin");
+    input.write_all(stdin.as_bytes()).expect("write stdin");
+    drop(input);
+    child.wait_with_output().expect("bulletin finished")
+}
+
+/// Start `bulletin serve` on `data_dir` and wait for its address. The
+/// receiver gets the standard output lines that follow (e.g. the setup link).
+fn spawn_serve(
+    data_dir: &Path,
+    args: &[&str],
+    shared: &[(String, String)],
+    envs: &[(&str, &str)],
+) -> (Child, String, std::sync::mpsc::Receiver<String>) {
     let mut cmd = Command::new(bulletin_exe());
     cmd.arg("serve").arg("--listen").arg("127.0.0.1:0").arg("--data-dir").arg(data_dir).args(args);
     cmd.env("BULLETIN_LOG", "info,tantivy=warn,sqlx=warn,tower_http=warn");
@@ -138,13 +224,18 @@ fn spawn_serve(data_dir: &Path, args: &[&str], shared: &[(String, String)], envs
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            if let Some(url) = line.strip_prefix("bulletin listening on ") {
-                let _ = tx.send(url.to_string());
-            }
+            let _ = tx.send(line);
         }
     });
-    let base = rx.recv_timeout(Duration::from_secs(60)).expect("server did not start listening");
-    (child, base)
+    let started = Instant::now();
+    let base = loop {
+        let left = Duration::from_secs(60).saturating_sub(started.elapsed());
+        let line = rx.recv_timeout(left).expect("server did not start listening");
+        if let Some(url) = line.strip_prefix("bulletin listening on ") {
+            break url.to_string();
+        }
+    };
+    (child, base, rx)
 }
 
 impl Drop for TestServer {
@@ -153,8 +244,16 @@ impl Drop for TestServer {
     }
 }
 
-pub fn client() -> reqwest::Client {
+/// An HTTP client that sends no credentials.
+pub fn anonymous_client() -> reqwest::Client {
     reqwest::Client::builder().timeout(Duration::from_secs(120)).build().expect("client")
+}
+
+/// An HTTP client that sends `token` as `Authorization: Bearer …`.
+pub fn signed_in_client(token: &str) -> reqwest::Client {
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert(reqwest::header::AUTHORIZATION, format!("Bearer {token}").parse().expect("a header value"));
+    reqwest::Client::builder().timeout(Duration::from_secs(120)).default_headers(headers).build().expect("client")
 }
 
 /// POST a file as an update; returns (status, body).
@@ -164,13 +263,13 @@ pub async fn post_update(server: &TestServer, title: &str, file: &Path) -> (u16,
     let form = reqwest::multipart::Form::new()
         .text("title", title.to_string())
         .part("file", reqwest::multipart::Part::bytes(bytes).file_name(name));
-    let response = client().post(server.url("/api/updates")).multipart(form).send().await.expect("post");
+    let response = server.client().post(server.url("/api/updates")).multipart(form).send().await.expect("post");
     let status = response.status().as_u16();
     (status, response.json().await.unwrap_or(Value::Null))
 }
 
 pub async fn get_json(server: &TestServer, path: &str) -> (u16, Value) {
-    let response = client().get(server.url(path)).send().await.expect("get");
+    let response = server.client().get(server.url(path)).send().await.expect("get");
     let status = response.status().as_u16();
     (status, response.json().await.unwrap_or(Value::Null))
 }

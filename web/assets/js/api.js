@@ -10,7 +10,25 @@ export class ApiError extends Error {
 
 const NETWORK_MESSAGE = 'Could not reach the Bulletin server. Check your connection and try again.';
 
+/**
+ * The session's CSRF token, which the server set beside the session cookie.
+ * Sent as `X-CSRF-Token` with every request that changes something: another
+ * site can make the browser send the cookie, but cannot read this one.
+ */
+function csrfToken() {
+  const found = document.cookie.split('; ').find((c) => c.startsWith('bulletin_csrf='));
+  return found ? decodeURIComponent(found.slice('bulletin_csrf='.length)) : '';
+}
+
+/** A session that ended (signed out elsewhere, idle too long): sign in again, then come back. */
+function signInAgainIfSignedOut(status) {
+  if (status === 401) {
+    location.assign(`/login?next=${encodeURIComponent(location.pathname + location.search)}`);
+  }
+}
+
 function fromBody(status, body) {
+  signInAgainIfSignedOut(status);
   const error = body && body.error;
   const message = (error && error.message) || `The server answered with an error (HTTP ${status}).`;
   return new ApiError(status, (error && error.code) || `http_${status}`, message);
@@ -40,7 +58,7 @@ export async function sendJson(method, path, body) {
   try {
     response = await fetch(path, {
       method,
-      headers: { Accept: 'application/json', 'Content-Type': 'application/json' },
+      headers: { Accept: 'application/json', 'Content-Type': 'application/json', 'X-CSRF-Token': csrfToken() },
       body: JSON.stringify(body),
     });
   } catch {
@@ -76,6 +94,7 @@ export function uploadUpdate(title, blob, filename, onProgress) {
     xhr.open('POST', '/api/updates');
     xhr.responseType = 'json';
     xhr.setRequestHeader('Accept', 'application/json');
+    xhr.setRequestHeader('X-CSRF-Token', csrfToken());
     xhr.upload.addEventListener('progress', (e) => {
       if (e.lengthComputable) onProgress(e.loaded, e.total);
     });

@@ -55,6 +55,7 @@ function cardContent(update) {
     h('div', { class: 'body' },
       h('h2', {}, h('a', { href: update.links.watch }, update.title)),
       h('p', { class: 'meta' },
+        update.author ? h('span', { class: 'author' }, update.author.display_name) : null,
         h('time', { datetime: update.created_at, title: fullDate(update.created_at) }, ago(update.created_at)),
         reading ? h('span', {}, reading) : null,
       ),
