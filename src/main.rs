@@ -4,7 +4,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use bulletin::cli::{
-    admin, client, model, Cli, Command, JobsCommand, ModelCommand, StoreCommand, TokenCommand, UserCommand,
+    admin, client, login, model, Cli, Command, JobsCommand, ModelCommand, StoreCommand, TokenCommand, UserCommand,
 };
 use bulletin::config::{Config, ConfigLayer, LogFormat};
 use clap::Parser;
@@ -72,10 +72,15 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 admin::store_list(&resolve(&settings), &prefix).await
             }
             Command::Store(StoreCommand::Cat { settings, key }) => admin::store_cat(&resolve(&settings), &key).await,
+            Command::Login { server, login, password_stdin } => login::login(&server, login, password_stdin).await,
             Command::Post { file, title, server, no_wait, token } => {
+                let (server, token) = login::resolve(server, token);
                 client::post(&server, token.as_deref(), &file, &title, !no_wait).await
             }
-            Command::Search { query, server, token } => client::search(&server, token.as_deref(), &query).await,
+            Command::Search { query, server, token } => {
+                let (server, token) = login::resolve(server, token);
+                client::search(&server, token.as_deref(), &query).await
+            }
             Command::Media { .. } => unreachable!("handled before the runtime starts"),
         }
     })

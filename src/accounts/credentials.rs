@@ -25,6 +25,15 @@ pub fn hash_password(password: &str) -> Result<String, HashError> {
         .map_err(|e| HashError(e.to_string()))
 }
 
+/// [`hash_password`] on a blocking thread: it takes tens of milliseconds of
+/// CPU, which must not stall the async workers serving other requests.
+pub async fn hash_password_off_thread(password: &str) -> Result<String, HashError> {
+    let password = password.to_string();
+    tokio::task::spawn_blocking(move || hash_password(&password))
+        .await
+        .unwrap_or_else(|e| Err(HashError(e.to_string())))
+}
+
 /// Whether `candidate` is the password behind `phc`; false for a malformed hash.
 /// The comparison inside is constant-time.
 pub fn verify_password(phc: &str, candidate: &str) -> bool {

@@ -5,6 +5,7 @@
 //! the command line and, in the HTTP layer, the door call.
 
 pub mod credentials;
+pub mod invitations;
 pub mod sessions;
 pub mod setup;
 pub mod throttle;
@@ -29,6 +30,8 @@ pub enum AccountsError {
     NoSuchUser(String),
     #[error("a token name is 1 to {MAX_TOKEN_NAME_CHARS} characters, without control characters")]
     InvalidTokenName,
+    #[error("the current password is not right")]
+    WrongPassword,
     #[error(transparent)]
     Hash(#[from] credentials::HashError),
     #[error(transparent)]
@@ -46,34 +49,80 @@ pub async fn add_user(
     let login = LoginName::parse(login)?;
     let display = display_name(display.unwrap_or(login.as_str()))?;
     check_password(password)?;
-    let password_hash = credentials::hash_password(password)?;
+    let password_hash = credentials::hash_password_off_thread(password).await?;
     let new =
         NewUser { login: &login, display_name: &display, role, password_hash: &password_hash, created_at: now_ms() };
     let id = accounts::insert_user(db, &new).await?.ok_or_else(|| AccountsError::LoginTaken(login.clone()))?;
     accounts::user_by_id(db, id).await?.ok_or_else(|| AccountsError::NoSuchUser(login.to_string()))
 }
 
+/// The person with this login name.
+pub async fn find_user(db: &Db, login: &str) -> Result<UserRow, AccountsError> {
+    let parsed = LoginName::parse(login).map_err(|_| AccountsError::NoSuchUser(login.to_string()))?;
+    let found = accounts::user_by_login(db, &parsed).await?;
+    found.map(|(user, _)| user).ok_or_else(|| AccountsError::NoSuchUser(parsed.to_string()))
+}
+
 /// A new API token for `login`: the plaintext (shown once, never stored) and its id.
 pub async fn create_token(db: &Db, login: &str, name: &str) -> Result<(String, i64), AccountsError> {
+    let user = find_user(db, login).await?;
+    create_token_for(db, user.id, name).await
+}
+
+/// A new API token of the person `user_id`, named `name` ("laptop CLI").
+pub async fn create_token_for(db: &Db, user_id: i64, name: &str) -> Result<(String, i64), AccountsError> {
     let name = name.trim();
     if name.is_empty() || name.chars().count() > MAX_TOKEN_NAME_CHARS || name.chars().any(char::is_control) {
         return Err(AccountsError::InvalidTokenName);
     }
-    let login = LoginName::parse(login).map_err(|_| AccountsError::NoSuchUser(login.to_string()))?;
-    let (user, _) =
-        accounts::user_by_login(db, &login).await?.ok_or_else(|| AccountsError::NoSuchUser(login.to_string()))?;
     let secret = credentials::new_api_token();
-    let id = accounts::insert_token(db, user.id, name, &secret.digest, now_ms()).await?;
+    let id = accounts::insert_token(db, user_id, name, &secret.digest, now_ms()).await?;
     Ok((secret.plaintext, id))
 }
 
 /// Disable (or enable again) `login`'s account. Disabled, their sessions and
 /// tokens stop working at once; nothing of theirs is deleted.
-pub async fn set_disabled(db: &Db, login: &str, disabled: bool) -> Result<(), AccountsError> {
-    let parsed = LoginName::parse(login).map_err(|_| AccountsError::NoSuchUser(login.to_string()))?;
-    let (user, _) =
-        accounts::user_by_login(db, &parsed).await?.ok_or_else(|| AccountsError::NoSuchUser(login.to_string()))?;
+pub async fn set_disabled(db: &Db, login: &str, disabled: bool) -> Result<UserRow, AccountsError> {
+    let user = find_user(db, login).await?;
     accounts::set_disabled(db, user.id, disabled, now_ms()).await?;
+    find_user(db, login).await
+}
+
+/// An admin resets `login`'s password to `new`, or to a generated one;
+/// returns the password set (to hand over once). Their sessions end; their
+/// API tokens stay, as they do not depend on the password.
+pub async fn reset_password(db: &Db, login: &str, new: Option<&str>) -> Result<String, AccountsError> {
+    let user = find_user(db, login).await?;
+    let password = new.map_or_else(credentials::generate_password, str::to_string);
+    check_password(&password)?;
+    let hash = credentials::hash_password_off_thread(&password).await?;
+    accounts::set_password_hash(db, user.id, &hash).await?;
+    crate::db::sessions::revoke_sessions_of(db, user.id, now_ms()).await?;
+    Ok(password)
+}
+
+/// A person changes their own password, proving they know the current one.
+/// Their other sessions end; `keep_session` (the one asking) stays.
+pub async fn change_password(
+    db: &Db,
+    user: &UserRow,
+    current: &str,
+    new: &str,
+    keep_session: Option<i64>,
+) -> Result<(), AccountsError> {
+    sessions::sign_in(db, user.login.as_str(), current).await.map_err(|e| match e {
+        SignInError::Db(e) => AccountsError::Db(e),
+        _ => AccountsError::WrongPassword,
+    })?;
+    check_password(new)?;
+    let hash = credentials::hash_password_off_thread(new).await?;
+    accounts::set_password_hash(db, user.id, &hash).await?;
+    let now = now_ms();
+    for session in crate::db::sessions::live_sessions_of(db, user.id, now, i64::MAX).await? {
+        if Some(session.id) != keep_session {
+            crate::db::sessions::revoke_session(db, user.id, session.id, now).await?;
+        }
+    }
     Ok(())
 }
 

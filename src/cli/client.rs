@@ -35,8 +35,23 @@ fn refusal(status: reqwest::StatusCode, body: &Value, token: Option<&str>) -> an
     anyhow::anyhow!("rejected ({status}): {} — {message}", body["error"]["code"])
 }
 
+/// Ask who we are before sending anything big: a server that will refuse
+/// the upload says so now, instead of cutting the upload off midway.
+async fn check_signed_in(client: &reqwest::Client, server: &str, token: Option<&str>) -> anyhow::Result<()> {
+    let response =
+        client.get(format!("{server}/api/me")).send().await.with_context(|| format!("cannot reach {server}"))?;
+    let status = response.status();
+    if status == reqwest::StatusCode::UNAUTHORIZED || status == reqwest::StatusCode::TOO_MANY_REQUESTS {
+        let body: Value = response.json().await.unwrap_or(Value::Null);
+        return Err(refusal(status, &body, token));
+    }
+    Ok(())
+}
+
 pub async fn post(server: &str, token: Option<&str>, file: &Path, title: &str, wait: bool) -> anyhow::Result<()> {
     let server = server.trim_end_matches('/');
+    let client = client(token)?;
+    check_signed_in(&client, server, token).await?;
     let handle = tokio::fs::File::open(file).await.with_context(|| format!("cannot open {}", file.display()))?;
     let len = handle.metadata().await?.len();
     let bar = ProgressBar::new(len);
@@ -52,7 +67,6 @@ pub async fn post(server: &str, token: Option<&str>, file: &Path, title: &str, w
     let name = file.file_name().and_then(|n| n.to_str()).unwrap_or("update").to_string();
     let part = reqwest::multipart::Part::stream_with_length(reqwest::Body::wrap_stream(counted), len).file_name(name);
     let form = reqwest::multipart::Form::new().text("title", title.to_string()).part("file", part);
-    let client = client(token)?;
     let response =
         client.post(format!("{server}/api/updates")).multipart(form).send().await.context("upload failed")?;
     bar.finish_and_clear();

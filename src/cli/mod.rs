@@ -2,6 +2,7 @@
 
 pub mod admin;
 pub mod client;
+pub mod login;
 pub mod model;
 
 use std::path::PathBuf;
@@ -60,26 +61,42 @@ pub enum Command {
     /// Look into the media store the configuration points at.
     #[command(subcommand)]
     Store(StoreCommand),
+    /// Sign in to a running server and keep an API token for `post` and `search`
+    /// (in ~/.config/bulletin/credentials.toml, readable only by you).
+    Login {
+        /// The server, e.g. `https://updates.example.com`.
+        server: String,
+        /// Login name (asked for when left out).
+        #[arg(long)]
+        login: Option<String>,
+        /// Read the password from the first line of standard input instead of asking.
+        #[arg(long)]
+        password_stdin: bool,
+    },
     /// Upload a video to a running server and wait until it is ready.
     Post {
         file: PathBuf,
         #[arg(long)]
         title: String,
-        #[arg(long, env = "BULLETIN_SERVER", default_value = "http://127.0.0.1:8080")]
-        server: String,
+        /// Default: the server of the last `bulletin login`, else http://127.0.0.1:8080.
+        #[arg(long, env = "BULLETIN_SERVER")]
+        server: Option<String>,
         /// Return after the upload is accepted instead of waiting for processing.
         #[arg(long)]
         no_wait: bool,
-        /// An API token (`bulletin token create`), sent as `Authorization: Bearer …`.
+        /// An API token (`bulletin token create`), sent as `Authorization: Bearer …`;
+        /// default: the one `bulletin login` saved for the server.
         #[arg(long, env = "BULLETIN_TOKEN", hide_env_values = true)]
         token: Option<String>,
     },
     /// Search every transcript on a running server.
     Search {
         query: String,
-        #[arg(long, env = "BULLETIN_SERVER", default_value = "http://127.0.0.1:8080")]
-        server: String,
-        /// An API token (`bulletin token create`), sent as `Authorization: Bearer …`.
+        /// Default: the server of the last `bulletin login`, else http://127.0.0.1:8080.
+        #[arg(long, env = "BULLETIN_SERVER")]
+        server: Option<String>,
+        /// An API token (`bulletin token create`), sent as `Authorization: Bearer …`;
+        /// default: the one `bulletin login` saved for the server.
         #[arg(long, env = "BULLETIN_TOKEN", hide_env_values = true)]
         token: Option<String>,
     },

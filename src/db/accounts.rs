@@ -76,6 +76,15 @@ pub async fn insert_user(db: &Db, new: &NewUser<'_>) -> Result<Option<i64>, DbEr
         .await?))
 }
 
+/// Everyone, by login name.
+pub async fn all_users(db: &Db) -> Result<Vec<UserRow>, DbError> {
+    let sql = format!("SELECT {USER_COLUMNS} FROM users ORDER BY login");
+    on_pool!(db, |pool| {
+        let rows = sqlx::query(&sql).fetch_all(pool).await?;
+        rows.iter().map(user_from_row).collect()
+    })
+}
+
 pub async fn count_users(db: &Db) -> Result<i64, DbError> {
     on_pool!(db, |pool| Ok(sqlx::query_scalar("SELECT COUNT(*) FROM users").fetch_one(pool).await?))
 }

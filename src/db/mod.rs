@@ -8,6 +8,7 @@
 
 pub mod accounts;
 pub mod glossary;
+pub mod invitations;
 pub mod jobs;
 #[cfg(test)]
 mod queue_tests;

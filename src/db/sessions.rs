@@ -81,6 +81,12 @@ pub async fn revoke_session(db: &Db, user_id: i64, session_id: i64, now: i64) ->
         == 1))
 }
 
+/// End every session of `user_id` (after a password reset).
+pub async fn revoke_sessions_of(db: &Db, user_id: i64, now: i64) -> Result<u64, DbError> {
+    let sql = "UPDATE sessions SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL";
+    on_pool!(db, |pool| Ok(sqlx::query(sql).bind(now).bind(user_id).execute(pool).await?.rows_affected()))
+}
+
 /// A person's sessions that could still be used, most recently active first.
 pub async fn live_sessions_of(db: &Db, user_id: i64, now: i64, idle_ms: i64) -> Result<Vec<SessionRow>, DbError> {
     let sql = "SELECT id, user_agent, created_at, last_seen_at, expires_at FROM sessions \

@@ -62,7 +62,7 @@ enum Access {
 
 fn access(path: &str) -> Access {
     match path {
-        "/healthz" | "/readyz" | "/login" | "/logout" | "/setup" | "/api/session" => Access::Public,
+        "/healthz" | "/readyz" | "/login" | "/logout" | "/setup" | "/invite" | "/api/session" => Access::Public,
         "/metrics" => Access::Metrics,
         _ if path.starts_with("/assets/") => Access::Public,
         _ if path == "/api" || path.starts_with("/api/") => Access::Api,
@@ -266,6 +266,22 @@ pub fn without_session_cookies(jar: CookieJar) -> CookieJar {
     jar.add(gone(SESSION_COOKIE)).add(gone(CSRF_COOKIE))
 }
 
+/// A caller who is an admin; anyone else gets 403 `forbidden`.
+#[derive(Debug, Clone)]
+pub struct Admin(pub Caller);
+
+impl<S: Send + Sync> FromRequestParts<S> for Admin {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let caller = Caller::from_request_parts(parts, state).await?;
+        if caller.user.role != crate::domain::account::Role::Admin {
+            return Err(ApiError::new(StatusCode::FORBIDDEN, "forbidden", "only an admin can do this").into_response());
+        }
+        Ok(Admin(caller))
+    }
+}
+
 /// Handlers behind the door take the caller as an argument.
 impl<S: Send + Sync> FromRequestParts<S> for Caller {
     type Rejection = Response;
@@ -281,7 +297,7 @@ mod tests {
 
     #[test]
     fn only_the_listed_paths_are_public() {
-        for public in ["/healthz", "/readyz", "/login", "/setup", "/assets/v123/app.css", "/api/session"] {
+        for public in ["/healthz", "/readyz", "/login", "/setup", "/invite", "/assets/v123/app.css", "/api/session"] {
             assert_eq!(access(public), Access::Public, "{public}");
         }
         for api in ["/api/updates", "/api/uploads/x", "/api/openapi.json", "/api", "/api/sessions"] {

@@ -5,10 +5,13 @@ mod error;
 mod glossary;
 mod health;
 mod ingest;
+mod invite;
+mod me;
 mod media;
 mod metrics;
 mod openapi;
 mod peer;
+mod people;
 mod receive;
 mod search;
 mod session;
@@ -41,6 +44,8 @@ pub fn router(services: Services) -> Router {
         .merge(search::router())
         .merge(glossary::router())
         .merge(session::api_router())
+        .merge(me::router())
+        .merge(people::router())
         .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such API endpoint") });
     Router::new()
         .nest("/api", api)
@@ -48,6 +53,7 @@ pub fn router(services: Services) -> Router {
         .merge(metrics::router())
         .merge(web::router())
         .merge(setup::router())
+        .merge(invite::router())
         .route_layer(axum::middleware::from_fn_with_state(services.metrics.clone(), metrics::measure))
         // Outside the routes, so unrouted paths are behind the door too.
         .layer(axum::middleware::from_fn_with_state(services.clone(), door::guard))

@@ -5,7 +5,7 @@ use axum::routing::get;
 use axum::{Json, Router};
 use utoipa::OpenApi;
 
-use super::{glossary, health, media, metrics, search, session, transcripts, tus, updates};
+use super::{glossary, health, me, media, metrics, people, search, session, transcripts, tus, updates};
 use crate::pipeline::Services;
 
 #[derive(OpenApi)]
@@ -34,6 +34,19 @@ use crate::pipeline::Services;
         session::create_session,
         session::delete_session,
         session::me,
+        me::list_sessions,
+        me::end_session,
+        me::list_tokens,
+        me::create_token,
+        me::revoke,
+        me::change_password,
+        people::list_users,
+        people::create_user,
+        people::update_user,
+        people::reset_password,
+        people::list_invitations,
+        people::create_invitation,
+        people::withdraw_invitation,
         health::healthz,
         health::readyz,
         metrics::metrics,
@@ -45,6 +58,23 @@ use crate::pipeline::Services;
         super::views::UpdatePage,
         super::session::Credentials,
         super::session::MeView,
+        super::me::SessionView,
+        super::me::SessionList,
+        super::me::TokenView,
+        super::me::TokenList,
+        super::me::NewToken,
+        super::me::CreatedToken,
+        super::me::PasswordChange,
+        super::people::UserView,
+        super::people::UserList,
+        super::people::CreatedUser,
+        super::people::NewUserBody,
+        super::people::UserChange,
+        super::people::PasswordReset,
+        super::people::NewPassword,
+        super::people::NewInvitation,
+        super::people::InvitationView,
+        super::people::InvitationList,
         super::error::ErrorBody
     ))
 )]

@@ -10,10 +10,18 @@ use axum_extra::extract::cookie::CookieJar;
 use serde::Deserialize;
 
 use super::door::{from_another_site, with_session_cookies};
-use super::{web, ApiError};
+use super::web::{self, JoinPage};
+use super::ApiError;
 use crate::accounts::sessions::open_session;
 use crate::accounts::setup::SetupError;
 use crate::pipeline::Services;
+
+const SETUP: JoinPage = JoinPage {
+    heading: "Welcome to Bulletin",
+    lede: "Create the first account. It is an admin: it can invite the rest of the team.",
+    action: "/setup",
+    button: "Create admin account",
+};
 
 pub fn router() -> Router<Services> {
     Router::new().route("/setup", get(setup_page).post(setup_form))
@@ -30,7 +38,7 @@ async fn setup_page(State(s): State<Services>, Query(query): Query<SetupQuery>) 
         let refusal = SetupError::InvalidLink.to_string();
         return web::login_page(StatusCode::NOT_FOUND, Some(&refusal), "", "/");
     }
-    web::setup_page(StatusCode::OK, None, &query.code, "", "")
+    web::join_page(StatusCode::OK, &SETUP, None, &query.code, "", "")
 }
 
 #[derive(Debug, Deserialize)]
@@ -65,8 +73,9 @@ async fn setup_form(
         }
         Err(SetupError::Account(crate::accounts::AccountsError::Db(e))) => Err(ApiError::internal(e)),
         Err(SetupError::Account(crate::accounts::AccountsError::Hash(e))) => Err(ApiError::internal(e)),
-        Err(SetupError::Account(refused)) => Ok(web::setup_page(
+        Err(SetupError::Account(refused)) => Ok(web::join_page(
             StatusCode::UNPROCESSABLE_ENTITY,
+            &SETUP,
             Some(&refused.to_string()),
             &form.code,
             &form.login,

@@ -22,6 +22,8 @@ pub fn router() -> Router<Services> {
         .route("/updates/{id}", get(|| page(Page::Watch)))
         .route("/search", get(|| page(Page::Search)))
         .route("/record", get(|| page(Page::Record)))
+        .route("/account", get(|| page(Page::Account)))
+        .route("/people", get(|| page(Page::People)))
         .merge(super::session::page_router())
         .route("/assets/{*path}", get(asset))
 }
@@ -43,11 +45,14 @@ const JS: &str = "text/javascript; charset=utf-8";
 const ASSETS: &[Asset] = &[
     asset!("app.css", "text/css; charset=utf-8"),
     asset!("icon.svg", "image/svg+xml"),
+    asset!("js/account.js", JS),
     asset!("js/api.js", JS),
     asset!("js/compose.js", JS),
     asset!("js/dom.js", JS),
     asset!("js/feed.js", JS),
     asset!("js/format.js", JS),
+    asset!("js/nav.js", JS),
+    asset!("js/people.js", JS),
     asset!("js/player.js", JS),
     asset!("js/record.js", JS),
     asset!("js/search.js", JS),
@@ -65,7 +70,9 @@ enum Page {
     Search,
     Record,
     Login,
-    Setup,
+    Join,
+    Account,
+    People,
 }
 
 /// The frame every page shares (head, header, navigation), with `{{…}}` slots.
@@ -84,7 +91,7 @@ struct PageSource {
 }
 
 /// In [`Page`] order.
-const PAGES: [PageSource; 6] = [
+const PAGES: [PageSource; 8] = [
     PageSource {
         name: "feed",
         title: "Bulletin · Updates",
@@ -121,15 +128,29 @@ const PAGES: [PageSource; 6] = [
         main: include_str!("../../web/login.html"),
     },
     PageSource {
-        name: "setup",
-        title: "Set up · Bulletin",
+        name: "join",
+        title: "Join · Bulletin",
         script: None,
         nav: false,
-        main: include_str!("../../web/setup.html"),
+        main: include_str!("../../web/join.html"),
+    },
+    PageSource {
+        name: "account",
+        title: "Account · Bulletin",
+        script: Some("account.js"),
+        nav: true,
+        main: include_str!("../../web/account.html"),
+    },
+    PageSource {
+        name: "people",
+        title: "People · Bulletin",
+        script: Some("people.js"),
+        nav: true,
+        main: include_str!("../../web/people.html"),
     },
 ];
 
-const NAV: [&str; 3] = ["feed", "search", "record"];
+const NAV: [&str; 5] = ["feed", "search", "record", "people", "account"];
 
 /// The page in its frame.
 fn compose(page: &PageSource) -> String {
@@ -201,9 +222,30 @@ pub(super) fn login_page(status: StatusCode, error: Option<&str>, login: &str, n
     response
 }
 
-/// The first-run page, with what the person typed and why it did not work.
-pub(super) fn setup_page(status: StatusCode, error: Option<&str>, code: &str, login: &str, name: &str) -> Response {
-    let html = rendered(Page::Setup)
+/// What a page that creates one's own account says: the first admin's
+/// (setup) or an invited person's.
+pub(super) struct JoinPage {
+    pub heading: &'static str,
+    pub lede: &'static str,
+    /// Where the form posts.
+    pub action: &'static str,
+    pub button: &'static str,
+}
+
+/// A page that creates one's own account, with what the person typed and why it did not work.
+pub(super) fn join_page(
+    status: StatusCode,
+    page: &JoinPage,
+    error: Option<&str>,
+    code: &str,
+    login: &str,
+    name: &str,
+) -> Response {
+    let html = rendered(Page::Join)
+        .replace("{{heading}}", page.heading)
+        .replace("{{lede}}", page.lede)
+        .replace("{{action}}", page.action)
+        .replace("{{button}}", page.button)
         .replace("{{error}}", &error_paragraph(error))
         .replace("{{code}}", &escape_html(code))
         .replace("{{login}}", &escape_html(login))
@@ -289,11 +331,13 @@ mod tests {
 
     #[test]
     fn every_page_fills_every_slot_of_the_frame() {
-        for page in [Page::Feed, Page::Watch, Page::Search, Page::Record, Page::Login, Page::Setup] {
+        for page in
+            [Page::Feed, Page::Watch, Page::Search, Page::Record, Page::Login, Page::Join, Page::Account, Page::People]
+        {
             let html = rendered(page);
             let slots = match page {
                 Page::Login => 5,
-                Page::Setup => 4,
+                Page::Join => 8,
                 _ => 0,
             };
             assert_eq!(html.matches("{{").count(), slots, "{html}");

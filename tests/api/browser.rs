@@ -317,7 +317,7 @@ async fn web_app_in_a_real_browser() {
     .await;
 
     step("screenshots: dark and 390 px wide", async {
-        for (name, path) in [("feed", "/".to_string()), ("watch", format!("/updates/{id}")), ("search", format!("/search?q={SPOKEN_WORD}")), ("record", "/record".into())] {
+        for (name, path) in [("feed", "/".to_string()), ("watch", format!("/updates/{id}")), ("search", format!("/search?q={SPOKEN_WORD}")), ("record", "/record".into()), ("people", "/people".into()), ("account", "/account".into())] {
             for (scheme, size, suffix) in [("dark", None, "dark"), ("light", Some((390, 844)), "390"), ("dark", Some((390, 844)), "390-dark")] {
                 browser.color_scheme(scheme).await;
                 browser.viewport(size).await;
@@ -326,6 +326,8 @@ async fn web_app_in_a_real_browser() {
                     "feed" => "return document.querySelectorAll('.card').length > 0",
                     "watch" => "const v = document.querySelector('#video'); return v.readyState >= 2 && document.querySelectorAll('#transcript li').length > 0",
                     "search" => "return document.querySelectorAll('.hit').length > 0",
+                    "people" => "return document.querySelectorAll('#users tbody tr').length > 0 && !document.querySelector('[data-admin-only]').hidden",
+                    "account" => "return document.querySelectorAll('#sessions tbody tr').length > 0",
                     _ => "return true",
                 };
                 browser.wait_js(name, ready, PAGE).await;
@@ -341,7 +343,22 @@ async fn web_app_in_a_real_browser() {
     })
     .await;
 
-    step("8. signing out closes the door again", async {
+    let mut invitation = String::new();
+    step("8. the admin invites a teammate from the People page", async {
+        browser.goto(&server.url("/people")).await;
+        browser.wait_js("the people list", "return document.querySelectorAll('#users tbody tr').length === 1", PAGE).await;
+        browser.click("#invite-form button[type=submit]").await;
+        let url = browser
+            .wait_js("the invitation link", "const b = document.querySelector('#new-invitation'); return b.hidden ? '' : document.querySelector('#new-invitation-url').textContent", PAGE)
+            .await;
+        invitation = url.as_str().expect("a link").to_string();
+        assert!(invitation.starts_with(&server.url("/invite?code=")), "{invitation}");
+        browser.wait_js("the open invitation", "return document.querySelectorAll('#invitations tbody tr[data-id]').length === 1", PAGE).await;
+        browser.screenshot("people-invited").await;
+    })
+    .await;
+
+    step("9. signing out closes the door again", async {
         browser.goto(&server.url("/")).await;
         browser.click(".nav-signout").await;
         browser.wait_js("the login page", "return location.pathname === '/login'", PAGE).await;
@@ -349,6 +366,30 @@ async fn web_app_in_a_real_browser() {
         browser.wait_js("the login page again", "return location.pathname === '/login'", PAGE).await;
         let status = browser.js("return fetch('/api/updates').then(r => r.status)", vec![]).await;
         assert_eq!(status, json!(401));
+    })
+    .await;
+
+    step("10. the teammate joins through the link and makes a token", async {
+        browser.goto(&invitation).await;
+        browser.type_into("#login", "teammate").await;
+        browser.type_into("#display_name", "Tea Mate").await;
+        browser.type_into("#password", "teammate's password").await;
+        browser.click(".auth-form button[type=submit]").await;
+        browser.wait_js("the feed", "return location.pathname === '/' && document.querySelector('#nav-account').textContent === 'Tea Mate'", PAGE).await;
+        let people_hidden = browser.js("return document.querySelector('[data-admin-only]').hidden", vec![]).await;
+        assert_eq!(people_hidden, json!(true), "a member sees no People link");
+        browser.goto(&server.url("/account")).await;
+        browser.wait_js("this browser's session", "return !!document.querySelector('#sessions .tag')", PAGE).await;
+        browser.type_into("#token-name", "my laptop").await;
+        browser.click("#token-form button[type=submit]").await;
+        let token = browser
+            .wait_js("the new token", "const b = document.querySelector('#new-token'); return b.hidden ? '' : document.querySelector('#new-token-value').textContent", PAGE)
+            .await;
+        let token = token.as_str().expect("a token").to_string();
+        assert!(token.starts_with("bt_"), "{token}");
+        browser.screenshot("account-token").await;
+        let me: Value = crate::support::signed_in_client(&token).get(server.url("/api/me")).send().await.unwrap().json().await.unwrap();
+        assert_eq!(me["login"], "teammate");
     })
     .await;
 

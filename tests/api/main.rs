@@ -12,6 +12,7 @@ mod door;
 mod faults;
 mod load;
 mod media_redirect;
+mod people;
 mod pipeline;
 mod processes;
 mod rejections;
