@@ -6,6 +6,7 @@
 //!
 //! ## Layout
 //! - [`accounts`]: people, passwords and API tokens: who is asking.
+//! - [`channels`]: where updates are posted, and who may post or manage there.
 //! - [`config`]: defaults → TOML file → `BULLETIN_*` environment → flags.
 //! - [`domain`]: ids, statuses, titles and transcript formats; no I/O.
 //! - [`db`]: the metadata repository and the durable job queue (SQLite or PostgreSQL).
@@ -24,6 +25,7 @@
 
 pub mod accounts;
 pub mod app;
+pub mod channels;
 pub mod cli;
 pub mod clock;
 pub mod config;

@@ -28,6 +28,9 @@ pub struct UploadRecord {
     /// The id of the person who created it: only they may continue it.
     #[serde(default)]
     pub owner: Option<i64>,
+    /// The slug of the channel it is posted to (checked again when it completes).
+    #[serde(default)]
+    pub channel: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -220,7 +223,7 @@ mod tests {
     use super::*;
 
     fn record(length: u64) -> UploadRecord {
-        UploadRecord { length, metadata: None, title: "t".into(), update_id: None, owner: Some(1) }
+        UploadRecord { length, metadata: None, title: "t".into(), update_id: None, owner: Some(1), channel: None }
     }
 
     #[tokio::test]

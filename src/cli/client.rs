@@ -48,7 +48,18 @@ async fn check_signed_in(client: &reqwest::Client, server: &str, token: Option<&
     Ok(())
 }
 
-pub async fn post(server: &str, token: Option<&str>, file: &Path, title: &str, wait: bool) -> anyhow::Result<()> {
+/// What `bulletin post` sends.
+pub struct Post<'a> {
+    pub file: &'a Path,
+    pub title: &'a str,
+    /// A channel's name or slug; the server's default (`General`) when `None`.
+    pub channel: Option<&'a str>,
+    /// Wait until the update is ready.
+    pub wait: bool,
+}
+
+pub async fn post(server: &str, token: Option<&str>, post: &Post<'_>) -> anyhow::Result<()> {
+    let Post { file, title, channel, wait } = *post;
     let server = server.trim_end_matches('/');
     let client = client(token)?;
     check_signed_in(&client, server, token).await?;
@@ -66,7 +77,12 @@ pub async fn post(server: &str, token: Option<&str>, file: &Path, title: &str, w
     };
     let name = file.file_name().and_then(|n| n.to_str()).unwrap_or("update").to_string();
     let part = reqwest::multipart::Part::stream_with_length(reqwest::Body::wrap_stream(counted), len).file_name(name);
-    let form = reqwest::multipart::Form::new().text("title", title.to_string()).part("file", part);
+    // Channel before file: the server can know where it goes before the bytes arrive.
+    let mut form = reqwest::multipart::Form::new().text("title", title.to_string());
+    if let Some(channel) = channel {
+        form = form.text("channel", channel.to_string());
+    }
+    let form = form.part("file", part);
     let response =
         client.post(format!("{server}/api/updates")).multipart(form).send().await.context("upload failed")?;
     bar.finish_and_clear();

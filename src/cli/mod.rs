@@ -78,6 +78,9 @@ pub enum Command {
         file: PathBuf,
         #[arg(long)]
         title: String,
+        /// The channel to post in (its name or slug); default `General`.
+        #[arg(long)]
+        channel: Option<String>,
         /// Default: the server of the last `bulletin login`, else http://127.0.0.1:8080.
         #[arg(long, env = "BULLETIN_SERVER")]
         server: Option<String>,

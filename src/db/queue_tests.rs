@@ -21,6 +21,7 @@ async fn new_update(db: &Db) -> UpdateId {
         source_bytes: 1,
         media_info_json: "{}".into(),
         author_id: None,
+        channel_id: 1,
         created_at: now_ms(),
     };
     updates::insert_with_jobs(db, &new, &FIRST, 2).await.unwrap();

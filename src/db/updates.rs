@@ -19,6 +19,7 @@ pub struct NewUpdate {
     pub media_info_json: String,
     /// Who posted it.
     pub author_id: Option<i64>,
+    pub channel_id: i64,
     pub created_at: i64,
 }
 
@@ -41,6 +42,15 @@ pub struct UpdateRow {
     pub ready_at: Option<i64>,
     /// Who posted it; `None` for updates from before accounts.
     pub author: Option<Author>,
+    /// Where it was posted.
+    pub channel: Option<ChannelRef>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChannelRef {
+    pub id: i64,
+    pub slug: String,
+    pub name: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -64,8 +74,10 @@ pub struct StageRow {
 /// Selected `FROM updates LEFT JOIN users ON users.id = updates.author_id` ([`FROM_UPDATES`]).
 const UPDATE_COLUMNS: &str = "updates.id, title, status, error, duration_ms, width, height, has_audio, source_bytes, \
                               language, word_count, storyboard, updates.created_at, ready_at, author_id, \
-                              users.login AS author_login, users.display_name AS author_name";
-const FROM_UPDATES: &str = "updates LEFT JOIN users ON users.id = updates.author_id";
+                              users.login AS author_login, users.display_name AS author_name, \
+                              updates.channel_id, channels.slug AS channel_slug, channels.name AS channel_name";
+const FROM_UPDATES: &str = "updates LEFT JOIN users ON users.id = updates.author_id \
+                            LEFT JOIN channels ON channels.id = updates.channel_id";
 
 fn update_from_row<R: Row>(row: &R) -> Result<UpdateRow, DbError>
 where
@@ -96,6 +108,10 @@ where
             (Some(id), Some(login), Some(display_name)) => Some(Author { id, login, display_name }),
             _ => None,
         },
+        channel: match (row.try_get("channel_id")?, row.try_get("channel_slug")?, row.try_get("channel_name")?) {
+            (Some(id), Some(slug), Some(name)) => Some(ChannelRef { id, slug, name }),
+            _ => None,
+        },
     })
 }
 
@@ -105,7 +121,7 @@ pub async fn insert_with_jobs(db: &Db, new: &NewUpdate, first: &[JobKind], max_a
     in_write_tx!(db, |tx| {
         sqlx::query(
             "INSERT INTO updates (id, title, status, duration_ms, width, height, has_audio, source_bytes, media_info, \
-             created_at, author_id) VALUES ($1, $2, 'processing', $3, $4, $5, $6, $7, $8, $9, $10)",
+             created_at, author_id, channel_id) VALUES ($1, $2, 'processing', $3, $4, $5, $6, $7, $8, $9, $10, $11)",
         )
         .bind(new.id.as_str())
         .bind(&new.title)
@@ -117,6 +133,7 @@ pub async fn insert_with_jobs(db: &Db, new: &NewUpdate, first: &[JobKind], max_a
         .bind(&new.media_info_json)
         .bind(new.created_at)
         .bind(new.author_id)
+        .bind(new.channel_id)
         .execute(&mut *tx)
         .await?;
         for kind in first {
@@ -143,15 +160,21 @@ pub async fn get(db: &Db, id: &UpdateId) -> Result<Option<UpdateRow>, DbError> {
     })
 }
 
-/// Newest first; `before` is the id of the last update of the previous page.
-pub async fn list(db: &Db, before: Option<&UpdateId>, limit: i64) -> Result<Vec<UpdateRow>, DbError> {
+/// Newest first, of one channel or all; `before` is the id of the last update
+/// of the previous page.
+pub async fn list(
+    db: &Db,
+    channel_id: Option<i64>,
+    before: Option<&UpdateId>,
+    limit: i64,
+) -> Result<Vec<UpdateRow>, DbError> {
     let sql = format!(
         "SELECT {UPDATE_COLUMNS} FROM {FROM_UPDATES} WHERE ($1 IS NULL OR updates.id < $1) \
-         ORDER BY updates.id DESC LIMIT $2"
+         AND ($3 IS NULL OR updates.channel_id = $3) ORDER BY updates.id DESC LIMIT $2"
     );
     let before = before.map(|b| b.as_str().to_string());
     on_pool!(db, |pool| {
-        let rows = sqlx::query(&sql).bind(before).bind(limit).fetch_all(pool).await?;
+        let rows = sqlx::query(&sql).bind(before).bind(limit).bind(channel_id).fetch_all(pool).await?;
         rows.iter().map(update_from_row).collect()
     })
 }

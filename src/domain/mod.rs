@@ -2,6 +2,7 @@
 //! Pure types and functions: no database, HTTP or FFmpeg in here.
 
 pub mod account;
+pub mod channel;
 pub mod glossary;
 pub mod id;
 pub mod job;

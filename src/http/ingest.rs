@@ -9,7 +9,7 @@ use super::views::UpdateView;
 use super::ApiError;
 use crate::db::updates;
 use crate::domain::Title;
-use crate::pipeline::ingest::{self, AcceptError, TempUpload};
+use crate::pipeline::ingest::{self, AcceptError, NewPost, TempUpload};
 use crate::pipeline::Services;
 
 /// The look-while-arriving check for an upload that already holds `received` bytes.
@@ -18,13 +18,8 @@ pub fn early_check(services: &Services, received: u64) -> EarlyCheck {
 }
 
 /// Accept `upload` as a new update and show it, or say why not.
-pub async fn accept(
-    services: &Services,
-    author: i64,
-    title: &Title,
-    upload: TempUpload,
-) -> Result<UpdateView, ApiError> {
-    let id = ingest::accept(services, author, title, upload).await.map_err(|e| match e {
+pub async fn accept(services: &Services, post: &NewPost, upload: TempUpload) -> Result<UpdateView, ApiError> {
+    let id = ingest::accept(services, post, upload).await.map_err(|e| match e {
         AcceptError::Empty => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "unsupported_media", e.to_string()),
         AcceptError::Refused(refusal) => probe_refusal(&refusal),
         AcceptError::Unreadable(ref step) => {

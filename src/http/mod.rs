@@ -1,5 +1,6 @@
 //! The HTTP surface: one router per resource, merged here.
 
+mod channels;
 mod door;
 mod error;
 mod glossary;
@@ -46,6 +47,7 @@ pub fn router(services: Services) -> Router {
         .merge(session::api_router())
         .merge(me::router())
         .merge(people::router())
+        .merge(channels::router())
         .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such API endpoint") });
     Router::new()
         .nest("/api", api)

@@ -5,7 +5,7 @@ use axum::routing::get;
 use axum::{Json, Router};
 use utoipa::OpenApi;
 
-use super::{glossary, health, me, media, metrics, people, search, session, transcripts, tus, updates};
+use super::{channels, glossary, health, me, media, metrics, people, search, session, transcripts, tus, updates};
 use crate::pipeline::Services;
 
 #[derive(OpenApi)]
@@ -40,6 +40,14 @@ use crate::pipeline::Services;
         me::create_token,
         me::revoke,
         me::change_password,
+        channels::list_channels,
+        channels::create_channel,
+        channels::get_channel,
+        channels::change_channel,
+        channels::join_channel,
+        channels::list_members,
+        channels::set_member,
+        channels::remove_member,
         people::list_users,
         people::create_user,
         people::update_user,
@@ -65,6 +73,13 @@ use crate::pipeline::Services;
         super::me::NewToken,
         super::me::CreatedToken,
         super::me::PasswordChange,
+        super::channels::ChannelView,
+        super::channels::ChannelList,
+        super::channels::NewChannel,
+        super::channels::ChannelPatch,
+        super::channels::MemberView,
+        super::channels::MemberList,
+        super::channels::MemberPlace,
         super::people::UserView,
         super::people::UserList,
         super::people::CreatedUser,

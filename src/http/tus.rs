@@ -15,11 +15,13 @@ use axum::Router;
 use base64::Engine;
 use sha1::Digest;
 
+use super::channels::channel_refusal;
 use super::error::ErrorBody;
 use super::ingest;
 use super::receive::{append_body, too_large, ReceiveLimits};
 use super::{header_value, ApiError, Caller};
-use crate::pipeline::ingest::TempUpload;
+use crate::channels;
+use crate::pipeline::ingest::{NewPost, TempUpload};
 use crate::pipeline::Services;
 use crate::resumable::{UploadKey, UploadRecord, UploadState};
 
@@ -86,12 +88,17 @@ pub(super) async fn create(
     let raw_metadata = header_text(&headers, "upload-metadata")?;
     let metadata = parse_metadata(raw_metadata.as_deref().unwrap_or_default())?;
     let title = ingest::parse_title(&title_from(&metadata))?;
+    // Refused before a byte is sent: an upload nobody may post gets no place to go.
+    let channel_field = metadata.iter().find(|(k, _)| k == "channel").map(|(_, v)| v.as_str());
+    let channel =
+        channels::channel_to_post_in(&services.db, &caller.user, channel_field).await.map_err(channel_refusal)?;
     let record = UploadRecord {
         length,
         metadata: raw_metadata,
         title: title.as_str().to_string(),
         update_id: None,
         owner: Some(caller.user.id),
+        channel: Some(channel.slug),
     };
     let uploads = &services.uploads;
     let key = uploads.create(&record).await.map_err(ApiError::internal)?;
@@ -270,8 +277,19 @@ async fn receive(
     }
 
     let title = ingest::parse_title(&state.record.title)?;
+    // The channel may have been archived, or the poster taken off its list, meanwhile.
+    let channel = match channels::channel_to_post_in(&services.db, &caller.user, state.record.channel.as_deref()).await
+    {
+        Ok(channel) => channel,
+        Err(refusal) => {
+            // No later request can change that: the bytes have nowhere to go.
+            uploads.remove(key).await.map_err(ApiError::internal)?;
+            return Err(channel_refusal(refusal));
+        }
+    };
     let upload = TempUpload::adopt(path, received);
-    match ingest::accept(services, caller.user.id, &title, upload).await {
+    let post = NewPost { author: caller.user.id, channel_id: channel.id, title };
+    match ingest::accept(services, &post, upload).await {
         Ok(view) => {
             state.record.update_id = Some(view.id.clone());
             uploads.mark_complete(key, &state.record).await.map_err(ApiError::internal)?;

@@ -7,14 +7,17 @@ use axum::routing::get;
 use axum::{Json, Router};
 use serde::Deserialize;
 
+use super::channels::channel_refusal;
 use super::error::ErrorBody;
 use super::ingest;
 use super::receive::too_large;
 use super::upload::{read_form, UploadLimits};
 use super::views::{UpdatePage, UpdateView};
 use super::{ApiError, Caller};
+use crate::channels;
 use crate::db::updates;
 use crate::domain::UpdateId;
+use crate::pipeline::ingest::NewPost;
 use crate::pipeline::Services;
 
 /// Room for multipart boundaries and the title on top of the file itself.
@@ -33,10 +36,13 @@ pub fn parse_id(raw: &str) -> Result<UpdateId, ApiError> {
 
 /// Post an update: the video is streamed to disk, probed in a sandbox and queued.
 #[utoipa::path(post, path = "/api/updates", tag = "updates",
-    request_body(content_type = "multipart/form-data", description = "fields `title` (text) and `file` (the video)"),
+    request_body(content_type = "multipart/form-data", description = "fields `title` (text), `channel` (a channel's name or slug; default `General`) and `file` (the video)"),
     responses(
         (status = 202, description = "accepted: processing has started", body = UpdateView),
         (status = 400, description = "`missing_file`, `malformed_upload`", body = ErrorBody),
+        (status = 403, description = "`not_allowed_to_post`: the channel's post list leaves you out", body = ErrorBody),
+        (status = 404, description = "`not_found`: no such channel", body = ErrorBody),
+        (status = 409, description = "`channel_archived`", body = ErrorBody),
         (status = 408, description = "`upload_timeout`: the client stalled", body = ErrorBody),
         (status = 413, description = "`too_large`", body = ErrorBody),
         (status = 415, description = "`bad_content_type`, `unsupported_media`", body = ErrorBody),
@@ -70,7 +76,11 @@ pub(super) async fn create_update(
     let form = read_form(multipart, &config.upload_tmp_dir(), &limits, &mut early).await?;
     let title = ingest::parse_title(form.title.as_deref().unwrap_or_default())?;
     let upload = form.file.ok_or_else(|| ApiError::bad_request("missing_file", "the form has no `file` field"))?;
-    let view = ingest::accept(&services, caller.user.id, &title, upload).await?;
+    let channel = channels::channel_to_post_in(&services.db, &caller.user, form.channel.as_deref())
+        .await
+        .map_err(channel_refusal)?;
+    let post = NewPost { author: caller.user.id, channel_id: channel.id, title };
+    let view = ingest::accept(&services, &post, upload).await?;
     Ok((StatusCode::ACCEPTED, Json(view)))
 }
 
@@ -92,6 +102,7 @@ pub(super) async fn get_update(
 pub(super) struct ListParams {
     limit: Option<i64>,
     before: Option<String>,
+    channel: Option<String>,
 }
 
 /// Updates, newest first, a page at a time.
@@ -99,10 +110,16 @@ pub(super) struct ListParams {
     params(
         ("limit" = Option<i64>, Query, description = "1–100, default 20"),
         ("before" = Option<String>, Query, description = "the `next` cursor of the previous page"),
+        ("channel" = Option<String>, Query, description = "one channel's updates (its slug); default all"),
     ),
-    responses((status = 200, body = UpdatePage), (status = 400, description = "`bad_query`", body = ErrorBody)))]
+    responses(
+        (status = 200, body = UpdatePage),
+        (status = 400, description = "`bad_query`", body = ErrorBody),
+        (status = 404, description = "no such channel", body = ErrorBody),
+    ))]
 pub(super) async fn list_updates(
     State(services): State<Services>,
+    caller: Caller,
     params: Result<Query<ListParams>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<UpdatePage>, ApiError> {
     let Query(params) = params.map_err(|e| ApiError::bad_request("bad_query", e.body_text()))?;
@@ -113,7 +130,13 @@ pub(super) async fn list_updates(
         ),
         None => None,
     };
-    let rows = updates::list(&services.db, before.as_ref(), limit).await?;
+    let channel_id = match params.channel.as_deref() {
+        Some(reference) => Some(
+            channels::channel_for(&services.db, &caller.user, reference).await.map_err(channel_refusal)?.channel.id,
+        ),
+        None => None,
+    };
+    let rows = updates::list(&services.db, channel_id, before.as_ref(), limit).await?;
     let ids: Vec<UpdateId> = rows.iter().map(|r| r.id.clone()).collect();
     let stages = updates::stages(&services.db, &ids).await?;
     let next = (rows.len() as i64 == limit).then(|| ids.last().map(|id| id.to_string())).flatten();

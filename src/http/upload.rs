@@ -11,11 +11,13 @@ use crate::pipeline::ingest::TempUpload;
 use axum::extract::multipart::{Field, Multipart, MultipartError};
 use axum::http::StatusCode;
 
-/// Longest title field accepted on the wire (the domain rule is stricter).
-const MAX_TITLE_FIELD_BYTES: usize = 4096;
+/// Longest text field (title, channel) accepted on the wire (the domain rules are stricter).
+const MAX_TEXT_FIELD_BYTES: usize = 4096;
 
 pub struct UploadForm {
     pub title: Option<String>,
+    /// The channel to post in (a name or slug); `General` when absent.
+    pub channel: Option<String>,
     pub file: Option<TempUpload>,
 }
 
@@ -31,7 +33,7 @@ pub async fn read_form(
     limits: &UploadLimits,
     early: &mut EarlyCheck,
 ) -> Result<UploadForm, ApiError> {
-    let mut form = UploadForm { title: None, file: None };
+    let mut form = UploadForm { title: None, channel: None, file: None };
     loop {
         let field = match tokio::time::timeout(limits.idle_timeout, multipart.next_field()).await {
             Err(_) => return Err(idle_timeout()),
@@ -40,7 +42,8 @@ pub async fn read_form(
             Ok(Ok(Some(field))) => field,
         };
         match field.name() {
-            Some("title") => form.title = Some(read_text(field, limits).await?),
+            Some("title") => form.title = Some(read_text(field, limits, "invalid_title", "title").await?),
+            Some("channel") => form.channel = Some(read_text(field, limits, "invalid_channel", "channel").await?),
             Some("file") if form.file.is_none() => form.file = Some(receive_file(field, tmp_dir, limits, early).await?),
             _ => drain(field, limits).await?,
         }
@@ -56,16 +59,22 @@ async fn next_chunk(field: &mut Field<'_>, limits: &UploadLimits) -> Result<Opti
     }
 }
 
-async fn read_text(mut field: Field<'_>, limits: &UploadLimits) -> Result<String, ApiError> {
+/// A small text field; refusals carry `code` and name the field as `what`.
+async fn read_text(
+    mut field: Field<'_>,
+    limits: &UploadLimits,
+    code: &'static str,
+    what: &str,
+) -> Result<String, ApiError> {
     let mut buf = Vec::new();
     while let Some(chunk) = next_chunk(&mut field, limits).await? {
-        if buf.len() + chunk.len() > MAX_TITLE_FIELD_BYTES {
-            return Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_title", "the title is far too long"));
+        if buf.len() + chunk.len() > MAX_TEXT_FIELD_BYTES {
+            return Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code, format!("the {what} is far too long")));
         }
         buf.extend_from_slice(&chunk);
     }
     String::from_utf8(buf)
-        .map_err(|_| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_title", "the title is not valid UTF-8"))
+        .map_err(|_| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code, format!("the {what} is not valid UTF-8")))
 }
 
 async fn receive_file(

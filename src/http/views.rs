@@ -33,6 +33,9 @@ pub struct UpdateView {
     /// Who posted it (absent for updates posted before accounts existed).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub author: Option<AuthorView>,
+    /// Where it was posted.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub channel: Option<ChannelRefView>,
     /// `transcode`, `transcribe`, `index`: state and progress of each.
     #[schema(value_type = BTreeMap<String, StageView>)]
     pub stages: BTreeMap<&'static str, StageView>,
@@ -43,6 +46,12 @@ pub struct UpdateView {
 pub struct AuthorView {
     pub login: String,
     pub display_name: String,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ChannelRefView {
+    pub slug: String,
+    pub name: String,
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -109,6 +118,7 @@ impl UpdateView {
             created_at: rfc3339(row.created_at),
             ready_at: row.ready_at.map(rfc3339),
             author: row.author.map(|a| AuthorView { login: a.login, display_name: a.display_name }),
+            channel: row.channel.map(|c| ChannelRefView { slug: c.slug, name: c.name }),
             stages: views,
         }
     }

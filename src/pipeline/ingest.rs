@@ -77,15 +77,18 @@ pub fn probe_limits(services: &Services) -> ProbeLimits {
     ProbeLimits { max_duration_ms: config.max_duration_ms, max_pixels: config.max_pixels, max_fps: config.max_fps }
 }
 
-/// Accept `upload` as a new update titled `title`, or refuse it. Either way the
-/// file is gone from where it was: moved into the store, or deleted.
-/// `author` is the id of the person posting it.
-pub async fn accept(
-    services: &Services,
-    author: i64,
-    title: &Title,
-    upload: TempUpload,
-) -> Result<UpdateId, AcceptError> {
+/// Who posts an update, where, under what title.
+#[derive(Debug, Clone)]
+pub struct NewPost {
+    pub author: i64,
+    pub channel_id: i64,
+    pub title: Title,
+}
+
+/// Accept `upload` as a new update, or refuse it. Either way the file is gone
+/// from where it was: moved into the store, or deleted. The caller has checked
+/// that the author may post in the channel.
+pub async fn accept(services: &Services, post: &NewPost, upload: TempUpload) -> Result<UpdateId, AcceptError> {
     if upload.bytes == 0 {
         return Err(AcceptError::Empty);
     }
@@ -99,14 +102,15 @@ pub async fn accept(
     let id = UpdateId::generate(now);
     let new = NewUpdate {
         id: id.clone(),
-        title: title.as_str().to_string(),
+        title: post.title.as_str().to_string(),
         duration_ms: info.duration_ms as i64,
         width: i64::from(info.video.width),
         height: i64::from(info.video.height),
         has_audio: info.audio.is_some(),
         source_bytes: upload.bytes as i64,
         media_info_json: serde_json::to_string(&info).map_err(|e| AcceptError::Internal(e.to_string()))?,
-        author_id: Some(author),
+        author_id: Some(post.author),
+        channel_id: post.channel_id,
         created_at: now,
     };
     let local = upload.keep();

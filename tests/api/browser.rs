@@ -281,7 +281,9 @@ async fn web_app_in_a_real_browser() {
     })
     .await;
 
-    step("7. record, upload and reach ready", async {
+    step("7. record, upload to a channel and reach ready", async {
+        let created = server.client().post(server.url("/api/channels")).json(&json!({ "name": "Team Berlin" })).send().await.unwrap();
+        assert_eq!(created.status(), 201);
         browser.goto(&server.url("/record")).await;
         browser.click("#enable").await;
         browser.wait_js("the live preview", "return document.querySelector('#recorder').dataset.state === 'live' && document.querySelector('#live').videoWidth > 0", PAGE).await;
@@ -294,6 +296,12 @@ async fn web_app_in_a_real_browser() {
         browser.click("#stop").await;
         browser.wait_js("the recorded preview", "return document.querySelector('#recorder').dataset.state === 'recorded' && !!document.querySelector('#playback').src", PAGE).await;
         browser.type_into("#title", "Recorded in the browser").await;
+        // The picker lists the channels this person may post in.
+        let picked = browser
+            .wait_js("the channel picker", "const o = [...document.querySelectorAll('#channel option')].map(o => o.value); return o.includes('team-berlin') ? o.join(',') : ''", PAGE)
+            .await;
+        assert_eq!(picked, json!("general,team-berlin"));
+        browser.js("document.querySelector('#channel').value = 'team-berlin'; return true", vec![]).await;
         browser.click("#post").await;
         let state = browser
             .wait_js(
@@ -310,6 +318,7 @@ async fn web_app_in_a_real_browser() {
         let recorded = link.trim_start_matches("/updates/");
         let (_, posted) = get_json(&server, &format!("/api/updates/{recorded}")).await;
         assert_eq!(posted["author"]["login"], ADMIN_LOGIN, "posted as the signed-in person: {posted}");
+        assert_eq!(posted["channel"]["slug"], "team-berlin", "posted to the picked channel: {posted}");
         browser.goto(&server.url(&link)).await;
         wait_video_ready(&browser).await;
         assert_plays(&browser).await;

@@ -8,6 +8,7 @@ mod support;
 
 mod accounts;
 mod browser;
+mod channels;
 mod door;
 mod faults;
 mod load;

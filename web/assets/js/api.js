@@ -74,6 +74,9 @@ export async function sendJson(method, path, body) {
   return answer;
 }
 
+/** Channels the person sees, with `can_post` for each. */
+export const getChannels = () => getJson('/api/channels');
+
 export const getUpdate = (id, options) => getJson(`/api/updates/${encodeURIComponent(id)}`, options);
 
 /** Replace the text of transcript line `index` (its position in `segments`). */
@@ -81,15 +84,17 @@ export const correctLine = (id, index, text) =>
   sendJson('PATCH', `/api/updates/${encodeURIComponent(id)}/transcript/segments/${index}`, { text });
 
 /**
- * POST /api/updates as multipart (`title`, `file`) with upload progress.
+ * POST /api/updates as multipart (`title`, `channel`, `file`) with upload progress.
  * XMLHttpRequest, because fetch() cannot report upload progress.
  * Returns {promise, abort}; `onProgress(loaded, total)`.
  */
-export function uploadUpdate(title, blob, filename, onProgress) {
+export function uploadUpdate(title, channel, blob, filename, onProgress) {
   const xhr = new XMLHttpRequest();
   const promise = new Promise((resolve, reject) => {
     const form = new FormData();
     form.append('title', title);
+    // Before the file, so the server knows where it goes before the bytes arrive.
+    if (channel) form.append('channel', channel);
     form.append('file', blob, filename);
     xhr.open('POST', '/api/updates');
     xhr.responseType = 'json';

@@ -1,6 +1,6 @@
 // The feed: newest updates first, "load more" pages, live status of updates still processing.
 
-import { getJson, getUpdate } from './api.js';
+import { getChannels, getJson, getUpdate } from './api.js';
 import { $, announce, h, icon, replace } from './dom.js';
 import { ago, clock, fullDate, readingTime, spokenDuration } from './format.js';
 import { overallProgress, renderStages } from './stages.js';
@@ -13,6 +13,10 @@ const more = $('#load-more');
 const errorBox = $('#feed-error');
 const loading = $('#feed-loading');
 const status = $('#feed-status');
+const channelFilter = $('#feed-channel');
+
+/** The channel shown (`?channel=slug`), or '' for all. */
+let channel = new URLSearchParams(location.search).get('channel') ?? '';
 
 let next = null;
 const cards = new Map(); // id → <li>
@@ -56,6 +60,7 @@ function cardContent(update) {
       h('h2', {}, h('a', { href: update.links.watch }, update.title)),
       h('p', { class: 'meta' },
         update.author ? h('span', { class: 'author' }, update.author.display_name) : null,
+        update.channel ? h('span', { class: 'channel' }, `#${update.channel.name}`) : null,
         h('time', { datetime: update.created_at, title: fullDate(update.created_at) }, ago(update.created_at)),
         reading ? h('span', {}, reading) : null,
       ),
@@ -81,7 +86,10 @@ function renderCard(update) {
 
 async function loadPage() {
   more.disabled = true;
-  const url = `/api/updates?limit=${PAGE_SIZE}${next ? `&before=${encodeURIComponent(next)}` : ''}`;
+  const params = new URLSearchParams({ limit: PAGE_SIZE });
+  if (next) params.set('before', next);
+  if (channel) params.set('channel', channel);
+  const url = `/api/updates?${params}`;
   try {
     const page = await getJson(url);
     errorBox.hidden = true;
@@ -111,7 +119,7 @@ function showEmpty() {
     icon('video'),
     h('h2', {}, 'No updates yet'),
     h('p', { class: 'lede' }, 'Record a short update and it will appear here, transcribed and searchable.'),
-    h('a', { class: 'btn btn-primary', href: '/record' }, 'Record the first update'),
+    h('a', { class: 'btn btn-primary', href: channel ? `/record?channel=${encodeURIComponent(channel)}` : '/record' }, 'Record the first update'),
   ));
 }
 
@@ -135,5 +143,30 @@ function schedulePoll() {
   }, document.hidden ? POLL_MS * 3 : POLL_MS);
 }
 
+/** Fill the channel filter; the current one stays chosen. */
+async function loadChannels() {
+  try {
+    const { channels } = await getChannels();
+    channelFilter.append(...channels.map((c) =>
+      h('option', { value: c.slug, selected: c.slug === channel }, c.archived ? `${c.name} (archived)` : c.name)));
+  } catch {
+    // Without the list, the feed still shows every channel.
+  }
+}
+
+channelFilter.addEventListener('change', () => {
+  channel = channelFilter.value;
+  const url = new URL(location.href);
+  if (channel) url.searchParams.set('channel', channel);
+  else url.searchParams.delete('channel');
+  history.replaceState(null, '', url);
+  next = null;
+  cards.clear();
+  replace(list);
+  loading.hidden = false;
+  loadPage();
+});
+
 more.addEventListener('click', loadPage);
+loadChannels();
 loadPage();

@@ -2,7 +2,7 @@
 // a 3-2-1 countdown, a timer that stops at the 3-minute limit, a preview,
 // retake, then upload with progress and follow processing until it is ready.
 
-import { getUpdate, uploadUpdate } from './api.js';
+import { getChannels, getUpdate, uploadUpdate } from './api.js';
 import { $, announce, h, replace } from './dom.js';
 import { bytes, clock } from './format.js';
 import { composeScreenAndCamera } from './compose.js';
@@ -35,6 +35,7 @@ const status = $('#record-status');
 const buttons = { enable: $('#enable'), start: $('#start'), stop: $('#stop'), retake: $('#retake') };
 const form = $('#upload-form');
 const titleInput = $('#title');
+const channelSelect = $('#channel');
 const cameraSelect = $('#camera-select');
 const micSelect = $('#mic-select');
 const useMic = $('#use-mic');
@@ -74,6 +75,7 @@ function setState(next) {
   $('#setup').querySelectorAll('input, select').forEach((el) => { el.disabled = !['idle', 'live'].includes(next); });
   $('#post').disabled = next === 'uploading';
   titleInput.disabled = next === 'uploading';
+  channelSelect.disabled = next === 'uploading';
 }
 
 function showMessage(text, kind = 'error') {
@@ -319,7 +321,7 @@ async function post(e) {
   $('#upload-progress').hidden = false;
   setUploadProgress(0, recording.blob.size);
   const extension = recording.type.includes('mp4') ? 'mp4' : 'webm';
-  upload = uploadUpdate(title, recording.blob, `recording.${extension}`, setUploadProgress);
+  upload = uploadUpdate(title, channelSelect.value, recording.blob, `recording.${extension}`, setUploadProgress);
   try {
     const update = await upload.promise;
     stopSources(); // the camera light goes off once the recording is safely uploaded
@@ -386,3 +388,18 @@ window.addEventListener('beforeunload', (e) => {
 
 syncSetup();
 setState('idle');
+
+/** The channels this person may post in; `?channel=` (from a channel's feed) is chosen first. */
+async function loadChannels() {
+  try {
+    const { channels } = await getChannels();
+    const open = channels.filter((c) => c.can_post);
+    if (!open.length) return;
+    const wanted = new URLSearchParams(location.search).get('channel');
+    replace(channelSelect, ...open.map((c) => h('option', { value: c.slug, selected: c.slug === wanted }, c.name)));
+  } catch {
+    // The default (General) stays; the server says so if it cannot be posted to.
+  }
+}
+
+loadChannels();

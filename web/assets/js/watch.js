@@ -49,6 +49,7 @@ function renderHead(update) {
   const reading = readingTime(update.reading_minutes, update.word_count);
   replace($('#meta'),
     update.author ? h('span', { class: 'author' }, update.author.display_name) : null,
+    update.channel ? h('a', { class: 'channel', href: `/?channel=${encodeURIComponent(update.channel.slug)}` }, `#${update.channel.name}`) : null,
     h('time', { datetime: update.created_at, title: fullDate(update.created_at) }, ago(update.created_at)),
     update.duration_ms ? h('span', {}, clock(update.duration_ms)) : null,
     reading ? h('span', {}, reading) : null,

@@ -1,0 +1,239 @@
+//! Channels: where updates are posted, and who may do what in them.
+//!
+//! Workspace admins create, rename and archive channels and manage any of
+//! them; a channel's own admins manage its members and who posts. Anyone
+//! joins an open channel; posting follows the channel's `posting` rule.
+
+use crate::clock::now_ms;
+use crate::db::accounts::UserRow;
+use crate::db::channels::{self, ChannelRow, Membership};
+use crate::db::{Db, DbError};
+use crate::domain::account::Role;
+use crate::domain::channel::{slug_of, ChannelName, ChannelNameError, Posting, GENERAL};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ChannelError {
+    #[error("there is no channel {0}")]
+    NotFound(String),
+    #[error(transparent)]
+    InvalidName(#[from] ChannelNameError),
+    #[error("a channel called {0} exists already")]
+    NameTaken(String),
+    #[error("only the channel's posters can post in {0}")]
+    NotAllowedToPost(String),
+    #[error("{0} is archived: nothing new is posted there")]
+    Archived(String),
+    #[error("only an admin of {0} can do this")]
+    NotChannelAdmin(String),
+    #[error("only a workspace admin can do this")]
+    NotWorkspaceAdmin,
+    #[error(transparent)]
+    Db(#[from] DbError),
+}
+
+/// A channel as one person sees it.
+#[derive(Debug, Clone)]
+pub struct ChannelFor {
+    pub channel: ChannelRow,
+    pub membership: Option<Membership>,
+    pub can_post: bool,
+    pub can_manage: bool,
+}
+
+fn is_workspace_admin(user: &UserRow) -> bool {
+    user.role == Role::Admin
+}
+
+fn see(user: &UserRow, channel: ChannelRow, membership: Option<Membership>) -> ChannelFor {
+    let admin = is_workspace_admin(user);
+    let channel_admin = membership.is_some_and(|m| m.is_admin);
+    let listed = membership.is_some_and(|m| m.can_post);
+    let can_post = !channel.archived && (admin || channel_admin || listed || channel.posting == Posting::Everyone);
+    ChannelFor { can_manage: admin || channel_admin, can_post, channel, membership }
+}
+
+/// Every channel `user` sees, with what they may do in it.
+pub async fn channels_for(db: &Db, user: &UserRow) -> Result<Vec<ChannelFor>, DbError> {
+    let rows = channels::channels_with_membership(db, user.id).await?;
+    Ok(rows.into_iter().map(|(channel, membership)| see(user, channel, membership)).collect())
+}
+
+/// The channel a reference (`General`, `#team-berlin`) names, as `user` sees it.
+pub async fn channel_for(db: &Db, user: &UserRow, reference: &str) -> Result<ChannelFor, ChannelError> {
+    let slug = slug_of(reference);
+    let channel = channels::channel_by_slug(db, &slug).await?.ok_or(ChannelError::NotFound(slug))?;
+    let membership = channels::membership(db, channel.id, user.id).await?;
+    Ok(see(user, channel, membership))
+}
+
+/// The channel `user` posts a new update to (`General` when none is named),
+/// if they may post there.
+pub async fn channel_to_post_in(db: &Db, user: &UserRow, reference: Option<&str>) -> Result<ChannelRow, ChannelError> {
+    let reference = reference.map(str::trim).filter(|r| !r.is_empty()).unwrap_or(GENERAL);
+    let seen = channel_for(db, user, reference).await?;
+    if seen.channel.archived {
+        return Err(ChannelError::Archived(seen.channel.name));
+    }
+    if !seen.can_post {
+        return Err(ChannelError::NotAllowedToPost(seen.channel.name));
+    }
+    Ok(seen.channel)
+}
+
+/// A new channel (workspace admins).
+pub async fn create(db: &Db, by: &UserRow, name: &str, posting: Posting) -> Result<ChannelFor, ChannelError> {
+    if !is_workspace_admin(by) {
+        return Err(ChannelError::NotWorkspaceAdmin);
+    }
+    let name = ChannelName::parse(name)?;
+    channels::insert_channel(db, &name, posting, now_ms())
+        .await?
+        .ok_or_else(|| ChannelError::NameTaken(name.name().to_string()))?;
+    channel_for(db, by, name.slug()).await
+}
+
+/// What may change about a channel, and who may change it.
+#[derive(Debug, Default, Clone)]
+pub struct ChannelChange {
+    /// Workspace admins.
+    pub name: Option<String>,
+    /// Workspace admins.
+    pub archived: Option<bool>,
+    /// The channel's admins too.
+    pub posting: Option<Posting>,
+}
+
+pub async fn change(
+    db: &Db,
+    by: &UserRow,
+    reference: &str,
+    change: &ChannelChange,
+) -> Result<ChannelFor, ChannelError> {
+    let seen = channel_for(db, by, reference).await?;
+    if (change.name.is_some() || change.archived.is_some()) && !is_workspace_admin(by) {
+        return Err(ChannelError::NotWorkspaceAdmin);
+    }
+    if change.posting.is_some() && !seen.can_manage {
+        return Err(ChannelError::NotChannelAdmin(seen.channel.name));
+    }
+    let id = seen.channel.id;
+    let mut slug = seen.channel.slug.clone();
+    if let Some(name) = &change.name {
+        let name = ChannelName::parse(name)?;
+        if !channels::rename(db, id, &name).await? {
+            return Err(ChannelError::NameTaken(name.name().to_string()));
+        }
+        slug = name.slug().to_string();
+    }
+    if let Some(archived) = change.archived {
+        channels::set_archived(db, id, archived, now_ms()).await?;
+    }
+    if let Some(posting) = change.posting {
+        channels::set_posting(db, id, posting).await?;
+    }
+    channel_for(db, by, &slug).await
+}
+
+/// `by` joins an open channel themselves (a no-op for a member).
+pub async fn join(db: &Db, by: &UserRow, reference: &str) -> Result<ChannelFor, ChannelError> {
+    let seen = channel_for(db, by, reference).await?;
+    if seen.membership.is_none() {
+        let plain = Membership { is_admin: false, can_post: false };
+        channels::upsert_member(db, seen.channel.id, by.id, plain, now_ms()).await?;
+    }
+    channel_for(db, by, &seen.channel.slug).await
+}
+
+/// A channel admin (or workspace admin) puts `member` in the channel with this place.
+pub async fn set_member(
+    db: &Db,
+    by: &UserRow,
+    reference: &str,
+    member: &UserRow,
+    place: Membership,
+) -> Result<(), ChannelError> {
+    let seen = channel_for(db, by, reference).await?;
+    if !seen.can_manage {
+        return Err(ChannelError::NotChannelAdmin(seen.channel.name));
+    }
+    channels::upsert_member(db, seen.channel.id, member.id, place, now_ms()).await?;
+    Ok(())
+}
+
+/// Take `member` out of a channel: a channel admin does it, or they leave themselves.
+/// False when they were not in it.
+pub async fn remove_member(db: &Db, by: &UserRow, reference: &str, member: &UserRow) -> Result<bool, ChannelError> {
+    let seen = channel_for(db, by, reference).await?;
+    if member.id != by.id && !seen.can_manage {
+        return Err(ChannelError::NotChannelAdmin(seen.channel.name));
+    }
+    Ok(channels::remove_member(db, seen.channel.id, member.id).await?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::accounts::add_user;
+    use crate::db::test_databases::databases;
+
+    #[tokio::test]
+    async fn who_posts_where() {
+        for (db, _guard) in databases().await {
+            let ada = add_user(&db, "ada", None, Role::Admin, "analytical engine").await.unwrap();
+            let bob = add_user(&db, "bob", None, Role::Member, "a long enough one").await.unwrap();
+            let carol = add_user(&db, "carol", None, Role::Member, "a long enough one").await.unwrap();
+
+            // General exists from the start and everyone posts there.
+            assert_eq!(channel_to_post_in(&db, &bob, None).await.unwrap().slug, GENERAL);
+            assert!(matches!(create(&db, &bob, "Mine", Posting::Everyone).await, Err(ChannelError::NotWorkspaceAdmin)));
+
+            // Announcements: only listed posters (and admins).
+            let news = create(&db, &ada, "Announcements", Posting::Listed).await.unwrap();
+            assert_eq!(news.channel.slug, "announcements");
+            assert!(matches!(
+                create(&db, &ada, " announcements ", Posting::Everyone).await,
+                Err(ChannelError::NameTaken(_))
+            ));
+            let refused = channel_to_post_in(&db, &bob, Some("#Announcements")).await;
+            assert!(matches!(refused, Err(ChannelError::NotAllowedToPost(_))), "{refused:?}");
+            assert!(channel_to_post_in(&db, &ada, Some("announcements")).await.is_ok());
+            let leader = Membership { is_admin: false, can_post: true };
+            assert!(matches!(
+                set_member(&db, &bob, "announcements", &carol, leader).await,
+                Err(ChannelError::NotChannelAdmin(_))
+            ));
+            set_member(&db, &ada, "announcements", &bob, leader).await.unwrap();
+            assert!(channel_to_post_in(&db, &bob, Some("announcements")).await.is_ok());
+            assert!(channel_to_post_in(&db, &carol, Some("announcements")).await.is_err());
+
+            // A channel admin manages posting but not the name.
+            let boss = Membership { is_admin: true, can_post: false };
+            set_member(&db, &ada, "announcements", &carol, boss).await.unwrap();
+            let open = ChannelChange { posting: Some(Posting::Everyone), ..Default::default() };
+            assert!(change(&db, &carol, "announcements", &open).await.unwrap().can_post);
+            let renamed = ChannelChange { name: Some("News".into()), ..Default::default() };
+            assert!(matches!(
+                change(&db, &carol, "announcements", &renamed).await,
+                Err(ChannelError::NotWorkspaceAdmin)
+            ));
+            assert_eq!(change(&db, &ada, "announcements", &renamed).await.unwrap().channel.slug, "news");
+            let clash = ChannelChange { name: Some("general".into()), ..Default::default() };
+            assert!(matches!(change(&db, &ada, "news", &clash).await, Err(ChannelError::NameTaken(_))));
+
+            // Archived: readable, nothing new.
+            let archive = ChannelChange { archived: Some(true), ..Default::default() };
+            change(&db, &ada, "news", &archive).await.unwrap();
+            assert!(matches!(channel_to_post_in(&db, &ada, Some("news")).await, Err(ChannelError::Archived(_))));
+            assert!(matches!(channel_to_post_in(&db, &bob, Some("nowhere")).await, Err(ChannelError::NotFound(_))));
+
+            // Joining and leaving.
+            let joined = join(&db, &carol, "general").await.unwrap();
+            assert!(joined.membership.is_some());
+            assert!(remove_member(&db, &carol, "general", &carol).await.unwrap());
+            assert!(matches!(remove_member(&db, &carol, "general", &bob).await, Err(ChannelError::NotChannelAdmin(_))));
+            let seen = channels_for(&db, &carol).await.unwrap();
+            let slugs: Vec<&str> = seen.iter().map(|c| c.channel.slug.as_str()).collect();
+            assert_eq!(slugs, ["general", "news"], "archived last");
+        }
+    }
+}
