@@ -44,6 +44,35 @@ fn is_workspace_admin(user: &UserRow) -> bool {
     user.role == Role::Admin
 }
 
+/// Whether `user` sees a channel: workspace admins see every one; an open
+/// channel is seen by everyone; a private one by its members only.
+fn may_see(user: &UserRow, channel: &ChannelRow, membership: Option<Membership>) -> bool {
+    is_workspace_admin(user) || !channel.private || membership.is_some()
+}
+
+/// Whether `user` sees the channel with this id (an update's). `None` (an
+/// update from before channels had ids) is General's case: open.
+pub async fn may_see_channel(db: &Db, user: &UserRow, channel_id: Option<i64>) -> Result<bool, DbError> {
+    let Some(id) = channel_id else { return Ok(true) };
+    if is_workspace_admin(user) {
+        return Ok(true);
+    }
+    let Some(channel) = channels::channel_by_id(db, id).await? else { return Ok(false) };
+    if !channel.private {
+        return Ok(true);
+    }
+    Ok(channels::membership(db, id, user.id).await?.is_some())
+}
+
+/// The channels whose updates `user` may find: `None` for all of them
+/// (workspace admins), else the ids of the ones they see.
+pub async fn searchable_channels(db: &Db, user: &UserRow) -> Result<Option<Vec<i64>>, DbError> {
+    if is_workspace_admin(user) {
+        return Ok(None);
+    }
+    Ok(Some(channels::visible_channel_ids(db, user.id).await?))
+}
+
 fn see(user: &UserRow, channel: ChannelRow, membership: Option<Membership>) -> ChannelFor {
     let admin = is_workspace_admin(user);
     let channel_admin = membership.is_some_and(|m| m.is_admin);
@@ -55,14 +84,23 @@ fn see(user: &UserRow, channel: ChannelRow, membership: Option<Membership>) -> C
 /// Every channel `user` sees, with what they may do in it.
 pub async fn channels_for(db: &Db, user: &UserRow) -> Result<Vec<ChannelFor>, DbError> {
     let rows = channels::channels_with_membership(db, user.id).await?;
-    Ok(rows.into_iter().map(|(channel, membership)| see(user, channel, membership)).collect())
+    Ok(rows
+        .into_iter()
+        .filter(|(channel, membership)| may_see(user, channel, *membership))
+        .map(|(channel, membership)| see(user, channel, membership))
+        .collect())
 }
 
-/// The channel a reference (`General`, `#team-berlin`) names, as `user` sees it.
+/// The channel a reference (`General`, `#team-berlin`) names, as `user` sees
+/// it. A private channel they are not in is not found, like one that does not exist.
 pub async fn channel_for(db: &Db, user: &UserRow, reference: &str) -> Result<ChannelFor, ChannelError> {
     let slug = slug_of(reference);
-    let channel = channels::channel_by_slug(db, &slug).await?.ok_or(ChannelError::NotFound(slug))?;
+    let not_found = || ChannelError::NotFound(slug.clone());
+    let channel = channels::channel_by_slug(db, &slug).await?.ok_or_else(not_found)?;
     let membership = channels::membership(db, channel.id, user.id).await?;
+    if !may_see(user, &channel, membership) {
+        return Err(not_found());
+    }
     Ok(see(user, channel, membership))
 }
 
@@ -80,15 +118,26 @@ pub async fn channel_to_post_in(db: &Db, user: &UserRow, reference: Option<&str>
     Ok(seen.channel)
 }
 
-/// A new channel (workspace admins).
-pub async fn create(db: &Db, by: &UserRow, name: &str, posting: Posting) -> Result<ChannelFor, ChannelError> {
+/// A new channel (workspace admins). A private one starts with its creator
+/// as its admin, who then adds the people it is for.
+pub async fn create(
+    db: &Db,
+    by: &UserRow,
+    name: &str,
+    posting: Posting,
+    private: bool,
+) -> Result<ChannelFor, ChannelError> {
     if !is_workspace_admin(by) {
         return Err(ChannelError::NotWorkspaceAdmin);
     }
     let name = ChannelName::parse(name)?;
-    channels::insert_channel(db, &name, posting, now_ms())
+    let id = channels::insert_channel(db, &name, posting, private, now_ms())
         .await?
         .ok_or_else(|| ChannelError::NameTaken(name.name().to_string()))?;
+    if private {
+        let admin = Membership { is_admin: true, can_post: true };
+        channels::upsert_member(db, id, by.id, admin, now_ms()).await?;
+    }
     channel_for(db, by, name.slug()).await
 }
 
@@ -185,13 +234,16 @@ mod tests {
 
             // General exists from the start and everyone posts there.
             assert_eq!(channel_to_post_in(&db, &bob, None).await.unwrap().slug, GENERAL);
-            assert!(matches!(create(&db, &bob, "Mine", Posting::Everyone).await, Err(ChannelError::NotWorkspaceAdmin)));
+            assert!(matches!(
+                create(&db, &bob, "Mine", Posting::Everyone, false).await,
+                Err(ChannelError::NotWorkspaceAdmin)
+            ));
 
             // Announcements: only listed posters (and admins).
-            let news = create(&db, &ada, "Announcements", Posting::Listed).await.unwrap();
+            let news = create(&db, &ada, "Announcements", Posting::Listed, false).await.unwrap();
             assert_eq!(news.channel.slug, "announcements");
             assert!(matches!(
-                create(&db, &ada, " announcements ", Posting::Everyone).await,
+                create(&db, &ada, " announcements ", Posting::Everyone, false).await,
                 Err(ChannelError::NameTaken(_))
             ));
             let refused = channel_to_post_in(&db, &bob, Some("#Announcements")).await;
@@ -234,6 +286,36 @@ mod tests {
             let seen = channels_for(&db, &carol).await.unwrap();
             let slugs: Vec<&str> = seen.iter().map(|c| c.channel.slug.as_str()).collect();
             assert_eq!(slugs, ["general", "news"], "archived last");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_private_channel_is_seen_by_its_members_only() {
+        for (db, _guard) in databases().await {
+            let ada = add_user(&db, "ada", None, Role::Admin, "analytical engine").await.unwrap();
+            let bob = add_user(&db, "bob", None, Role::Member, "a long enough one").await.unwrap();
+            let reorg = create(&db, &ada, "Reorg", Posting::Everyone, true).await.unwrap();
+            let id = reorg.channel.id;
+            assert!(reorg.membership.is_some_and(|m| m.is_admin), "its creator manages it");
+
+            let hidden = |seen: Vec<ChannelFor>| !seen.iter().any(|c| c.channel.id == id);
+            assert!(hidden(channels_for(&db, &bob).await.unwrap()));
+            assert!(matches!(channel_for(&db, &bob, "reorg").await, Err(ChannelError::NotFound(_))));
+            assert!(matches!(join(&db, &bob, "reorg").await, Err(ChannelError::NotFound(_))), "not joined uninvited");
+            assert!(matches!(channel_to_post_in(&db, &bob, Some("reorg")).await, Err(ChannelError::NotFound(_))));
+            assert!(!may_see_channel(&db, &bob, Some(id)).await.unwrap());
+            let bob_finds = searchable_channels(&db, &bob).await.unwrap().unwrap();
+            assert!(!bob_finds.contains(&id) && bob_finds.contains(&1), "{bob_finds:?}");
+            assert_eq!(searchable_channels(&db, &ada).await.unwrap(), None, "an admin finds everything");
+
+            // Added, Bob sees it and posts there; removed, it is gone for him at once.
+            set_member(&db, &ada, "reorg", &bob, Membership { is_admin: false, can_post: false }).await.unwrap();
+            assert!(may_see_channel(&db, &bob, Some(id)).await.unwrap());
+            assert!(channel_to_post_in(&db, &bob, Some("reorg")).await.is_ok());
+            assert!(searchable_channels(&db, &bob).await.unwrap().unwrap().contains(&id));
+            assert!(remove_member(&db, &ada, "reorg", &bob).await.unwrap());
+            assert!(!may_see_channel(&db, &bob, Some(id)).await.unwrap());
+            assert!(hidden(channels_for(&db, &bob).await.unwrap()));
         }
     }
 }

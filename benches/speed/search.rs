@@ -18,7 +18,7 @@ use std::str::FromStr;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use bulletin::search::{SearchIndex, UpdateDocs, MATCHES_PER_UPDATE};
+use bulletin::search::{Scope, SearchIndex, UpdateContent, UpdateDocs, MATCHES_PER_UPDATE};
 use corpus::{Corpus, Query};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
 use sqlx::{Connection, QueryBuilder, Sqlite, SqliteConnection};
@@ -113,7 +113,15 @@ async fn index_bulletin(dir: &Path, corpus: &Corpus) -> anyhow::Result<(SearchIn
     let batches: Vec<Vec<UpdateDocs>> = corpus
         .updates
         .chunks(UPDATES_PER_COMMIT)
-        .map(|chunk| chunk.iter().map(|u| (u.id.clone(), Some((u.title.clone(), u.segments.clone())))).collect())
+        .map(|chunk| {
+            chunk
+                .iter()
+                .map(|u| {
+                    let content = UpdateContent { title: u.title.clone(), channel_id: 1, segments: u.segments.clone() };
+                    (u.id.clone(), Some(content))
+                })
+                .collect()
+        })
         .collect();
     let elapsed = tokio::task::spawn_blocking(move || -> anyhow::Result<Duration> {
         let started = Instant::now();
@@ -174,7 +182,7 @@ async fn query_bulletin(index: &SearchIndex, queries: &[Query]) -> anyhow::Resul
     for timed in [false, true] {
         for query in queries {
             let started = Instant::now();
-            let hits = index.search(&query.bulletin, LIMIT).await?;
+            let hits = index.search(&query.bulletin, LIMIT, Scope::Everything).await?;
             if timed {
                 latencies.push(started.elapsed().as_secs_f64() * 1000.0);
                 found += usize::from(!hits.is_empty());

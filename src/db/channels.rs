@@ -65,16 +65,39 @@ where
 }
 
 /// Create a channel; `None` when its slug is taken.
-pub async fn insert_channel(db: &Db, name: &ChannelName, posting: Posting, now: i64) -> Result<Option<i64>, DbError> {
-    let sql = "INSERT INTO channels (slug, name, posting, created_at) VALUES ($1, $2, $3, $4) \
+pub async fn insert_channel(
+    db: &Db,
+    name: &ChannelName,
+    posting: Posting,
+    private: bool,
+    now: i64,
+) -> Result<Option<i64>, DbError> {
+    let sql = "INSERT INTO channels (slug, name, posting, private, created_at) VALUES ($1, $2, $3, $4, $5) \
                ON CONFLICT (slug) DO NOTHING RETURNING id";
     on_pool!(db, |pool| Ok(sqlx::query_scalar(sql)
         .bind(name.slug())
         .bind(name.name())
         .bind(posting.as_str())
+        .bind(private)
         .bind(now)
         .fetch_optional(pool)
         .await?))
+}
+
+pub async fn channel_by_id(db: &Db, id: i64) -> Result<Option<ChannelRow>, DbError> {
+    let sql = format!("SELECT {CHANNEL_COLUMNS} FROM channels c WHERE c.id = $1");
+    on_pool!(db, |pool| {
+        let row = sqlx::query(&sql).bind(id).fetch_optional(pool).await?;
+        row.as_ref().map(channel_from_row).transpose()
+    })
+}
+
+/// The ids of the channels `user_id` sees when not an admin: every open one,
+/// and the private ones they are in.
+pub async fn visible_channel_ids(db: &Db, user_id: i64) -> Result<Vec<i64>, DbError> {
+    let sql = "SELECT c.id FROM channels c WHERE NOT c.private OR EXISTS \
+               (SELECT 1 FROM channel_members m WHERE m.channel_id = c.id AND m.user_id = $1) ORDER BY c.id";
+    on_pool!(db, |pool| Ok(sqlx::query_scalar(sql).bind(user_id).fetch_all(pool).await?))
 }
 
 pub async fn channel_by_slug(db: &Db, slug: &str) -> Result<Option<ChannelRow>, DbError> {

@@ -160,21 +160,40 @@ pub async fn get(db: &Db, id: &UpdateId) -> Result<Option<UpdateRow>, DbError> {
     })
 }
 
-/// Newest first, of one channel or all; `before` is the id of the last update
-/// of the previous page.
+/// Who lists updates: they see open channels, private ones they are in, or everything.
+#[derive(Debug, Clone, Copy)]
+pub struct Viewer {
+    pub user_id: i64,
+    pub sees_everything: bool,
+}
+
+/// Newest first, of one channel or all, only what `viewer` may see (so pages
+/// and cursors never count a hidden update); `before` is the id of the last
+/// update of the previous page.
 pub async fn list(
     db: &Db,
+    viewer: &Viewer,
     channel_id: Option<i64>,
     before: Option<&UpdateId>,
     limit: i64,
 ) -> Result<Vec<UpdateRow>, DbError> {
     let sql = format!(
         "SELECT {UPDATE_COLUMNS} FROM {FROM_UPDATES} WHERE ($1 IS NULL OR updates.id < $1) \
-         AND ($3 IS NULL OR updates.channel_id = $3) ORDER BY updates.id DESC LIMIT $2"
+         AND ($3 IS NULL OR updates.channel_id = $3) \
+         AND ($4 OR NOT channels.private OR EXISTS (SELECT 1 FROM channel_members m \
+              WHERE m.channel_id = updates.channel_id AND m.user_id = $5)) \
+         ORDER BY updates.id DESC LIMIT $2"
     );
     let before = before.map(|b| b.as_str().to_string());
     on_pool!(db, |pool| {
-        let rows = sqlx::query(&sql).bind(before).bind(limit).bind(channel_id).fetch_all(pool).await?;
+        let rows = sqlx::query(&sql)
+            .bind(before)
+            .bind(limit)
+            .bind(channel_id)
+            .bind(viewer.sees_everything)
+            .bind(viewer.user_id)
+            .fetch_all(pool)
+            .await?;
         rows.iter().map(update_from_row).collect()
     })
 }

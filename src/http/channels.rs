@@ -35,6 +35,8 @@ pub(super) struct ChannelView {
     name: String,
     /// `everyone` or `listed` (its posters and admins only).
     posting: &'static str,
+    /// Seen by its members only (and workspace admins).
+    private: bool,
     archived: bool,
     /// Whether the person asking is in it.
     joined: bool,
@@ -49,6 +51,7 @@ impl From<ChannelFor> for ChannelView {
             slug: seen.channel.slug,
             name: seen.channel.name,
             posting: seen.channel.posting.as_str(),
+            private: seen.channel.private,
             archived: seen.channel.archived,
             joined: seen.membership.is_some(),
             can_post: seen.can_post,
@@ -67,6 +70,9 @@ pub(super) struct NewChannel {
     name: String,
     /// `everyone` (default) or `listed`.
     posting: Option<String>,
+    /// Seen by its members only; its creator starts as its admin and adds them.
+    #[serde(default)]
+    private: bool,
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -154,7 +160,8 @@ pub(super) async fn create_channel(
 ) -> Result<(StatusCode, Json<ChannelView>), ApiError> {
     let new = body(new)?;
     let posting = parse_posting(new.posting.as_deref())?.unwrap_or(Posting::Everyone);
-    let created = channels::create(&s.db, &caller.user, &new.name, posting).await.map_err(channel_refusal)?;
+    let created =
+        channels::create(&s.db, &caller.user, &new.name, posting, new.private).await.map_err(channel_refusal)?;
     Ok((StatusCode::CREATED, Json(created.into())))
 }
 

@@ -12,9 +12,8 @@ use axum::Router;
 use bulletin_workers::storyboard::Storyboard;
 
 use super::error::ErrorBody;
-use super::updates::parse_id;
-use super::{header_value, ApiError};
-use crate::db::updates;
+use super::updates::visible_update;
+use super::{header_value, ApiError, Caller};
 use crate::domain::transcript::timestamp;
 use crate::pipeline::Services;
 use crate::storage::{media_key, MediaObject};
@@ -38,10 +37,11 @@ pub fn router() -> Router<Services> {
     ))]
 pub(super) async fn video(
     State(s): State<Services>,
+    caller: Caller,
     Path(raw): Path<String>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    serve_object(&s, &raw, MediaObject::Video, &headers).await
+    serve_object(&s, &caller, &raw, MediaObject::Video, &headers).await
 }
 
 /// A poster frame.
@@ -50,10 +50,11 @@ pub(super) async fn video(
     responses((status = 200, content_type = "image/jpeg"), (status = 404, body = ErrorBody)))]
 pub(super) async fn poster(
     State(s): State<Services>,
+    caller: Caller,
     Path(raw): Path<String>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    serve_object(&s, &raw, MediaObject::Poster, &headers).await
+    serve_object(&s, &caller, &raw, MediaObject::Poster, &headers).await
 }
 
 /// The storyboard sprite: thumbnails for scrubbing.
@@ -62,10 +63,11 @@ pub(super) async fn poster(
     responses((status = 200, content_type = "image/jpeg"), (status = 404, body = ErrorBody)))]
 pub(super) async fn storyboard_image(
     State(s): State<Services>,
+    caller: Caller,
     Path(raw): Path<String>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    serve_object(&s, &raw, MediaObject::Storyboard, &headers).await
+    serve_object(&s, &caller, &raw, MediaObject::Storyboard, &headers).await
 }
 
 /// A WebVTT "thumbnails" track: each cue points into the sprite with `#xywh=`.
@@ -73,9 +75,13 @@ pub(super) async fn storyboard_image(
 #[utoipa::path(get, path = "/api/updates/{id}/storyboard.vtt", tag = "media",
     params(("id" = String, Path, description = "update id")),
     responses((status = 200, content_type = "text/vtt"), (status = 404, body = ErrorBody)))]
-pub(super) async fn storyboard_vtt(State(s): State<Services>, Path(raw): Path<String>) -> Result<Response, ApiError> {
-    let id = parse_id(&raw)?;
-    let row = updates::get(&s.db, &id).await?.ok_or_else(|| ApiError::not_found("update"))?;
+pub(super) async fn storyboard_vtt(
+    State(s): State<Services>,
+    caller: Caller,
+    Path(raw): Path<String>,
+) -> Result<Response, ApiError> {
+    let row = visible_update(&s, &caller, &raw).await?;
+    let id = row.id.clone();
     let json = row.storyboard_json.ok_or_else(not_ready)?;
     let board: Storyboard = serde_json::from_str(&json).map_err(ApiError::internal)?;
     let mut vtt = String::from("WEBVTT\n\n");
@@ -97,11 +103,15 @@ fn not_ready() -> ApiError {
     ApiError::new(StatusCode::CONFLICT, "not_ready", "this update is still processing")
 }
 
-async fn serve_object(s: &Services, raw: &str, object: MediaObject, headers: &HeaderMap) -> Result<Response, ApiError> {
-    let id = parse_id(raw)?;
-    if updates::get(&s.db, &id).await?.is_none() {
-        return Err(ApiError::not_found("update"));
-    }
+async fn serve_object(
+    s: &Services,
+    caller: &Caller,
+    raw: &str,
+    object: MediaObject,
+    headers: &HeaderMap,
+) -> Result<Response, ApiError> {
+    // Checked before any byte or presigned URL: what one may not see does not exist.
+    let id = visible_update(s, caller, raw).await?.id;
     let key = media_key(&id, object);
     let total = match s.store.len(&key).await {
         Ok(total) => total,

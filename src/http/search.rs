@@ -8,8 +8,10 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::error::ErrorBody;
-use super::ApiError;
+use super::{ApiError, Caller};
+use crate::channels;
 use crate::pipeline::Services;
+use crate::search::Scope;
 
 const MAX_QUERY_CHARS: usize = 256;
 
@@ -36,6 +38,7 @@ pub(super) struct SearchParams {
     ))]
 pub(super) async fn search(
     State(s): State<Services>,
+    caller: Caller,
     params: Result<Query<SearchParams>, QueryRejection>,
 ) -> Result<Json<Value>, ApiError> {
     let Query(params) = params.map_err(|e| ApiError::bad_request("bad_query", e.body_text()))?;
@@ -47,6 +50,11 @@ pub(super) async fn search(
         ));
     }
     let search = s.search.as_ref().ok_or_else(|| ApiError::internal("this process has no search index"))?;
-    let hits = search.search(&q, params.limit.unwrap_or(20).clamp(1, 50)).await?;
+    // Only the channels this person sees, as part of the query itself.
+    let scope = match channels::searchable_channels(&s.db, &caller.user).await? {
+        None => Scope::Everything,
+        Some(ids) => Scope::Channels(ids),
+    };
+    let hits = search.search(&q, params.limit.unwrap_or(20).clamp(1, 50), scope).await?;
     Ok(Json(json!({ "query": q, "hits": hits })))
 }

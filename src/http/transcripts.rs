@@ -11,8 +11,8 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::error::ErrorBody;
-use super::updates::parse_id;
-use super::ApiError;
+use super::updates::visible_update;
+use super::{ApiError, Caller};
 use crate::db::updates;
 use crate::db::updates::UpdateRow;
 use crate::domain::skim::{chapters, paragraphs};
@@ -28,10 +28,9 @@ pub fn router() -> Router<Services> {
         .route("/updates/{id}/transcript/segments/{index}", patch(edit_segment))
 }
 
-async fn load(s: &Services, raw: &str) -> Result<(UpdateRow, Vec<TranscriptSegment>), ApiError> {
-    let id = parse_id(raw)?;
-    let row = updates::get(&s.db, &id).await?.ok_or_else(|| ApiError::not_found("update"))?;
-    let segments = updates::segments(&s.db, &id).await?;
+async fn load(s: &Services, caller: &Caller, raw: &str) -> Result<(UpdateRow, Vec<TranscriptSegment>), ApiError> {
+    let row = visible_update(s, caller, raw).await?;
+    let segments = updates::segments(&s.db, &row.id).await?;
     Ok((row, segments))
 }
 
@@ -43,8 +42,12 @@ async fn load(s: &Services, raw: &str) -> Result<(UpdateRow, Vec<TranscriptSegme
          description = "`language`, `available`, `reading_minutes`, `segments` [{`start_ms`, `end_ms`, `text`}], `paragraphs`, `chapters`"),
         (status = 404, body = ErrorBody),
     ))]
-pub(super) async fn transcript_json(State(s): State<Services>, Path(raw): Path<String>) -> Result<Response, ApiError> {
-    let (row, segments) = load(&s, &raw).await?;
+pub(super) async fn transcript_json(
+    State(s): State<Services>,
+    caller: Caller,
+    Path(raw): Path<String>,
+) -> Result<Response, ApiError> {
+    let (row, segments) = load(&s, &caller, &raw).await?;
     let available = row.language.is_some();
     // Derived on every request: cheap (linear in a ≤ 3 min transcript) and
     // always in step with the stored segments.
@@ -66,8 +69,12 @@ pub(super) async fn transcript_json(State(s): State<Services>, Path(raw): Path<S
 #[utoipa::path(get, path = "/api/updates/{id}/transcript.vtt", tag = "transcripts",
     params(("id" = String, Path, description = "update id")),
     responses((status = 200, content_type = "text/vtt"), (status = 404, body = ErrorBody)))]
-pub(super) async fn transcript_vtt(State(s): State<Services>, Path(raw): Path<String>) -> Result<Response, ApiError> {
-    let (_, segments) = load(&s, &raw).await?;
+pub(super) async fn transcript_vtt(
+    State(s): State<Services>,
+    caller: Caller,
+    Path(raw): Path<String>,
+) -> Result<Response, ApiError> {
+    let (_, segments) = load(&s, &caller, &raw).await?;
     Ok(([(header::CONTENT_TYPE, "text/vtt; charset=utf-8")], to_webvtt(&segments)).into_response())
 }
 
@@ -75,8 +82,12 @@ pub(super) async fn transcript_vtt(State(s): State<Services>, Path(raw): Path<St
 #[utoipa::path(get, path = "/api/updates/{id}/transcript.srt", tag = "transcripts",
     params(("id" = String, Path, description = "update id")),
     responses((status = 200, content_type = "application/x-subrip"), (status = 404, body = ErrorBody)))]
-pub(super) async fn transcript_srt(State(s): State<Services>, Path(raw): Path<String>) -> Result<Response, ApiError> {
-    let (_, segments) = load(&s, &raw).await?;
+pub(super) async fn transcript_srt(
+    State(s): State<Services>,
+    caller: Caller,
+    Path(raw): Path<String>,
+) -> Result<Response, ApiError> {
+    let (_, segments) = load(&s, &caller, &raw).await?;
     Ok(([(header::CONTENT_TYPE, "application/x-subrip; charset=utf-8")], to_srt(&segments)).into_response())
 }
 
@@ -102,10 +113,11 @@ pub(super) struct LineCorrection {
     ))]
 pub(super) async fn edit_segment(
     State(s): State<Services>,
+    caller: Caller,
     Path((raw, index)): Path<(String, String)>,
     body: Result<Json<LineCorrection>, JsonRejection>,
 ) -> Result<Response, ApiError> {
-    let id = parse_id(&raw)?;
+    let id = visible_update(&s, &caller, &raw).await?.id;
     let index: i64 = index.parse().map_err(|_| ApiError::not_found("transcript line"))?;
     let Json(correction) = body.map_err(|e| ApiError::bad_request("malformed_body", e.body_text()))?;
     let segment = correct_line(&s, &id, index, &correction.text).await.map_err(|e| match e {

@@ -15,7 +15,8 @@ use super::upload::{read_form, UploadLimits};
 use super::views::{UpdatePage, UpdateView};
 use super::{ApiError, Caller};
 use crate::channels;
-use crate::db::updates;
+use crate::db::updates::{self, UpdateRow, Viewer};
+use crate::domain::account::Role;
 use crate::domain::UpdateId;
 use crate::pipeline::ingest::NewPost;
 use crate::pipeline::Services;
@@ -32,6 +33,19 @@ pub fn router() -> Router<Services> {
 
 pub fn parse_id(raw: &str) -> Result<UpdateId, ApiError> {
     UpdateId::parse(raw).ok_or_else(|| ApiError::not_found("update"))
+}
+
+/// The update `raw` names, if `caller` may see it. One that exists in a
+/// channel they cannot see answers exactly like one that does not exist.
+/// Every route that takes an update id starts here.
+pub async fn visible_update(s: &Services, caller: &Caller, raw: &str) -> Result<UpdateRow, ApiError> {
+    let id = parse_id(raw)?;
+    let row = updates::get(&s.db, &id).await?.ok_or_else(|| ApiError::not_found("update"))?;
+    let channel_id = row.channel.as_ref().map(|c| c.id);
+    if !channels::may_see_channel(&s.db, &caller.user, channel_id).await? {
+        return Err(ApiError::not_found("update"));
+    }
+    Ok(row)
 }
 
 /// Post an update: the video is streamed to disk, probed in a sandbox and queued.
@@ -90,10 +104,11 @@ pub(super) async fn create_update(
     responses((status = 200, body = UpdateView), (status = 404, description = "`not_found`", body = ErrorBody)))]
 pub(super) async fn get_update(
     State(services): State<Services>,
+    caller: Caller,
     Path(raw): Path<String>,
 ) -> Result<Json<UpdateView>, ApiError> {
-    let id = parse_id(&raw)?;
-    let row = updates::get(&services.db, &id).await?.ok_or_else(|| ApiError::not_found("update"))?;
+    let row = visible_update(&services, &caller, &raw).await?;
+    let id = row.id.clone();
     let stages = updates::stages(&services.db, std::slice::from_ref(&id)).await?;
     Ok(Json(UpdateView::build(row, &stages)))
 }
@@ -136,7 +151,8 @@ pub(super) async fn list_updates(
         ),
         None => None,
     };
-    let rows = updates::list(&services.db, channel_id, before.as_ref(), limit).await?;
+    let viewer = Viewer { user_id: caller.user.id, sees_everything: caller.user.role == Role::Admin };
+    let rows = updates::list(&services.db, &viewer, channel_id, before.as_ref(), limit).await?;
     let ids: Vec<UpdateId> = rows.iter().map(|r| r.id.clone()).collect();
     let stages = updates::stages(&services.db, &ids).await?;
     let next = (rows.len() as i64 == limit).then(|| ids.last().map(|id| id.to_string())).flatten();

@@ -21,7 +21,16 @@ const BATCH: i64 = 500;
 const GAP_WAIT: Duration = Duration::from_secs(10);
 
 /// What one update looks like in the index (`None`: it no longer exists).
-pub type UpdateDocs = (UpdateId, Option<(String, Vec<TranscriptSegment>)>);
+pub type UpdateDocs = (UpdateId, Option<UpdateContent>);
+
+/// What an update puts in the index.
+#[derive(Debug, Clone)]
+pub struct UpdateContent {
+    pub title: String,
+    /// Its channel's id: searches are limited to the channels a person may see.
+    pub channel_id: i64,
+    pub segments: Vec<TranscriptSegment>,
+}
 
 pub fn spawn_follower(index: SearchIndex, db: Db, shutdown: CancellationToken) -> JoinHandle<()> {
     tokio::spawn(async move {
@@ -88,7 +97,11 @@ async fn step(index: &SearchIndex, db: &Db, applied: i64, cursor: &mut FeedCurso
     let mut docs: Vec<UpdateDocs> = Vec::with_capacity(ids.len());
     for id in ids {
         let content = match updates::get(db, &id).await? {
-            Some(row) => Some((row.title, updates::segments(db, &id).await?)),
+            Some(row) => Some(UpdateContent {
+                channel_id: row.channel.as_ref().map_or(0, |c| c.id),
+                title: row.title,
+                segments: updates::segments(db, &id).await?,
+            }),
             None => None,
         };
         docs.push((id, content));
@@ -108,16 +121,18 @@ pub(super) fn apply(index: &SearchIndex, docs: Vec<UpdateDocs>, last_seq: i64) -
     let mut writer = index.inner.writer.lock().map_err(|_| SearchError::Task("index writer poisoned".into()))?;
     for (id, content) in docs {
         writer.delete_term(index.index_id_term(&id));
-        let Some((title, segments)) = content else { continue };
+        let Some(UpdateContent { title, channel_id, segments }) = content else { continue };
         let key = update_key(id.as_str());
+        let channel = u64::try_from(channel_id).unwrap_or(0);
         writer.add_document(doc!(
-            f.update_id => id.as_str(), f.update_key => key, f.doc_kind => KIND_TITLE, f.title => title.as_str(),
+            f.update_id => id.as_str(), f.update_key => key, f.channel => channel, f.doc_kind => KIND_TITLE,
+            f.title => title.as_str(),
             f.display_title => title.as_str(),
             f.start_ms => 0u64, f.end_ms => 0u64,
         ))?;
         for seg in segments {
             writer.add_document(doc!(
-                f.update_id => id.as_str(), f.update_key => key, f.doc_kind => KIND_SEGMENT,
+                f.update_id => id.as_str(), f.update_key => key, f.channel => channel, f.doc_kind => KIND_SEGMENT,
                 f.display_title => title.as_str(),
                 f.text => seg.text,
                 f.start_ms => seg.start_ms.max(0) as u64, f.end_ms => seg.end_ms.max(0) as u64,

@@ -24,7 +24,7 @@ use tantivy::{DocAddress, Index, IndexReader, IndexWriter, ReloadPolicy, Searche
 use tokio::sync::{watch, Notify};
 
 use crate::domain::UpdateId;
-pub use follower::{spawn_follower, UpdateDocs};
+pub use follower::{spawn_follower, UpdateContent, UpdateDocs};
 use query::ParsedQuery;
 use schema::{build_schema, register_analyzer, Fields, KIND_TITLE};
 
@@ -62,6 +62,15 @@ pub struct SearchHit {
 const CANDIDATES: usize = 500;
 /// Public so the benchmark can ask its SQL peer for as many rows as one answer holds.
 pub const MATCHES_PER_UPDATE: usize = 5;
+
+/// Which updates a search looks among.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Scope {
+    /// Every update (workspace admins, the benchmark).
+    Everything,
+    /// The updates of these channels (ids), and no other.
+    Channels(Vec<i64>),
+}
 
 #[derive(Clone)]
 pub struct SearchIndex {
@@ -138,20 +147,40 @@ impl SearchIndex {
         tokio::time::timeout(timeout, rx.wait_for(|applied| *applied >= seq)).await.is_ok_and(|r| r.is_ok())
     }
 
-    pub async fn search(&self, text: &str, limit: usize) -> Result<Vec<SearchHit>, SearchError> {
+    /// The best `limit` updates for `text` among those in `scope`.
+    pub async fn search(&self, text: &str, limit: usize, scope: Scope) -> Result<Vec<SearchHit>, SearchError> {
         let parsed = ParsedQuery::parse(text);
-        if parsed.is_empty() {
+        if parsed.is_empty() || scope == Scope::Channels(Vec::new()) {
             return Ok(Vec::new());
         }
         let this = self.clone();
-        tokio::task::spawn_blocking(move || this.search_blocking(&parsed, limit))
+        tokio::task::spawn_blocking(move || this.search_blocking(&parsed, limit, &scope))
             .await
             .map_err(|e| SearchError::Task(e.to_string()))?
     }
 
-    fn search_blocking(&self, parsed: &ParsedQuery, limit: usize) -> Result<Vec<SearchHit>, SearchError> {
+    fn search_blocking(
+        &self,
+        parsed: &ParsedQuery,
+        limit: usize,
+        scope: &Scope,
+    ) -> Result<Vec<SearchHit>, SearchError> {
         let f = self.inner.fields;
-        let query = parsed.to_query(&[f.text, f.title]);
+        let words = parsed.to_query(&[f.text, f.title]);
+        // The scope is part of the query, not a filter on its results: what a
+        // person may not see takes no place among the candidates.
+        let query: Box<dyn tantivy::query::Query> = match scope {
+            Scope::Everything => words,
+            Scope::Channels(ids) => {
+                let terms =
+                    ids.iter().map(|id| tantivy::Term::from_field_u64(f.channel, u64::try_from(*id).unwrap_or(0)));
+                let channels = tantivy::query::TermSetQuery::new(terms);
+                Box::new(tantivy::query::BooleanQuery::new(vec![
+                    (tantivy::query::Occur::Must, words),
+                    (tantivy::query::Occur::Must, Box::new(channels)),
+                ]))
+            }
+        };
         let matchers = parsed.matchers();
         let searcher = self.inner.reader.searcher();
         let top = searcher.search(&query, &TopDocs::with_limit(CANDIDATES))?;
@@ -272,11 +301,11 @@ mod tests {
                     TranscriptSegment { start_ms: s as i64 * 1000, end_ms: s as i64 * 1000 + 900, text }
                 })
                 .collect();
-            (id, Some((format!("Update {n}"), segments)))
+            (id, Some(UpdateContent { title: format!("Update {n}"), channel_id: (n % 3) as i64, segments }))
         };
         index.apply_blocking((0..15).map(update).collect(), 1).unwrap();
         index.apply_blocking((15..30).map(update).collect(), 2).unwrap();
-        let hits = index.search("roadmap", 20).await.unwrap();
+        let hits = index.search("roadmap", 20, Scope::Everything).await.unwrap();
         assert_eq!(hits.len(), 20);
         let mut ids: Vec<&str> = hits.iter().map(|h| h.update_id.as_str()).collect();
         ids.sort();
@@ -287,5 +316,17 @@ mod tests {
             assert!(hit.matches.iter().all(|m| m.snippet.starts_with("the <mark>roadmap</mark>") && m.start_ms < 7000));
         }
         assert!(hits.windows(2).all(|w| w[0].score >= w[1].score), "hits are in score order");
+
+        // Limited to one channel inside the query: a full page of that channel's
+        // updates only, as many as it holds, none of the others.
+        let scoped = index.search("roadmap", 20, Scope::Channels(vec![1])).await.unwrap();
+        let expected: Vec<String> = (0..30).filter(|n| n % 3 == 1).map(|n| format!("{n:016}")).collect();
+        let mut found: Vec<String> = scoped.iter().map(|h| h.update_id.clone()).collect();
+        found.sort();
+        assert_eq!(found, expected);
+        let two = index.search("roadmap", 5, Scope::Channels(vec![0, 2])).await.unwrap();
+        assert_eq!(two.len(), 5);
+        assert!(two.iter().all(|h| h.update_id.parse::<usize>().unwrap() % 3 != 1), "{two:?}");
+        assert!(index.search("roadmap", 20, Scope::Channels(vec![])).await.unwrap().is_empty());
     }
 }

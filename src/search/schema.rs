@@ -1,7 +1,7 @@
 //! The index layout: one document per transcript segment, plus one per title.
 
 use tantivy::schema::{
-    Field, IndexRecordOption, NumericOptions, Schema, TextFieldIndexing, TextOptions, FAST, STORED, STRING,
+    Field, IndexRecordOption, NumericOptions, Schema, TextFieldIndexing, TextOptions, FAST, INDEXED, STORED, STRING,
 };
 use tantivy::tokenizer::{AsciiFoldingFilter, LowerCaser, RemoveLongFilter, SimpleTokenizer, TextAnalyzer};
 use tantivy::Index;
@@ -17,6 +17,10 @@ pub struct Fields {
     /// [`update_key`] of the update id, in a fast column: search tells most
     /// candidates apart by it without reading them from the document store.
     pub update_key: Field,
+    /// The id of the update's channel, indexed: a search is limited to the
+    /// channels its person may see inside the query, so limits, ranking and
+    /// counts never reveal what they may not.
+    pub channel: Field,
     /// `segment` or `title`.
     pub doc_kind: Field,
     /// Indexed on title documents only, so a title word does not match every segment.
@@ -44,6 +48,7 @@ pub fn build_schema() -> (Schema, Fields) {
     let fields = Fields {
         update_id: builder.add_text_field("update_id", STRING | STORED),
         update_key: builder.add_u64_field("update_key", FAST),
+        channel: builder.add_u64_field("channel", INDEXED | FAST),
         doc_kind: builder.add_text_field("kind", STRING | STORED),
         title: builder.add_text_field("title", words.clone()),
         display_title: builder.add_text_field("display_title", STORED),

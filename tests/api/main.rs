@@ -15,6 +15,7 @@ mod load;
 mod media_redirect;
 mod people;
 mod pipeline;
+mod privacy;
 mod processes;
 mod rejections;
 mod scale_out;
