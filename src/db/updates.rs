@@ -310,3 +310,27 @@ pub async fn all_ids(db: &Db) -> Result<Vec<UpdateId>, DbError> {
         rows.iter().map(|r| Ok(UpdateId::from_trusted(r.try_get("id")?))).collect()
     })
 }
+
+/// Move an update to another channel, and tell every search index (its
+/// documents carry their channel); returns the search change's sequence number.
+pub async fn move_to_channel(db: &Db, id: &UpdateId, channel_id: i64, now: i64) -> Result<Option<i64>, DbError> {
+    let seq = in_write_tx!(db, |tx| {
+        let moved = sqlx::query("UPDATE updates SET channel_id = $1 WHERE id = $2")
+            .bind(channel_id)
+            .bind(id.as_str())
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        if moved == 0 {
+            return Ok(None);
+        }
+        let seq: i64 =
+            sqlx::query_scalar("INSERT INTO search_changes (update_id, created_at) VALUES ($1, $2) RETURNING seq")
+                .bind(id.as_str())
+                .bind(now)
+                .fetch_one(&mut *tx)
+                .await?;
+        Some(seq)
+    });
+    Ok(seq)
+}

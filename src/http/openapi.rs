@@ -15,6 +15,7 @@ use crate::pipeline::Services;
         updates::create_update,
         updates::list_updates,
         updates::get_update,
+        updates::change_update,
         media::video,
         media::poster,
         media::storyboard_image,
@@ -61,6 +62,7 @@ use crate::pipeline::Services;
     ),
     components(schemas(
         super::views::UpdateView,
+        super::updates::UpdateChange,
         super::glossary::GlossaryBody,
         super::transcripts::LineCorrection,
         super::views::UpdatePage,

@@ -19,6 +19,7 @@ use crate::db::updates::{self, UpdateRow, Viewer};
 use crate::domain::account::Role;
 use crate::domain::UpdateId;
 use crate::pipeline::ingest::NewPost;
+use crate::pipeline::moves::{move_update, MoveError};
 use crate::pipeline::Services;
 
 /// Room for multipart boundaries and the title on top of the file itself.
@@ -28,7 +29,7 @@ pub fn router() -> Router<Services> {
     Router::new()
         // The handler enforces its own, configurable cap while streaming.
         .route("/updates", get(list_updates).post(create_update).layer(DefaultBodyLimit::disable()))
-        .route("/updates/{id}", get(get_update))
+        .route("/updates/{id}", get(get_update).patch(change_update))
 }
 
 pub fn parse_id(raw: &str) -> Result<UpdateId, ApiError> {
@@ -110,6 +111,45 @@ pub(super) async fn get_update(
     let row = visible_update(&services, &caller, &raw).await?;
     let id = row.id.clone();
     let stages = updates::stages(&services.db, std::slice::from_ref(&id)).await?;
+    Ok(Json(UpdateView::build(row, &stages)))
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub(super) struct UpdateChange {
+    /// Move the update to this channel (its name or slug): its author or an
+    /// admin, who must be able to post there. Who sees it follows at once.
+    channel: Option<String>,
+}
+
+/// Change an update: move it to another channel.
+#[utoipa::path(patch, path = "/api/updates/{id}", tag = "updates",
+    params(("id" = String, Path, description = "update id")),
+    request_body = UpdateChange,
+    responses(
+        (status = 200, body = UpdateView),
+        (status = 400, description = "`malformed_body`", body = ErrorBody),
+        (status = 403, description = "`not_allowed_to_move`, `not_allowed_to_post`", body = ErrorBody),
+        (status = 404, description = "`not_found`: no such update, or no such channel", body = ErrorBody),
+        (status = 409, description = "`channel_archived`", body = ErrorBody),
+    ))]
+pub(super) async fn change_update(
+    State(services): State<Services>,
+    caller: Caller,
+    Path(raw): Path<String>,
+    change: Result<Json<UpdateChange>, axum::extract::rejection::JsonRejection>,
+) -> Result<Json<UpdateView>, ApiError> {
+    let row = visible_update(&services, &caller, &raw).await?;
+    let Json(change) = change.map_err(|e| ApiError::bad_request("malformed_body", e.body_text()))?;
+    if let Some(target) = change.channel.as_deref() {
+        move_update(&services, &caller.user, &row, target).await.map_err(|e| match e {
+            MoveError::NotAllowed => ApiError::new(StatusCode::FORBIDDEN, "not_allowed_to_move", e.to_string()),
+            MoveError::Channel(e) => channel_refusal(e),
+            MoveError::Gone => ApiError::not_found("update"),
+            MoveError::Db(e) => ApiError::from(e),
+        })?;
+    }
+    let row = visible_update(&services, &caller, &raw).await?;
+    let stages = updates::stages(&services.db, std::slice::from_ref(&row.id)).await?;
     Ok(Json(UpdateView::build(row, &stages)))
 }
 

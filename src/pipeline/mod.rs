@@ -9,6 +9,7 @@
 
 pub mod corrections;
 pub mod ingest;
+pub mod moves;
 pub mod stages;
 mod wake;
 

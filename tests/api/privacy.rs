@@ -2,7 +2,7 @@
 //! every route that takes an update id (generated from the OpenAPI document,
 //! so a route added later is checked too), in lists and in search, prefix
 //! and typo matching included; its members see them; taken out, a member
-//! loses them at once.
+//! loses them at once; an update moved in or out changes audience at once.
 
 use std::time::Duration;
 
@@ -147,5 +147,26 @@ async fn a_private_update_does_not_exist_for_anyone_outside_its_channel() {
     assert_eq!(carol.get(server.url(&format!("/api/updates/{secret}"))).send().await.unwrap().status(), 404);
     assert_eq!(carol.get(server.url(&format!("/api/updates/{secret}/video"))).send().await.unwrap().status(), 404);
     assert!(found(&carol, &server, &word).await.is_empty());
-    assert_eq!(listed(&carol, &server).await, [open]);
+    assert_eq!(listed(&carol, &server).await, [open.clone()]);
+
+    // Moved out of the private channel, it is visible at once, in search too;
+    // moved back in, it is gone again.
+    let move_to = |channel: &str| json!({ "channel": channel });
+    let update_url = server.url(&format!("/api/updates/{secret}"));
+    let (status, moved) = send(&admin, reqwest::Method::PATCH, update_url.clone(), move_to("General")).await;
+    assert_eq!((status, moved["channel"]["slug"].as_str()), (200, Some("general")), "{moved}");
+    assert_eq!(bob.get(&update_url).send().await.unwrap().status(), 200);
+    assert_eq!(found(&bob, &server, &word).await, [secret.clone()]);
+    let (status, _) = send(&admin, reqwest::Method::PATCH, update_url.clone(), move_to("reorg")).await;
+    assert_eq!(status, 200);
+    assert_eq!(bob.get(&update_url).send().await.unwrap().status(), 404);
+    assert!(found(&bob, &server, &word).await.is_empty());
+    assert_eq!(listed(&bob, &server).await, [open.clone()]);
+
+    // Only its author or an admin moves an update, and only to a channel they may post in.
+    let open_url = server.url(&format!("/api/updates/{open}"));
+    let (status, body) = send(&bob, reqwest::Method::PATCH, open_url.clone(), move_to("general")).await;
+    assert_eq!((status, body["error"]["code"].as_str()), (403, Some("not_allowed_to_move")), "{body}");
+    let (status, _) = send(&admin, reqwest::Method::PATCH, open_url, move_to("nowhere")).await;
+    assert_eq!(status, 404);
 }

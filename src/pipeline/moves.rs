@@ -1,0 +1,50 @@
+//! Moving an update to another channel: its audience changes at once, in
+//! every list, route and search index.
+
+use std::time::Duration;
+
+use super::Services;
+use crate::channels::{self, ChannelError};
+use crate::clock::now_ms;
+use crate::db::accounts::UserRow;
+use crate::db::updates::{self, UpdateRow};
+use crate::db::DbError;
+use crate::domain::account::Role;
+
+/// How long a move waits for this server's index, so that a search right
+/// after the answer already sees the update where it now is.
+const INDEX_WAIT: Duration = Duration::from_secs(5);
+
+#[derive(Debug, thiserror::Error)]
+pub enum MoveError {
+    #[error("only its author or an admin can move an update")]
+    NotAllowed,
+    #[error(transparent)]
+    Channel(#[from] ChannelError),
+    #[error("the update is gone")]
+    Gone,
+    #[error(transparent)]
+    Db(#[from] DbError),
+}
+
+/// `by` moves `update` (which they can see) to the channel `target` names,
+/// where they must be able to post.
+pub async fn move_update(services: &Services, by: &UserRow, update: &UpdateRow, target: &str) -> Result<(), MoveError> {
+    let is_author = update.author.as_ref().is_some_and(|a| a.id == by.id);
+    if !is_author && by.role != Role::Admin {
+        return Err(MoveError::NotAllowed);
+    }
+    let channel = channels::channel_to_post_in(&services.db, by, Some(target)).await?;
+    if update.channel.as_ref().is_some_and(|c| c.id == channel.id) {
+        return Ok(());
+    }
+    let seq = updates::move_to_channel(&services.db, &update.id, channel.id, now_ms()).await?.ok_or(MoveError::Gone)?;
+    tracing::info!(update = %update.id, channel = %channel.slug, by = %by.login, "update moved");
+    services.wake.search_changed().await;
+    if let Some(search) = &services.search {
+        if !search.wait_applied(seq, INDEX_WAIT).await {
+            tracing::warn!(update = %update.id, seq, "moved update not yet in this server's index");
+        }
+    }
+    Ok(())
+}
