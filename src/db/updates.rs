@@ -334,3 +334,24 @@ pub async fn move_to_channel(db: &Db, id: &UpdateId, channel_id: i64, now: i64) 
     });
     Ok(seq)
 }
+
+/// Delete an update with its transcript and jobs (they cascade), and tell
+/// every search index; the search change's sequence number, `None` when it
+/// was not there.
+pub async fn delete(db: &Db, id: &UpdateId, now: i64) -> Result<Option<i64>, DbError> {
+    let seq = in_write_tx!(db, |tx| {
+        let deleted =
+            sqlx::query("DELETE FROM updates WHERE id = $1").bind(id.as_str()).execute(&mut *tx).await?.rows_affected();
+        if deleted == 0 {
+            return Ok(None);
+        }
+        let seq: i64 =
+            sqlx::query_scalar("INSERT INTO search_changes (update_id, created_at) VALUES ($1, $2) RETURNING seq")
+                .bind(id.as_str())
+                .bind(now)
+                .fetch_one(&mut *tx)
+                .await?;
+        Some(seq)
+    });
+    Ok(seq)
+}

@@ -16,6 +16,7 @@ use crate::pipeline::Services;
         updates::list_updates,
         updates::get_update,
         updates::change_update,
+        updates::delete_update,
         media::video,
         media::poster,
         media::storyboard_image,

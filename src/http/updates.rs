@@ -18,6 +18,7 @@ use crate::channels;
 use crate::db::updates::{self, UpdateRow, Viewer};
 use crate::domain::account::Role;
 use crate::domain::UpdateId;
+use crate::pipeline::deletion::{self, DeleteError};
 use crate::pipeline::ingest::NewPost;
 use crate::pipeline::moves::{move_update, MoveError};
 use crate::pipeline::Services;
@@ -29,7 +30,7 @@ pub fn router() -> Router<Services> {
     Router::new()
         // The handler enforces its own, configurable cap while streaming.
         .route("/updates", get(list_updates).post(create_update).layer(DefaultBodyLimit::disable()))
-        .route("/updates/{id}", get(get_update).patch(change_update))
+        .route("/updates/{id}", get(get_update).patch(change_update).delete(delete_update))
 }
 
 pub fn parse_id(raw: &str) -> Result<UpdateId, ApiError> {
@@ -151,6 +152,29 @@ pub(super) async fn change_update(
     let row = visible_update(&services, &caller, &raw).await?;
     let stages = updates::stages(&services.db, std::slice::from_ref(&row.id)).await?;
     Ok(Json(UpdateView::build(row, &stages)))
+}
+
+/// Delete an update: its rows, transcript, media, index documents and pending
+/// jobs all go, also while it is processing (its author or an admin).
+#[utoipa::path(delete, path = "/api/updates/{id}", tag = "updates",
+    params(("id" = String, Path, description = "update id")),
+    responses(
+        (status = 204, description = "deleted"),
+        (status = 403, description = "`not_allowed_to_delete`", body = ErrorBody),
+        (status = 404, description = "`not_found`", body = ErrorBody),
+    ))]
+pub(super) async fn delete_update(
+    State(services): State<Services>,
+    caller: Caller,
+    Path(raw): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    let row = visible_update(&services, &caller, &raw).await?;
+    deletion::delete_update(&services, &caller.user, &row).await.map_err(|e| match e {
+        DeleteError::NotAllowed => ApiError::new(StatusCode::FORBIDDEN, "not_allowed_to_delete", e.to_string()),
+        DeleteError::Db(e) => ApiError::from(e),
+        DeleteError::Storage(e) => ApiError::internal(e),
+    })?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 #[derive(Debug, Deserialize)]

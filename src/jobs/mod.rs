@@ -10,7 +10,7 @@ use tokio_util::sync::CancellationToken;
 use crate::db::jobs::{self, ClaimedJob, QueueError};
 use crate::domain::JobKind;
 use crate::metrics::JobOutcome;
-use crate::pipeline::{stages, Services};
+use crate::pipeline::{deletion, stages, Services};
 
 /// How often an idle worker looks for due jobs without being woken.
 const IDLE_POLL: Duration = Duration::from_millis(500);
@@ -83,7 +83,8 @@ async fn run_job(services: &Services, job: ClaimedJob, lease_ms: i64, shutdown: 
                     JobOutcome::Done
                 }
                 Err(QueueError::Fenced(_)) => {
-                    tracing::warn!("job was reclaimed by another worker; result dropped");
+                    tracing::warn!("job was reclaimed, or its update deleted; result dropped");
+                    deletion::sweep_if_deleted(services, &job.update_id).await;
                     JobOutcome::Abandoned
                 }
                 Err(e) => {
@@ -103,6 +104,7 @@ async fn run_job(services: &Services, job: ClaimedJob, lease_ms: i64, shutdown: 
         },
         lost = heartbeat => {
             tracing::warn!(reason = %lost, "lease lost; abandoning the job");
+            deletion::sweep_if_deleted(services, &job.update_id).await;
             JobOutcome::Abandoned
         }
         _ = shutdown.cancelled() => {

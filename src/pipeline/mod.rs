@@ -8,6 +8,7 @@
 //! happens next, and none imports the process wiring in `app`.
 
 pub mod corrections;
+pub mod deletion;
 pub mod ingest;
 pub mod moves;
 pub mod stages;

@@ -9,6 +9,7 @@ mod support;
 mod accounts;
 mod browser;
 mod channels;
+mod deletion;
 mod door;
 mod faults;
 mod load;
