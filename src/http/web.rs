@@ -24,6 +24,7 @@ pub fn router() -> Router<Services> {
         .route("/record", get(|| page(Page::Record)))
         .route("/account", get(|| page(Page::Account)))
         .route("/people", get(|| page(Page::People)))
+        .route("/channels", get(|| page(Page::Channels)))
         .merge(super::session::page_router())
         .route("/assets/{*path}", get(asset))
 }
@@ -47,6 +48,7 @@ const ASSETS: &[Asset] = &[
     asset!("icon.svg", "image/svg+xml"),
     asset!("js/account.js", JS),
     asset!("js/api.js", JS),
+    asset!("js/channels.js", JS),
     asset!("js/compose.js", JS),
     asset!("js/dom.js", JS),
     asset!("js/feed.js", JS),
@@ -73,6 +75,7 @@ enum Page {
     Join,
     Account,
     People,
+    Channels,
 }
 
 /// The frame every page shares (head, header, navigation), with `{{…}}` slots.
@@ -91,7 +94,7 @@ struct PageSource {
 }
 
 /// In [`Page`] order.
-const PAGES: [PageSource; 8] = [
+const PAGES: [PageSource; 9] = [
     PageSource {
         name: "feed",
         title: "Bulletin · Updates",
@@ -148,9 +151,16 @@ const PAGES: [PageSource; 8] = [
         nav: true,
         main: include_str!("../../web/people.html"),
     },
+    PageSource {
+        name: "channels",
+        title: "Channels · Bulletin",
+        script: Some("channels.js"),
+        nav: true,
+        main: include_str!("../../web/channels.html"),
+    },
 ];
 
-const NAV: [&str; 5] = ["feed", "search", "record", "people", "account"];
+const NAV: [&str; 6] = ["feed", "search", "channels", "record", "people", "account"];
 
 /// The page in its frame.
 fn compose(page: &PageSource) -> String {
@@ -331,9 +341,17 @@ mod tests {
 
     #[test]
     fn every_page_fills_every_slot_of_the_frame() {
-        for page in
-            [Page::Feed, Page::Watch, Page::Search, Page::Record, Page::Login, Page::Join, Page::Account, Page::People]
-        {
+        for page in [
+            Page::Feed,
+            Page::Watch,
+            Page::Search,
+            Page::Record,
+            Page::Login,
+            Page::Join,
+            Page::Account,
+            Page::People,
+            Page::Channels,
+        ] {
             let html = rendered(page);
             let slots = match page {
                 Page::Login => 5,

@@ -325,8 +325,22 @@ async fn web_app_in_a_real_browser() {
     })
     .await;
 
+    step("7b. a private channel made on the Channels page", async {
+        browser.goto(&server.url("/channels")).await;
+        browser.wait_js("the channel list", "return !document.querySelector('#create-panel').hidden && document.querySelectorAll('#channels tbody tr').length === 2", PAGE).await;
+        browser.type_into("#create-name", "Reorg").await;
+        browser.click("#create-private").await;
+        browser.click("#create-form button[type=submit]").await;
+        let shown = browser
+            .wait_js("the new private channel", "const r = document.querySelector('#channels tr[data-slug=\"reorg\"]'); return r && !document.querySelector('#members-panel').hidden ? r.textContent : ''", PAGE)
+            .await;
+        assert!(shown.as_str().unwrap_or_default().contains("private"), "{shown}");
+        browser.screenshot("channels-private").await;
+    })
+    .await;
+
     step("screenshots: dark and 390 px wide", async {
-        for (name, path) in [("feed", "/".to_string()), ("watch", format!("/updates/{id}")), ("search", format!("/search?q={SPOKEN_WORD}")), ("record", "/record".into()), ("people", "/people".into()), ("account", "/account".into())] {
+        for (name, path) in [("feed", "/".to_string()), ("watch", format!("/updates/{id}")), ("search", format!("/search?q={SPOKEN_WORD}")), ("record", "/record".into()), ("people", "/people".into()), ("account", "/account".into()), ("channels", "/channels".into())] {
             for (scheme, size, suffix) in [("dark", None, "dark"), ("light", Some((390, 844)), "390"), ("dark", Some((390, 844)), "390-dark")] {
                 browser.color_scheme(scheme).await;
                 browser.viewport(size).await;
@@ -337,6 +351,7 @@ async fn web_app_in_a_real_browser() {
                     "search" => "return document.querySelectorAll('.hit').length > 0",
                     "people" => "return document.querySelectorAll('#users tbody tr').length > 0 && !document.querySelector('[data-admin-only]').hidden",
                     "account" => "return document.querySelectorAll('#sessions tbody tr').length > 0",
+                    "channels" => "return document.querySelectorAll('#channels tbody tr').length > 0",
                     _ => "return true",
                 };
                 browser.wait_js(name, ready, PAGE).await;
@@ -399,6 +414,16 @@ async fn web_app_in_a_real_browser() {
         browser.screenshot("account-token").await;
         let me: Value = crate::support::signed_in_client(&token).get(server.url("/api/me")).send().await.unwrap().json().await.unwrap();
         assert_eq!(me["login"], "teammate");
+
+        // The admin's private channel does not exist for the teammate.
+        browser.goto(&server.url("/channels")).await;
+        let seen = browser
+            .wait_js("the channel list", "const rows = [...document.querySelectorAll('#channels tbody tr')]; return rows.length ? rows.map(r => r.dataset.slug).join(',') : ''", PAGE)
+            .await;
+        assert_eq!(seen, json!("general,team-berlin"), "no private channel for an outsider");
+        browser.goto(&server.url("/?channel=reorg")).await;
+        let failure = browser.wait_js("the refusal", "const e = document.querySelector('#feed-error'); return e && !e.hidden ? e.textContent : ''", PAGE).await;
+        assert!(failure.as_str().unwrap_or_default().contains("not found"), "{failure}");
     })
     .await;
 
