@@ -31,6 +31,9 @@ pub struct UploadRecord {
     /// The slug of the channel it is posted to (checked again when it completes).
     #[serde(default)]
     pub channel: Option<String>,
+    /// Its description, checked when the upload was created.
+    #[serde(default)]
+    pub description: String,
 }
 
 #[derive(Debug, Clone)]
@@ -223,7 +226,15 @@ mod tests {
     use super::*;
 
     fn record(length: u64) -> UploadRecord {
-        UploadRecord { length, metadata: None, title: "t".into(), update_id: None, owner: Some(1), channel: None }
+        UploadRecord {
+            length,
+            metadata: None,
+            title: "t".into(),
+            update_id: None,
+            owner: Some(1),
+            channel: None,
+            description: String::new(),
+        }
     }
 
     #[tokio::test]

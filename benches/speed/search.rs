@@ -117,7 +117,12 @@ async fn index_bulletin(dir: &Path, corpus: &Corpus) -> anyhow::Result<(SearchIn
             chunk
                 .iter()
                 .map(|u| {
-                    let content = UpdateContent { title: u.title.clone(), channel_id: 1, segments: u.segments.clone() };
+                    let content = UpdateContent {
+                        title: u.title.clone(),
+                        description: String::new(),
+                        channel_id: 1,
+                        segments: u.segments.clone(),
+                    };
                     (u.id.clone(), Some(content))
                 })
                 .collect()

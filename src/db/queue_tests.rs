@@ -14,6 +14,7 @@ async fn new_update(db: &Db) -> UpdateId {
     let new = NewUpdate {
         id: id.clone(),
         title: "t".into(),
+        description: String::new(),
         duration_ms: 1000,
         width: 2,
         height: 2,

@@ -11,6 +11,8 @@ use crate::domain::{JobKind, JobState, UpdateId, UpdateStatus};
 pub struct NewUpdate {
     pub id: UpdateId,
     pub title: String,
+    /// Plain text, possibly empty.
+    pub description: String,
     pub duration_ms: i64,
     pub width: i64,
     pub height: i64,
@@ -27,6 +29,7 @@ pub struct NewUpdate {
 pub struct UpdateRow {
     pub id: UpdateId,
     pub title: String,
+    pub description: String,
     pub status: UpdateStatus,
     pub error: Option<String>,
     pub duration_ms: i64,
@@ -72,7 +75,8 @@ pub struct StageRow {
 }
 
 /// Selected `FROM updates LEFT JOIN users ON users.id = updates.author_id` ([`FROM_UPDATES`]).
-const UPDATE_COLUMNS: &str = "updates.id, title, status, error, duration_ms, width, height, has_audio, source_bytes, \
+const UPDATE_COLUMNS: &str =
+    "updates.id, title, description, status, error, duration_ms, width, height, has_audio, source_bytes, \
                               language, word_count, storyboard, updates.created_at, ready_at, author_id, \
                               users.login AS author_login, users.display_name AS author_name, \
                               updates.channel_id, channels.slug AS channel_slug, channels.name AS channel_name";
@@ -92,6 +96,7 @@ where
     Ok(UpdateRow {
         id: UpdateId::from_trusted(row.try_get("id")?),
         title: row.try_get("title")?,
+        description: row.try_get("description")?,
         status: UpdateStatus::parse(&status).ok_or_else(|| DbError::Corrupt(format!("status {status}")))?,
         error: row.try_get("error")?,
         duration_ms: row.try_get("duration_ms")?,
@@ -121,7 +126,7 @@ pub async fn insert_with_jobs(db: &Db, new: &NewUpdate, first: &[JobKind], max_a
     in_write_tx!(db, |tx| {
         sqlx::query(
             "INSERT INTO updates (id, title, status, duration_ms, width, height, has_audio, source_bytes, media_info, \
-             created_at, author_id, channel_id) VALUES ($1, $2, 'processing', $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+             created_at, author_id, channel_id, description) VALUES ($1, $2, 'processing', $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
         )
         .bind(new.id.as_str())
         .bind(&new.title)
@@ -134,6 +139,7 @@ pub async fn insert_with_jobs(db: &Db, new: &NewUpdate, first: &[JobKind], max_a
         .bind(new.created_at)
         .bind(new.author_id)
         .bind(new.channel_id)
+        .bind(&new.description)
         .execute(&mut *tx)
         .await?;
         for kind in first {
@@ -343,6 +349,30 @@ pub async fn delete(db: &Db, id: &UpdateId, now: i64) -> Result<Option<i64>, DbE
         let deleted =
             sqlx::query("DELETE FROM updates WHERE id = $1").bind(id.as_str()).execute(&mut *tx).await?.rows_affected();
         if deleted == 0 {
+            return Ok(None);
+        }
+        let seq: i64 =
+            sqlx::query_scalar("INSERT INTO search_changes (update_id, created_at) VALUES ($1, $2) RETURNING seq")
+                .bind(id.as_str())
+                .bind(now)
+                .fetch_one(&mut *tx)
+                .await?;
+        Some(seq)
+    });
+    Ok(seq)
+}
+
+/// Replace an update's description, and tell every search index (it is
+/// searchable); the search change's sequence number, `None` when it is gone.
+pub async fn set_description(db: &Db, id: &UpdateId, text: &str, now: i64) -> Result<Option<i64>, DbError> {
+    let seq = in_write_tx!(db, |tx| {
+        let changed = sqlx::query("UPDATE updates SET description = $1 WHERE id = $2")
+            .bind(text)
+            .bind(id.as_str())
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        if changed == 0 {
             return Ok(None);
         }
         let seq: i64 =

@@ -19,8 +19,10 @@ use super::channels::channel_refusal;
 use super::error::ErrorBody;
 use super::ingest;
 use super::receive::{append_body, too_large, ReceiveLimits};
+use super::updates::description_refusal;
 use super::{header_value, ApiError, Caller};
 use crate::channels;
+use crate::domain::description::parse_description;
 use crate::pipeline::ingest::{NewPost, TempUpload};
 use crate::pipeline::Services;
 use crate::resumable::{UploadKey, UploadRecord, UploadState};
@@ -89,7 +91,9 @@ pub(super) async fn create(
     let metadata = parse_metadata(raw_metadata.as_deref().unwrap_or_default())?;
     let title = ingest::parse_title(&title_from(&metadata))?;
     // Refused before a byte is sent: an upload nobody may post gets no place to go.
-    let channel_field = metadata.iter().find(|(k, _)| k == "channel").map(|(_, v)| v.as_str());
+    let field = |name: &str| metadata.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str());
+    let description = parse_description(field("description").unwrap_or_default()).map_err(description_refusal)?;
+    let channel_field = field("channel");
     let channel =
         channels::channel_to_post_in(&services.db, &caller.user, channel_field).await.map_err(channel_refusal)?;
     let record = UploadRecord {
@@ -99,6 +103,7 @@ pub(super) async fn create(
         update_id: None,
         owner: Some(caller.user.id),
         channel: Some(channel.slug),
+        description,
     };
     let uploads = &services.uploads;
     let key = uploads.create(&record).await.map_err(ApiError::internal)?;
@@ -288,7 +293,12 @@ async fn receive(
         }
     };
     let upload = TempUpload::adopt(path, received);
-    let post = NewPost { author: caller.user.id, channel_id: channel.id, title };
+    let post = NewPost {
+        author: caller.user.id,
+        channel_id: channel.id,
+        title,
+        description: state.record.description.clone(),
+    };
     match ingest::accept(services, &post, upload).await {
         Ok(view) => {
             state.record.update_id = Some(view.id.clone());

@@ -17,8 +17,10 @@ use super::{ApiError, Caller};
 use crate::channels;
 use crate::db::updates::{self, UpdateRow, Viewer};
 use crate::domain::account::Role;
+use crate::domain::description::{parse_description, DescriptionError};
 use crate::domain::UpdateId;
 use crate::pipeline::deletion::{self, DeleteError};
+use crate::pipeline::edits::{describe, EditError};
 use crate::pipeline::ingest::NewPost;
 use crate::pipeline::moves::{move_update, MoveError};
 use crate::pipeline::Services;
@@ -31,6 +33,10 @@ pub fn router() -> Router<Services> {
         // The handler enforces its own, configurable cap while streaming.
         .route("/updates", get(list_updates).post(create_update).layer(DefaultBodyLimit::disable()))
         .route("/updates/{id}", get(get_update).patch(change_update).delete(delete_update))
+}
+
+pub fn description_refusal(e: DescriptionError) -> ApiError {
+    ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_description", e.to_string())
 }
 
 pub fn parse_id(raw: &str) -> Result<UpdateId, ApiError> {
@@ -95,7 +101,9 @@ pub(super) async fn create_update(
     let channel = channels::channel_to_post_in(&services.db, &caller.user, form.channel.as_deref())
         .await
         .map_err(channel_refusal)?;
-    let post = NewPost { author: caller.user.id, channel_id: channel.id, title };
+    let description =
+        parse_description(form.description.as_deref().unwrap_or_default()).map_err(description_refusal)?;
+    let post = NewPost { author: caller.user.id, channel_id: channel.id, title, description };
     let view = ingest::accept(&services, &post, upload).await?;
     Ok((StatusCode::ACCEPTED, Json(view)))
 }
@@ -117,19 +125,23 @@ pub(super) async fn get_update(
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub(super) struct UpdateChange {
+    /// Replace the description (its author or an admin): plain text, up to
+    /// 2,000 characters; links in it are shown clickable.
+    description: Option<String>,
     /// Move the update to this channel (its name or slug): its author or an
     /// admin, who must be able to post there. Who sees it follows at once.
     channel: Option<String>,
 }
 
-/// Change an update: move it to another channel.
+/// Change an update: its description, or its channel.
 #[utoipa::path(patch, path = "/api/updates/{id}", tag = "updates",
     params(("id" = String, Path, description = "update id")),
     request_body = UpdateChange,
     responses(
         (status = 200, body = UpdateView),
         (status = 400, description = "`malformed_body`", body = ErrorBody),
-        (status = 403, description = "`not_allowed_to_move`, `not_allowed_to_post`", body = ErrorBody),
+        (status = 403, description = "`not_allowed_to_edit`, `not_allowed_to_move`, `not_allowed_to_post`", body = ErrorBody),
+        (status = 422, description = "`invalid_description`", body = ErrorBody),
         (status = 404, description = "`not_found`: no such update, or no such channel", body = ErrorBody),
         (status = 409, description = "`channel_archived`", body = ErrorBody),
     ))]
@@ -141,6 +153,14 @@ pub(super) async fn change_update(
 ) -> Result<Json<UpdateView>, ApiError> {
     let row = visible_update(&services, &caller, &raw).await?;
     let Json(change) = change.map_err(|e| ApiError::bad_request("malformed_body", e.body_text()))?;
+    if let Some(text) = change.description.as_deref() {
+        describe(&services, &caller.user, &row, text).await.map_err(|e| match e {
+            EditError::NotAllowed => ApiError::new(StatusCode::FORBIDDEN, "not_allowed_to_edit", e.to_string()),
+            EditError::Invalid(e) => description_refusal(e),
+            EditError::Gone => ApiError::not_found("update"),
+            EditError::Db(e) => ApiError::from(e),
+        })?;
+    }
     if let Some(target) = change.channel.as_deref() {
         move_update(&services, &caller.user, &row, target).await.map_err(|e| match e {
             MoveError::NotAllowed => ApiError::new(StatusCode::FORBIDDEN, "not_allowed_to_move", e.to_string()),

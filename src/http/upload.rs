@@ -12,12 +12,13 @@ use axum::extract::multipart::{Field, Multipart, MultipartError};
 use axum::http::StatusCode;
 
 /// Longest text field (title, channel) accepted on the wire (the domain rules are stricter).
-const MAX_TEXT_FIELD_BYTES: usize = 4096;
+const MAX_TEXT_FIELD_BYTES: usize = 16 * 1024;
 
 pub struct UploadForm {
     pub title: Option<String>,
     /// The channel to post in (a name or slug); `General` when absent.
     pub channel: Option<String>,
+    pub description: Option<String>,
     pub file: Option<TempUpload>,
 }
 
@@ -33,7 +34,7 @@ pub async fn read_form(
     limits: &UploadLimits,
     early: &mut EarlyCheck,
 ) -> Result<UploadForm, ApiError> {
-    let mut form = UploadForm { title: None, channel: None, file: None };
+    let mut form = UploadForm { title: None, channel: None, description: None, file: None };
     loop {
         let field = match tokio::time::timeout(limits.idle_timeout, multipart.next_field()).await {
             Err(_) => return Err(idle_timeout()),
@@ -44,6 +45,9 @@ pub async fn read_form(
         match field.name() {
             Some("title") => form.title = Some(read_text(field, limits, "invalid_title", "title").await?),
             Some("channel") => form.channel = Some(read_text(field, limits, "invalid_channel", "channel").await?),
+            Some("description") => {
+                form.description = Some(read_text(field, limits, "invalid_description", "description").await?)
+            }
             Some("file") if form.file.is_none() => form.file = Some(receive_file(field, tmp_dir, limits, early).await?),
             _ => drain(field, limits).await?,
         }

@@ -14,6 +14,8 @@ use crate::domain::{JobKind, UpdateStatus};
 pub struct UpdateView {
     pub id: String,
     pub title: String,
+    /// Plain text beside the video; empty when there is none.
+    pub description: String,
     /// `processing`, `ready` or `failed`.
     #[schema(value_type = String)]
     pub status: UpdateStatus,
@@ -105,6 +107,7 @@ impl UpdateView {
             },
             id,
             title: row.title,
+            description: row.description,
             status: row.status,
             error: row.error,
             duration_ms: row.duration_ms,

@@ -8,7 +8,6 @@ use crate::clock::now_ms;
 use crate::db::accounts::UserRow;
 use crate::db::updates::{self, UpdateRow};
 use crate::db::DbError;
-use crate::domain::account::Role;
 use crate::domain::UpdateId;
 use crate::storage::{update_prefix, StorageError};
 
@@ -31,8 +30,7 @@ pub enum DeleteError {
 /// media objects; a job that was still writing them sweeps after itself
 /// ([`sweep_if_deleted`]).
 pub async fn delete_update(services: &Services, by: &UserRow, update: &UpdateRow) -> Result<(), DeleteError> {
-    let is_author = update.author.as_ref().is_some_and(|a| a.id == by.id);
-    if !is_author && by.role != Role::Admin {
+    if !super::edits::may_edit(by, update) {
         return Err(DeleteError::NotAllowed);
     }
     let seq = updates::delete(&services.db, &update.id, now_ms()).await?;

@@ -83,6 +83,8 @@ pub struct NewPost {
     pub author: i64,
     pub channel_id: i64,
     pub title: Title,
+    /// Checked with [`crate::domain::description::parse_description`]; may be empty.
+    pub description: String,
 }
 
 /// Accept `upload` as a new update, or refuse it. Either way the file is gone
@@ -103,6 +105,7 @@ pub async fn accept(services: &Services, post: &NewPost, upload: TempUpload) -> 
     let new = NewUpdate {
         id: id.clone(),
         title: post.title.as_str().to_string(),
+        description: post.description.clone(),
         duration_ms: info.duration_ms as i64,
         width: i64::from(info.video.width),
         height: i64::from(info.video.height),

@@ -9,6 +9,7 @@
 
 pub mod corrections;
 pub mod deletion;
+pub mod edits;
 pub mod ingest;
 pub mod moves;
 pub mod stages;

@@ -9,7 +9,6 @@ use crate::clock::now_ms;
 use crate::db::accounts::UserRow;
 use crate::db::updates::{self, UpdateRow};
 use crate::db::DbError;
-use crate::domain::account::Role;
 
 /// How long a move waits for this server's index, so that a search right
 /// after the answer already sees the update where it now is.
@@ -30,8 +29,7 @@ pub enum MoveError {
 /// `by` moves `update` (which they can see) to the channel `target` names,
 /// where they must be able to post.
 pub async fn move_update(services: &Services, by: &UserRow, update: &UpdateRow, target: &str) -> Result<(), MoveError> {
-    let is_author = update.author.as_ref().is_some_and(|a| a.id == by.id);
-    if !is_author && by.role != Role::Admin {
+    if !super::edits::may_edit(by, update) {
         return Err(MoveError::NotAllowed);
     }
     let channel = channels::channel_to_post_in(&services.db, by, Some(target)).await?;

@@ -27,6 +27,8 @@ pub type UpdateDocs = (UpdateId, Option<UpdateContent>);
 #[derive(Debug, Clone)]
 pub struct UpdateContent {
     pub title: String,
+    /// Plain text, searched like the title; may be empty.
+    pub description: String,
     /// Its channel's id: searches are limited to the channels a person may see.
     pub channel_id: i64,
     pub segments: Vec<TranscriptSegment>,
@@ -99,6 +101,7 @@ async fn step(index: &SearchIndex, db: &Db, applied: i64, cursor: &mut FeedCurso
         let content = match updates::get(db, &id).await? {
             Some(row) => Some(UpdateContent {
                 channel_id: row.channel.as_ref().map_or(0, |c| c.id),
+                description: row.description,
                 title: row.title,
                 segments: updates::segments(db, &id).await?,
             }),
@@ -121,19 +124,19 @@ pub(super) fn apply(index: &SearchIndex, docs: Vec<UpdateDocs>, last_seq: i64) -
     let mut writer = index.inner.writer.lock().map_err(|_| SearchError::Task("index writer poisoned".into()))?;
     for (id, content) in docs {
         writer.delete_term(index.index_id_term(&id));
-        let Some(UpdateContent { title, channel_id, segments }) = content else { continue };
+        let Some(UpdateContent { title, description, channel_id, segments }) = content else { continue };
         let key = update_key(id.as_str());
         let channel = u64::try_from(channel_id).unwrap_or(0);
         writer.add_document(doc!(
             f.update_id => id.as_str(), f.update_key => key, f.channel => channel, f.doc_kind => KIND_TITLE,
-            f.title => title.as_str(),
+            f.title => title.as_str(), f.title => description.as_str(), f.description => description.as_str(),
             f.display_title => title.as_str(),
             f.start_ms => 0u64, f.end_ms => 0u64,
         ))?;
         for seg in segments {
             writer.add_document(doc!(
                 f.update_id => id.as_str(), f.update_key => key, f.channel => channel, f.doc_kind => KIND_SEGMENT,
-                f.display_title => title.as_str(),
+                f.display_title => title.as_str(), f.description => description.as_str(),
                 f.text => seg.text,
                 f.start_ms => seg.start_ms.max(0) as u64, f.end_ms => seg.end_ms.max(0) as u64,
             ))?;

@@ -54,6 +54,8 @@ pub struct SearchHit {
     pub title: String,
     /// The title, HTML-escaped, with matched words in `<mark>`.
     pub title_snippet: String,
+    /// The update's description (plain text; empty when none).
+    pub description: String,
     pub score: f32,
     pub matches: Vec<SearchMatch>,
 }
@@ -209,7 +211,8 @@ impl SearchIndex {
                 None if hits.len() < limit => {
                     let title = text_of(f.display_title);
                     let title_snippet = highlight::highlight(&title, &matchers);
-                    hits.push(SearchHit { update_id, title, title_snippet, score, matches: Vec::new() });
+                    let description = text_of(f.description);
+                    hits.push(SearchHit { update_id, title, title_snippet, description, score, matches: Vec::new() });
                     hit_keys.push(key.unwrap_or_default());
                     hits.len() - 1
                 }
@@ -301,7 +304,11 @@ mod tests {
                     TranscriptSegment { start_ms: s as i64 * 1000, end_ms: s as i64 * 1000 + 900, text }
                 })
                 .collect();
-            (id, Some(UpdateContent { title: format!("Update {n}"), channel_id: (n % 3) as i64, segments }))
+            let description = String::new();
+            (
+                id,
+                Some(UpdateContent { title: format!("Update {n}"), description, channel_id: (n % 3) as i64, segments }),
+            )
         };
         index.apply_blocking((0..15).map(update).collect(), 1).unwrap();
         index.apply_blocking((15..30).map(update).collect(), 2).unwrap();

@@ -23,8 +23,12 @@ pub struct Fields {
     pub channel: Field,
     /// `segment` or `title`.
     pub doc_kind: Field,
-    /// Indexed on title documents only, so a title word does not match every segment.
+    /// Indexed on title documents only, so a title word does not match every
+    /// segment. The description's words are indexed here too: it is searched
+    /// like the title.
     pub title: Field,
+    /// Stored on every document (like the title), to show with a hit.
+    pub description: Field,
     /// Stored on every document, to show the hit's title.
     pub display_title: Field,
     pub text: Field,
@@ -52,6 +56,7 @@ pub fn build_schema() -> (Schema, Fields) {
         doc_kind: builder.add_text_field("kind", STRING | STORED),
         title: builder.add_text_field("title", words.clone()),
         display_title: builder.add_text_field("display_title", STORED),
+        description: builder.add_text_field("description", STORED),
         text: builder.add_text_field("text", words),
         start_ms: builder.add_u64_field("start_ms", time.clone()),
         end_ms: builder.add_u64_field("end_ms", time),

@@ -302,6 +302,7 @@ async fn web_app_in_a_real_browser() {
             .await;
         assert_eq!(picked, json!("general,team-berlin"));
         browser.js("document.querySelector('#channel').value = 'team-berlin'; return true", vec![]).await;
+        browser.type_into("#description", "Notes: https://docs.example/plan.").await;
         browser.click("#post").await;
         let state = browser
             .wait_js(
@@ -319,8 +320,14 @@ async fn web_app_in_a_real_browser() {
         let (_, posted) = get_json(&server, &format!("/api/updates/{recorded}")).await;
         assert_eq!(posted["author"]["login"], ADMIN_LOGIN, "posted as the signed-in person: {posted}");
         assert_eq!(posted["channel"]["slug"], "team-berlin", "posted to the picked channel: {posted}");
+        assert_eq!(posted["description"], "Notes: https://docs.example/plan.");
         browser.goto(&server.url(&link)).await;
         wait_video_ready(&browser).await;
+        // The description's link is clickable (without the sentence's full stop), opening elsewhere.
+        let anchor = browser
+            .wait_js("the description's link", "const a = document.querySelector('#description a'); return a ? [a.getAttribute('href'), a.target, a.rel].join(' ') : ''", PAGE)
+            .await;
+        assert_eq!(anchor, json!("https://docs.example/plan _blank noopener noreferrer"));
         assert_plays(&browser).await;
     })
     .await;

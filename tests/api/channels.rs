@@ -186,3 +186,67 @@ async fn the_command_line_posts_to_a_channel() {
     let (_, page) = get_json(&server, "/api/updates?channel=team-berlin").await;
     assert_eq!(page["updates"][0]["title"], "From Berlin", "{page}");
 }
+
+#[tokio::test]
+async fn an_update_carries_a_description_searched_like_its_title() {
+    let server = TestServer::start();
+    let admin = server.client();
+    let dir = tempfile::tempdir().unwrap();
+    let video = silent_video(dir.path(), "described", 1.0, "160x120", 10);
+    let form = reqwest::multipart::Form::new()
+        .text("title", "Quarterly plan")
+        .text("description", "  Read first: https://docs.example/q3-plan\r\nKeyword zanzibar.  ")
+        .part("file", reqwest::multipart::Part::bytes(std::fs::read(&video).unwrap()).file_name("v.mp4"));
+    let response = admin.post(server.url("/api/updates")).multipart(form).send().await.unwrap();
+    assert_eq!(response.status(), 202);
+    let created: Value = response.json().await.unwrap();
+    assert_eq!(created["description"], "Read first: https://docs.example/q3-plan\nKeyword zanzibar.");
+    let id = created["id"].as_str().unwrap().to_string();
+    wait_until_done(&server, &id, std::time::Duration::from_secs(120)).await;
+
+    let search = |q: &'static str| {
+        let server = &server;
+        async move { get_json(server, &format!("/api/search?q={q}")).await.1 }
+    };
+    let found = search("zanzibar").await;
+    assert_eq!(found["hits"][0]["update_id"], json!(id), "{found}");
+    assert_eq!(found["hits"][0]["description"], "Read first: https://docs.example/q3-plan\nKeyword zanzibar.");
+
+    // Only its author or an admin edits it; the index follows.
+    let added = server.command(&["user", "add", "bob", "--password-stdin"], "bob's long password\n");
+    assert!(added.status.success());
+    let bob = signed_in_client(&server.new_token("bob"));
+    let url = server.url(&format!("/api/updates/{id}"));
+    let (status, body) = send(&bob, reqwest::Method::PATCH, url.clone(), json!({ "description": "mine now" })).await;
+    assert_eq!((status, body["error"]["code"].as_str()), (403, Some("not_allowed_to_edit")), "{body}");
+    let (status, body) =
+        send(&admin, reqwest::Method::PATCH, url.clone(), json!({ "description": "bad \u{7} bell" })).await;
+    assert_eq!((status, body["error"]["code"].as_str()), (422, Some("invalid_description")), "{body}");
+    let (status, edited) =
+        send(&admin, reqwest::Method::PATCH, url, json!({ "description": "Now about quokkas." })).await;
+    assert_eq!((status, edited["description"].as_str()), (200, Some("Now about quokkas.")));
+    assert_eq!(search("quokkas").await["hits"][0]["update_id"], json!(id));
+    assert_eq!(search("zanzibar").await["hits"], json!([]));
+
+    // A tus upload carries one in its metadata, checked at creation.
+    let b64 = |t: &str| base64::engine::general_purpose::STANDARD.encode(t);
+    let bytes = std::fs::read(&video).unwrap();
+    let tus = |description: &str| {
+        admin
+            .post(server.url("/api/uploads"))
+            .header("Tus-Resumable", "1.0.0")
+            .header("Upload-Length", bytes.len().to_string())
+            .header("Upload-Metadata", format!("title {},description {}", b64("By tus"), b64(description)))
+    };
+    let refused = tus(&"x".repeat(2001)).send().await.unwrap();
+    assert_eq!(refused.status(), 422);
+    let created = tus("Sent by tus")
+        .header("Content-Type", "application/offset+octet-stream")
+        .body(bytes.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), 201);
+    let by_tus = created.headers()["bulletin-update-id"].to_str().unwrap().to_string();
+    assert_eq!(get_json(&server, &format!("/api/updates/{by_tus}")).await.1["description"], "Sent by tus");
+}

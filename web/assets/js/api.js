@@ -88,13 +88,14 @@ export const correctLine = (id, index, text) =>
  * XMLHttpRequest, because fetch() cannot report upload progress.
  * Returns {promise, abort}; `onProgress(loaded, total)`.
  */
-export function uploadUpdate(title, channel, blob, filename, onProgress) {
+export function uploadUpdate(title, channel, description, blob, filename, onProgress) {
   const xhr = new XMLHttpRequest();
   const promise = new Promise((resolve, reject) => {
     const form = new FormData();
     form.append('title', title);
     // Before the file, so the server knows where it goes before the bytes arrive.
     if (channel) form.append('channel', channel);
+    if (description) form.append('description', description);
     form.append('file', blob, filename);
     xhr.open('POST', '/api/updates');
     xhr.responseType = 'json';

@@ -90,3 +90,21 @@ export function announce(region, text) {
   region.textContent = '';
   setTimeout(() => { region.textContent = text; }, 30);
 }
+
+const URL_PATTERN = /\bhttps?:\/\/[^\s<>"']+[^\s<>"'.,;:!?)\]]/g;
+
+/**
+ * Plain text as nodes, with its http(s) links made clickable (opening in a
+ * new tab, without handing the page over). Never parsed as HTML.
+ */
+export function linkified(text) {
+  const nodes = [];
+  let last = 0;
+  for (const match of text.matchAll(URL_PATTERN)) {
+    if (match.index > last) nodes.push(document.createTextNode(text.slice(last, match.index)));
+    nodes.push(h('a', { href: match[0], target: '_blank', rel: 'noopener noreferrer' }, match[0]));
+    last = match.index + match[0].length;
+  }
+  if (last < text.length) nodes.push(document.createTextNode(text.slice(last)));
+  return nodes;
+}

@@ -321,7 +321,7 @@ async function post(e) {
   $('#upload-progress').hidden = false;
   setUploadProgress(0, recording.blob.size);
   const extension = recording.type.includes('mp4') ? 'mp4' : 'webm';
-  upload = uploadUpdate(title, channelSelect.value, recording.blob, `recording.${extension}`, setUploadProgress);
+  upload = uploadUpdate(title, channelSelect.value, $('#description').value, recording.blob, `recording.${extension}`, setUploadProgress);
   try {
     const update = await upload.promise;
     stopSources(); // the camera light goes off once the recording is safely uploaded

@@ -1,7 +1,7 @@
 // Search as you type: debounced, stale requests aborted, the query kept in the URL.
 
 import { getJson } from './api.js';
-import { $, h, replace, trustedSnippet } from './dom.js';
+import { $, h, linkified, replace, trustedSnippet } from './dom.js';
 import { clock } from './format.js';
 
 const DEBOUNCE_MS = 150;
@@ -35,6 +35,7 @@ function renderHit(hit) {
     h('div', { class: 'thumb', 'aria-hidden': 'true' }, poster),
     h('div', { class: 'hit-body' },
       h('h2', {}, title),
+      hit.description ? h('p', { class: 'hit-description' }, ...linkified(hit.description)) : null,
       matches.length
         ? h('ol', { class: 'matches', 'aria-label': `Moments in ${hit.title}` }, matches)
         : h('p', { class: 'hint' }, 'Matched the title.'),

@@ -2,7 +2,7 @@
 // (poll about once a second; load the video and transcript as they appear).
 
 import { correctLine, getJson, getUpdate } from './api.js';
-import { $, announce, h, replace } from './dom.js';
+import { $, announce, h, linkified, replace } from './dom.js';
 import { ago, clock, fullDate, parseTime, readingTime } from './format.js';
 import { createPlayer } from './player.js';
 import { overallProgress, renderStages, summary } from './stages.js';
@@ -46,6 +46,9 @@ let settleRounds = 0;
 function renderHead(update) {
   document.title = `${update.title} · Bulletin`;
   $('#title').textContent = update.title;
+  const description = $('#description');
+  replace(description, ...linkified(update.description || ''));
+  description.hidden = !update.description;
   const reading = readingTime(update.reading_minutes, update.word_count);
   replace($('#meta'),
     update.author ? h('span', { class: 'author' }, update.author.display_name) : null,
