@@ -114,7 +114,7 @@ async fn a_private_update_does_not_exist_for_anyone_outside_its_channel() {
     assert!(checked >= 9, "only {checked} operations on an update checked");
 
     // Lists and channel pages.
-    assert_eq!(listed(&bob, &server).await, [open.clone()]);
+    assert_eq!(listed(&bob, &server).await, vec![open.clone()]);
     assert_eq!(listed(&carol, &server).await, [open.clone(), secret.clone()]);
     assert_eq!(get_json(&server, "/api/updates?channel=reorg").await.0, 200, "the admin sees it");
     let as_bob = bob.get(server.url("/api/updates?channel=reorg")).send().await.unwrap();
@@ -133,8 +133,8 @@ async fn a_private_update_does_not_exist_for_anyone_outside_its_channel() {
             "{query} finds a private update for an outsider"
         );
     }
-    assert_eq!(found(&bob, &server, "budget").await, [open.clone()], "only the open update, a page as if alone");
-    assert_eq!(found(&carol, &server, &word).await, [secret.clone()], "its member finds it by {word}");
+    assert_eq!(found(&bob, &server, "budget").await, vec![open.clone()], "only the open update, a page as if alone");
+    assert_eq!(found(&carol, &server, &word).await, vec![secret.clone()], "its member finds it by {word}");
     let mut both = found(&carol, &server, "budget").await;
     both.sort();
     let mut expected = vec![open.clone(), secret.clone()];
@@ -147,7 +147,7 @@ async fn a_private_update_does_not_exist_for_anyone_outside_its_channel() {
     assert_eq!(carol.get(server.url(&format!("/api/updates/{secret}"))).send().await.unwrap().status(), 404);
     assert_eq!(carol.get(server.url(&format!("/api/updates/{secret}/video"))).send().await.unwrap().status(), 404);
     assert!(found(&carol, &server, &word).await.is_empty());
-    assert_eq!(listed(&carol, &server).await, [open.clone()]);
+    assert_eq!(listed(&carol, &server).await, vec![open.clone()]);
 
     // Moved out of the private channel, it is visible at once, in search too;
     // moved back in, it is gone again.
@@ -156,12 +156,12 @@ async fn a_private_update_does_not_exist_for_anyone_outside_its_channel() {
     let (status, moved) = send(&admin, reqwest::Method::PATCH, update_url.clone(), move_to("General")).await;
     assert_eq!((status, moved["channel"]["slug"].as_str()), (200, Some("general")), "{moved}");
     assert_eq!(bob.get(&update_url).send().await.unwrap().status(), 200);
-    assert_eq!(found(&bob, &server, &word).await, [secret.clone()]);
+    assert_eq!(found(&bob, &server, &word).await, vec![secret.clone()]);
     let (status, _) = send(&admin, reqwest::Method::PATCH, update_url.clone(), move_to("reorg")).await;
     assert_eq!(status, 200);
     assert_eq!(bob.get(&update_url).send().await.unwrap().status(), 404);
     assert!(found(&bob, &server, &word).await.is_empty());
-    assert_eq!(listed(&bob, &server).await, [open.clone()]);
+    assert_eq!(listed(&bob, &server).await, vec![open.clone()]);
 
     // Only its author or an admin moves an update, and only to a channel they may post in.
     let open_url = server.url(&format!("/api/updates/{open}"));
