@@ -317,6 +317,20 @@ pub async fn all_ids(db: &Db) -> Result<Vec<UpdateId>, DbError> {
     })
 }
 
+/// Append a change for update `$id` to the search feed inside transaction
+/// `$tx`; its sequence number.
+macro_rules! search_change {
+    ($tx:ident, $id:expr, $now:expr) => {{
+        let seq: i64 =
+            sqlx::query_scalar("INSERT INTO search_changes (update_id, created_at) VALUES ($1, $2) RETURNING seq")
+                .bind($id.as_str())
+                .bind($now)
+                .fetch_one(&mut *$tx)
+                .await?;
+        seq
+    }};
+}
+
 /// Move an update to another channel, and tell every search index (its
 /// documents carry their channel); returns the search change's sequence number.
 pub async fn move_to_channel(db: &Db, id: &UpdateId, channel_id: i64, now: i64) -> Result<Option<i64>, DbError> {
@@ -330,12 +344,7 @@ pub async fn move_to_channel(db: &Db, id: &UpdateId, channel_id: i64, now: i64) 
         if moved == 0 {
             return Ok(None);
         }
-        let seq: i64 =
-            sqlx::query_scalar("INSERT INTO search_changes (update_id, created_at) VALUES ($1, $2) RETURNING seq")
-                .bind(id.as_str())
-                .bind(now)
-                .fetch_one(&mut *tx)
-                .await?;
+        let seq = search_change!(tx, id, now);
         Some(seq)
     });
     Ok(seq)
@@ -351,12 +360,7 @@ pub async fn delete(db: &Db, id: &UpdateId, now: i64) -> Result<Option<i64>, DbE
         if deleted == 0 {
             return Ok(None);
         }
-        let seq: i64 =
-            sqlx::query_scalar("INSERT INTO search_changes (update_id, created_at) VALUES ($1, $2) RETURNING seq")
-                .bind(id.as_str())
-                .bind(now)
-                .fetch_one(&mut *tx)
-                .await?;
+        let seq = search_change!(tx, id, now);
         Some(seq)
     });
     Ok(seq)
@@ -375,12 +379,7 @@ pub async fn set_description(db: &Db, id: &UpdateId, text: &str, now: i64) -> Re
         if changed == 0 {
             return Ok(None);
         }
-        let seq: i64 =
-            sqlx::query_scalar("INSERT INTO search_changes (update_id, created_at) VALUES ($1, $2) RETURNING seq")
-                .bind(id.as_str())
-                .bind(now)
-                .fetch_one(&mut *tx)
-                .await?;
+        let seq = search_change!(tx, id, now);
         Some(seq)
     });
     Ok(seq)

@@ -1,18 +1,11 @@
 //! Correcting a transcript line by hand: the stored transcript, its captions,
 //! its word count and every search index follow.
 
-use std::time::Duration;
-
 use super::Services;
 use crate::clock::now_ms;
 use crate::db::{updates, DbError};
 use crate::domain::transcript::{corrected_line, LineError, TranscriptSegment};
 use crate::domain::UpdateId;
-
-/// How long a correction waits for this server's index, so that a search right
-/// after the answer already finds the new words. Past it the correction still
-/// stands: the index catches up from the change feed on its own.
-const INDEX_WAIT: Duration = Duration::from_secs(5);
 
 #[derive(Debug, thiserror::Error)]
 pub enum CorrectionError {
@@ -38,11 +31,6 @@ pub async fn correct_line(
     let text = corrected_line(raw)?;
     let (segment, seq) =
         updates::edit_segment(&services.db, id, index, &text, now_ms()).await?.ok_or(CorrectionError::NotFound)?;
-    services.wake.search_changed().await;
-    if let Some(search) = &services.search {
-        if !search.wait_applied(seq, INDEX_WAIT).await {
-            tracing::warn!(update = %id, seq, "corrected line not yet in this server's index");
-        }
-    }
+    services.wait_searchable(seq, id).await;
     Ok(segment)
 }

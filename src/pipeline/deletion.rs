@@ -1,8 +1,6 @@
 //! Deleting an update: its rows, transcript, jobs, media objects and index
 //! documents all go, also while it is still being processed.
 
-use std::time::Duration;
-
 use super::Services;
 use crate::clock::now_ms;
 use crate::db::accounts::UserRow;
@@ -10,9 +8,6 @@ use crate::db::updates::{self, UpdateRow};
 use crate::db::DbError;
 use crate::domain::UpdateId;
 use crate::storage::{update_prefix, StorageError};
-
-/// How long a deletion waits for this server's index to drop the update.
-const INDEX_WAIT: Duration = Duration::from_secs(5);
 
 #[derive(Debug, thiserror::Error)]
 pub enum DeleteError {
@@ -37,12 +32,7 @@ pub async fn delete_update(services: &Services, by: &UserRow, update: &UpdateRow
     services.store.delete_prefix(&update_prefix(&update.id)).await?;
     tracing::info!(update = %update.id, by = %by.login, "update deleted");
     if let Some(seq) = seq {
-        services.wake.search_changed().await;
-        if let Some(search) = &services.search {
-            if !search.wait_applied(seq, INDEX_WAIT).await {
-                tracing::warn!(update = %update.id, seq, "deleted update not yet out of this server's index");
-            }
-        }
+        services.wait_searchable(seq, &update.id).await;
     }
     Ok(())
 }

@@ -1,7 +1,5 @@
 //! Editing an update's description: the stored text, and every search index.
 
-use std::time::Duration;
-
 use super::Services;
 use crate::clock::now_ms;
 use crate::db::accounts::UserRow;
@@ -9,9 +7,6 @@ use crate::db::updates::{self, UpdateRow};
 use crate::db::DbError;
 use crate::domain::account::Role;
 use crate::domain::description::{parse_description, DescriptionError};
-
-/// How long an edit waits for this server's index, so a search right after finds the new words.
-const INDEX_WAIT: Duration = Duration::from_secs(5);
 
 #[derive(Debug, thiserror::Error)]
 pub enum EditError {
@@ -37,11 +32,6 @@ pub async fn describe(services: &Services, by: &UserRow, update: &UpdateRow, raw
     }
     let text = parse_description(raw)?;
     let seq = updates::set_description(&services.db, &update.id, &text, now_ms()).await?.ok_or(EditError::Gone)?;
-    services.wake.search_changed().await;
-    if let Some(search) = &services.search {
-        if !search.wait_applied(seq, INDEX_WAIT).await {
-            tracing::warn!(update = %update.id, seq, "edited description not yet in this server's index");
-        }
-    }
+    services.wait_searchable(seq, &update.id).await;
     Ok(())
 }

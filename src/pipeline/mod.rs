@@ -49,7 +49,23 @@ pub struct Services {
     pub throttle: Arc<SignInThrottle>,
 }
 
+/// How long a change that affects search waits for this server's index, so a
+/// search right after the answer already sees it. Past it the change still
+/// stands: the index catches up from the change feed on its own.
+const INDEX_WAIT: Duration = Duration::from_secs(5);
+
 impl Services {
+    /// Wake every search index for change `seq` (of `update`) and wait for
+    /// this server's to apply it.
+    pub async fn wait_searchable(&self, seq: i64, update: &crate::domain::UpdateId) {
+        self.wake.search_changed().await;
+        if let Some(search) = &self.search {
+            if !search.wait_applied(seq, INDEX_WAIT).await {
+                tracing::warn!(%update, seq, "change not yet in this server's index");
+            }
+        }
+    }
+
     /// Connect, migrate and open the store (and the search index if asked).
     pub async fn open(config: Config, with_search: bool) -> anyhow::Result<Services> {
         std::fs::create_dir_all(&config.data_dir)

@@ -1,18 +1,12 @@
 //! Moving an update to another channel: its audience changes at once, in
 //! every list, route and search index.
 
-use std::time::Duration;
-
 use super::Services;
 use crate::channels::{self, ChannelError};
 use crate::clock::now_ms;
 use crate::db::accounts::UserRow;
 use crate::db::updates::{self, UpdateRow};
 use crate::db::DbError;
-
-/// How long a move waits for this server's index, so that a search right
-/// after the answer already sees the update where it now is.
-const INDEX_WAIT: Duration = Duration::from_secs(5);
 
 #[derive(Debug, thiserror::Error)]
 pub enum MoveError {
@@ -38,11 +32,6 @@ pub async fn move_update(services: &Services, by: &UserRow, update: &UpdateRow, 
     }
     let seq = updates::move_to_channel(&services.db, &update.id, channel.id, now_ms()).await?.ok_or(MoveError::Gone)?;
     tracing::info!(update = %update.id, channel = %channel.slug, by = %by.login, "update moved");
-    services.wake.search_changed().await;
-    if let Some(search) = &services.search {
-        if !search.wait_applied(seq, INDEX_WAIT).await {
-            tracing::warn!(update = %update.id, seq, "moved update not yet in this server's index");
-        }
-    }
+    services.wait_searchable(seq, &update.id).await;
     Ok(())
 }
