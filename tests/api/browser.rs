@@ -281,6 +281,7 @@ async fn web_app_in_a_real_browser() {
     })
     .await;
 
+    let mut recorded = String::new();
     step("7. record, upload to a channel and reach ready", async {
         let created = server.client().post(server.url("/api/channels")).json(&json!({ "name": "Team Berlin" })).send().await.unwrap();
         assert_eq!(created.status(), 201);
@@ -316,7 +317,7 @@ async fn web_app_in_a_real_browser() {
         let link = browser.js("return document.querySelector('#watch-link').getAttribute('href')", vec![]).await;
         let link = link.as_str().expect("watch link").to_string();
         assert!(link.starts_with("/updates/") && link != format!("/updates/{id}"), "{link}");
-        let recorded = link.trim_start_matches("/updates/");
+        recorded = link.trim_start_matches("/updates/").to_string();
         let (_, posted) = get_json(&server, &format!("/api/updates/{recorded}")).await;
         assert_eq!(posted["author"]["login"], ADMIN_LOGIN, "posted as the signed-in person: {posted}");
         assert_eq!(posted["channel"]["slug"], "team-berlin", "posted to the picked channel: {posted}");
@@ -371,6 +372,21 @@ async fn web_app_in_a_real_browser() {
         }
         browser.color_scheme("light").await;
         browser.viewport(None).await;
+    })
+    .await;
+
+    step("7c. its author moves the recorded update, then deletes it", async {
+        browser.goto(&server.url(&format!("/updates/{recorded}"))).await;
+        browser.wait_js("the manage controls", "return !document.querySelector('#manage').hidden && document.querySelectorAll('#move-channel option').length >= 2", PAGE).await;
+        browser.js("document.querySelector('#move-channel').value = 'general'; return true", vec![]).await;
+        browser.click("#move").await;
+        browser.wait_js("the new channel in the header", "return [...document.querySelectorAll('#meta .channel')].some(a => a.textContent === '#General')", PAGE).await;
+        let (_, moved) = get_json(&server, &format!("/api/updates/{recorded}")).await;
+        assert_eq!(moved["channel"]["slug"], "general", "{moved}");
+        browser.js("window.confirm = () => true; return true", vec![]).await;
+        browser.click("#delete").await;
+        browser.wait_js("the feed", "return location.pathname === '/'", PAGE).await;
+        assert_eq!(get_json(&server, &format!("/api/updates/{recorded}")).await.0, 404);
     })
     .await;
 

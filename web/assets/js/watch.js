@@ -1,7 +1,7 @@
 // The watch page: player, transcript, skim aids, and live processing status
 // (poll about once a second; load the video and transcript as they appear).
 
-import { correctLine, getJson, getUpdate } from './api.js';
+import { correctLine, getChannels, getJson, getUpdate, sendJson } from './api.js';
 import { $, announce, h, linkified, replace } from './dom.js';
 import { ago, clock, fullDate, parseTime, readingTime } from './format.js';
 import { createPlayer } from './player.js';
@@ -121,7 +121,50 @@ async function loadTranscript(update) {
   }
 }
 
+/** Move and delete, for the update's author and for admins. */
+async function setUpManage(update) {
+  try {
+    const me = await getJson('/api/me');
+    if (update.author?.login !== me.login && me.role !== 'admin') return;
+    const { channels } = await getChannels();
+    const here = update.channel?.slug;
+    replace($('#move-channel'), ...channels
+      .filter((c) => c.can_post || c.slug === here)
+      .map((c) => h('option', { value: c.slug, selected: c.slug === here }, `#${c.name}`)));
+    $('#manage').hidden = false;
+  } catch {
+    // Without them, the page still plays and reads.
+  }
+}
+
+$('#move').addEventListener('click', async () => {
+  try {
+    const moved = await sendJson('PATCH', `/api/updates/${encodeURIComponent(id)}`, { channel: $('#move-channel').value });
+    renderHead(moved);
+    announce(statusRegion, `Moved to #${moved.channel.name}.`);
+  } catch (e) {
+    announce(statusRegion, e.message);
+    showError('Could not move this update.', e.message);
+  }
+});
+
+$('#delete').addEventListener('click', async () => {
+  if (!window.confirm('Delete this update for everyone? Its video and transcript go too.')) return;
+  try {
+    await sendJson('DELETE', `/api/updates/${encodeURIComponent(id)}`);
+    location.assign('/');
+  } catch (e) {
+    showError('Could not delete this update.', e.message);
+  }
+});
+
+let managing = false;
+
 function apply(update) {
+  if (!managing) {
+    managing = true;
+    setUpManage(update);
+  }
   renderHead(update);
   renderProcessing(update);
   const stages = update.stages || {};
