@@ -375,9 +375,17 @@ async fn web_app_in_a_real_browser() {
     })
     .await;
 
-    step("7c. its author moves the recorded update, then deletes it", async {
+    step("7c. its author edits the description, moves the update, then deletes it", async {
         browser.goto(&server.url(&format!("/updates/{recorded}"))).await;
         browser.wait_js("the manage controls", "return !document.querySelector('#manage').hidden && document.querySelectorAll('#move-channel option').length >= 2", PAGE).await;
+        browser.click("#edit-description").await;
+        browser.js("document.querySelector('#description-text').value = ''; return true", vec![]).await;
+        browser.type_into("#description-text", "Edited: see https://docs.example/v2").await;
+        browser.click("#description-form button[type=submit]").await;
+        browser
+            .wait_js("the edited description", "const d = document.querySelector('#description'); return !d.hidden && d.textContent === 'Edited: see https://docs.example/v2' && !!d.querySelector('a')", PAGE)
+            .await;
+        assert_eq!(get_json(&server, &format!("/api/updates/{recorded}")).await.1["description"], "Edited: see https://docs.example/v2");
         browser.js("document.querySelector('#move-channel').value = 'general'; return true", vec![]).await;
         browser.click("#move").await;
         browser.wait_js("the new channel in the header", "return [...document.querySelectorAll('#meta .channel')].some(a => a.textContent === '#General')", PAGE).await;

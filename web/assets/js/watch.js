@@ -140,11 +140,34 @@ async function setUpManage(update) {
 $('#move').addEventListener('click', async () => {
   try {
     const moved = await sendJson('PATCH', `/api/updates/${encodeURIComponent(id)}`, { channel: $('#move-channel').value });
+    current = moved;
     renderHead(moved);
     announce(statusRegion, `Moved to #${moved.channel.name}.`);
   } catch (e) {
     announce(statusRegion, e.message);
     showError('Could not move this update.', e.message);
+  }
+});
+
+$('#edit-description').addEventListener('click', () => {
+  $('#description-text').value = current?.description ?? '';
+  $('#description-form').hidden = false;
+  $('#description-text').focus();
+});
+
+$('#description-cancel').addEventListener('click', () => {
+  $('#description-form').hidden = true;
+});
+
+$('#description-form').addEventListener('submit', async (event) => {
+  event.preventDefault();
+  try {
+    const edited = await sendJson('PATCH', `/api/updates/${encodeURIComponent(id)}`, { description: $('#description-text').value });
+    renderHead(edited);
+    $('#description-form').hidden = true;
+    announce(statusRegion, 'Description saved.');
+  } catch (e) {
+    showError('Could not save the description.', e.message);
   }
 });
 
@@ -159,8 +182,10 @@ $('#delete').addEventListener('click', async () => {
 });
 
 let managing = false;
+let current = null; // the update as last shown
 
 function apply(update) {
+  current = update;
   if (!managing) {
     managing = true;
     setUpManage(update);
