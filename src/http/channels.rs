@@ -133,10 +133,6 @@ fn parse_posting(text: Option<&str>) -> Result<Option<Posting>, ApiError> {
     .transpose()
 }
 
-fn body<T>(body: Result<Json<T>, JsonRejection>) -> Result<T, ApiError> {
-    body.map(|Json(b)| b).map_err(|e| ApiError::bad_request("malformed_body", e.body_text()))
-}
-
 /// Every channel, archived ones last.
 #[utoipa::path(get, path = "/api/channels", tag = "channels", responses((status = 200, body = ChannelList)))]
 pub(super) async fn list_channels(State(s): State<Services>, caller: Caller) -> Result<Json<ChannelList>, ApiError> {
@@ -158,7 +154,7 @@ pub(super) async fn create_channel(
     caller: Caller,
     new: Result<Json<NewChannel>, JsonRejection>,
 ) -> Result<(StatusCode, Json<ChannelView>), ApiError> {
-    let new = body(new)?;
+    let Json(new) = new?;
     let posting = parse_posting(new.posting.as_deref())?.unwrap_or(Posting::Everyone);
     let created =
         channels::create(&s.db, &caller.user, &new.name, posting, new.private).await.map_err(channel_refusal)?;
@@ -193,7 +189,7 @@ pub(super) async fn change_channel(
     Path(slug): Path<String>,
     patch: Result<Json<ChannelPatch>, JsonRejection>,
 ) -> Result<Json<ChannelView>, ApiError> {
-    let patch = body(patch)?;
+    let Json(patch) = patch?;
     let change =
         ChannelChange { name: patch.name, archived: patch.archived, posting: parse_posting(patch.posting.as_deref())? };
     let changed = channels::change(&s.db, &caller.user, &slug, &change).await.map_err(channel_refusal)?;
@@ -244,7 +240,7 @@ pub(super) async fn set_member(
     Path((slug, login)): Path<(String, String)>,
     place: Result<Json<MemberPlace>, JsonRejection>,
 ) -> Result<StatusCode, ApiError> {
-    let place = body(place)?;
+    let Json(place) = place?;
     let member = accounts::find_user(&s.db, &login).await.map_err(account_refusal)?;
     let membership = Membership { is_admin: place.is_admin, can_post: place.can_post };
     channels::set_member(&s.db, &caller.user, &slug, &member, membership).await.map_err(channel_refusal)?;

@@ -54,6 +54,13 @@ impl IntoResponse for ApiError {
     }
 }
 
+/// A JSON body that is missing, of another type, or not the expected shape.
+impl From<axum::extract::rejection::JsonRejection> for ApiError {
+    fn from(e: axum::extract::rejection::JsonRejection) -> Self {
+        ApiError::bad_request("malformed_body", e.body_text())
+    }
+}
+
 impl From<crate::db::DbError> for ApiError {
     fn from(e: crate::db::DbError) -> Self {
         ApiError::internal(e)

@@ -45,7 +45,7 @@ pub(super) async fn put_glossary(
     State(s): State<Services>,
     body: Result<Json<GlossaryBody>, JsonRejection>,
 ) -> Result<Json<GlossaryBody>, ApiError> {
-    let Json(body) = body.map_err(|e| ApiError::bad_request("malformed_body", e.body_text()))?;
+    let Json(body) = body?;
     let glossary = Glossary::parse(&body.terms)
         .map_err(|e| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_glossary", e.to_string()))?;
     glossary::replace(&s.db, &glossary).await?;

@@ -146,7 +146,7 @@ pub(super) async fn create_token(
     caller: Caller,
     new: Result<Json<NewToken>, JsonRejection>,
 ) -> Result<(StatusCode, Json<CreatedToken>), ApiError> {
-    let Json(new) = new.map_err(|e| ApiError::bad_request("malformed_body", e.body_text()))?;
+    let Json(new) = new?;
     let (token, id) = accounts::create_token_for(&s.db, caller.user.id, &new.name).await.map_err(account_refusal)?;
     Ok((StatusCode::CREATED, Json(CreatedToken { id, name: new.name.trim().to_string(), token })))
 }
@@ -181,7 +181,7 @@ pub(super) async fn change_password(
     caller: Caller,
     change: Result<Json<PasswordChange>, JsonRejection>,
 ) -> Result<Response, ApiError> {
-    let Json(change) = change.map_err(|e| ApiError::bad_request("malformed_body", e.body_text()))?;
+    let Json(change) = change?;
     // Checking the current password is a sign-in attempt: a stolen session must not guess it fast.
     if let Err(wait) = s.throttle.sign_in_attempt(ip, caller.user.login.as_str()) {
         return Ok(too_many_attempts(wait));

@@ -138,10 +138,6 @@ fn parse_role(role: Option<&str>) -> Result<Role, ApiError> {
     }
 }
 
-fn body<T>(body: Result<Json<T>, JsonRejection>) -> Result<T, ApiError> {
-    body.map(|Json(b)| b).map_err(|e| ApiError::bad_request("malformed_body", e.body_text()))
-}
-
 /// How an account refusal reads in the API.
 pub(super) fn account_refusal(e: AccountsError) -> ApiError {
     let unprocessable = |code| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code, e.to_string());
@@ -176,7 +172,7 @@ pub(super) async fn create_user(
     _: Admin,
     new: Result<Json<NewUserBody>, JsonRejection>,
 ) -> Result<(StatusCode, Json<CreatedUser>), ApiError> {
-    let new = body(new)?;
+    let Json(new) = new?;
     let role = parse_role(new.role.as_deref())?;
     let generated = new.password.is_none().then(credentials::generate_password);
     let password = new.password.as_deref().or(generated.as_deref()).unwrap_or_default();
@@ -202,7 +198,7 @@ pub(super) async fn update_user(
     Path(login): Path<String>,
     change: Result<Json<UserChange>, JsonRejection>,
 ) -> Result<Json<UserView>, ApiError> {
-    let change = body(change)?;
+    let Json(change) = change?;
     let mut user = accounts::find_user(&s.db, &login).await.map_err(account_refusal)?;
     if let Some(disabled) = change.disabled {
         if disabled && user.id == admin.user.id {
@@ -233,7 +229,7 @@ pub(super) async fn reset_password(
     Path(login): Path<String>,
     reset: Result<Json<PasswordReset>, JsonRejection>,
 ) -> Result<Json<NewPassword>, ApiError> {
-    let reset = body(reset)?;
+    let Json(reset) = reset?;
     let password = accounts::reset_password(&s.db, &login, reset.password.as_deref()).await.map_err(account_refusal)?;
     tracing::info!(login = %login.trim().to_lowercase(), by = %admin.user.login, "password reset");
     Ok(Json(NewPassword { password }))
@@ -257,7 +253,7 @@ pub(super) async fn create_invitation(
     headers: HeaderMap,
     new: Result<Json<NewInvitation>, JsonRejection>,
 ) -> Result<(StatusCode, Json<InvitationView>), ApiError> {
-    let role = parse_role(body(new)?.role.as_deref())?;
+    let role = parse_role(new?.0.role.as_deref())?;
     let (code, row) = invite(&s.db, &admin.user, role).await?;
     let url = format!("{}/invite?code={code}", public_base(&s, &headers));
     Ok((StatusCode::CREATED, Json(InvitationView::new(row, Some(url)))))

@@ -119,7 +119,7 @@ pub(super) async fn edit_segment(
 ) -> Result<Response, ApiError> {
     let id = visible_update(&s, &caller, &raw).await?.id;
     let index: i64 = index.parse().map_err(|_| ApiError::not_found("transcript line"))?;
-    let Json(correction) = body.map_err(|e| ApiError::bad_request("malformed_body", e.body_text()))?;
+    let Json(correction) = body?;
     let segment = correct_line(&s, &id, index, &correction.text).await.map_err(|e| match e {
         CorrectionError::NotFound => ApiError::not_found("transcript line"),
         CorrectionError::Invalid(e) => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_text", e.to_string()),

@@ -152,7 +152,7 @@ pub(super) async fn change_update(
     change: Result<Json<UpdateChange>, axum::extract::rejection::JsonRejection>,
 ) -> Result<Json<UpdateView>, ApiError> {
     let row = visible_update(&services, &caller, &raw).await?;
-    let Json(change) = change.map_err(|e| ApiError::bad_request("malformed_body", e.body_text()))?;
+    let Json(change) = change?;
     if let Some(text) = change.description.as_deref() {
         describe(&services, &caller.user, &row, text).await.map_err(|e| match e {
             EditError::NotAllowed => ApiError::new(StatusCode::FORBIDDEN, "not_allowed_to_edit", e.to_string()),
