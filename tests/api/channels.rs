@@ -8,12 +8,6 @@ use crate::support::*;
 use base64::Engine;
 use serde_json::{json, Value};
 
-async fn send(client: &reqwest::Client, method: reqwest::Method, url: String, body: Value) -> (u16, Value) {
-    let response = client.request(method, url).json(&body).send().await.unwrap();
-    let status = response.status().as_u16();
-    (status, response.json().await.unwrap_or(Value::Null))
-}
-
 /// POST `video` as an update to `channel` (or the default); (status, body).
 async fn post_to(server: &TestServer, client: &reqwest::Client, channel: Option<&str>, video: &Path) -> (u16, Value) {
     let mut form = reqwest::multipart::Form::new().text("title", "Channel post");

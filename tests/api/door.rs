@@ -6,7 +6,6 @@ use std::time::Duration;
 
 use crate::support::*;
 use reqwest::header::{HeaderMap, LOCATION, SET_COOKIE, WWW_AUTHENTICATE};
-use reqwest::redirect::Policy;
 use serde_json::{json, Value};
 
 /// Operations anyone may call: liveness, readiness, signing in and out, and
@@ -19,19 +18,9 @@ const PUBLIC_OPERATIONS: [(&str, &str); 5] = [
     ("get", "/metrics"),
 ];
 
-fn no_redirects() -> reqwest::Client {
-    reqwest::Client::builder().redirect(Policy::none()).build().unwrap()
-}
-
 /// `name=value` of the session cookie an answer sets, and the whole header.
 fn session_cookie(headers: &HeaderMap) -> (String, String) {
-    let header = headers
-        .get_all(SET_COOKIE)
-        .iter()
-        .map(|v| v.to_str().unwrap().to_string())
-        .find(|v| v.starts_with("bulletin_session="))
-        .unwrap_or_else(|| panic!("no session cookie in {headers:?}"));
-    (header.split(';').next().unwrap().to_string(), header)
+    (cookie_pair(headers, "bulletin_session"), set_cookie(headers, "bulletin_session"))
 }
 
 async fn sign_in(server: &TestServer, login: &str, password: &str) -> (u16, Value, HeaderMap) {
@@ -247,12 +236,7 @@ async fn cookie_requests_from_other_sites_change_nothing() {
     let server = TestServer::start();
     let (_, _, headers) = sign_in(&server, ADMIN_LOGIN, ADMIN_PASSWORD).await;
     let (session, _) = session_cookie(&headers);
-    let csrf_header = headers
-        .get_all(SET_COOKIE)
-        .iter()
-        .map(|v| v.to_str().unwrap().to_string())
-        .find(|v| v.starts_with("bulletin_csrf="))
-        .expect("a CSRF cookie beside the session");
+    let csrf_header = set_cookie(&headers, "bulletin_csrf");
     assert!(csrf_header.contains("SameSite=Strict") && !csrf_header.contains("HttpOnly"), "{csrf_header}");
     let csrf_cookie = csrf_header.split(';').next().unwrap().to_string();
     let token = csrf_cookie.trim_start_matches("bulletin_csrf=").to_string();

@@ -5,29 +5,12 @@
 use std::os::unix::fs::PermissionsExt;
 
 use crate::support::*;
-use reqwest::header::{LOCATION, SET_COOKIE};
-use reqwest::redirect::Policy;
+use reqwest::header::LOCATION;
 use serde_json::{json, Value};
-
-fn no_redirects() -> reqwest::Client {
-    reqwest::Client::builder().redirect(Policy::none()).build().unwrap()
-}
 
 /// `name=value` of the session cookie an answer sets.
 fn session_cookie(response: &reqwest::Response) -> String {
-    response
-        .headers()
-        .get_all(SET_COOKIE)
-        .iter()
-        .map(|v| v.to_str().unwrap().split(';').next().unwrap().to_string())
-        .find(|v| v.starts_with("bulletin_session="))
-        .unwrap_or_else(|| panic!("no session cookie in {:?}", response.headers()))
-}
-
-async fn send(client: &reqwest::Client, method: reqwest::Method, url: String, body: Value) -> (u16, Value) {
-    let response = client.request(method, url).json(&body).send().await.unwrap();
-    let status = response.status().as_u16();
-    (status, response.json().await.unwrap_or(Value::Null))
+    cookie_pair(response.headers(), "bulletin_session")
 }
 
 async fn sign_in(server: &TestServer, login: &str, password: &str) -> (u16, Option<String>) {
@@ -339,13 +322,7 @@ async fn no_secret_reaches_the_log() {
         .unwrap();
     assert_eq!(created.status(), 303);
     let session = session_cookie(&created);
-    let csrf = created
-        .headers()
-        .get_all(SET_COOKIE)
-        .iter()
-        .map(|v| v.to_str().unwrap().split(';').next().unwrap().to_string())
-        .find(|v| v.starts_with("bulletin_csrf="))
-        .unwrap();
+    let csrf = cookie_pair(created.headers(), "bulletin_csrf");
     let cookies = format!("{session}; {csrf}");
     let csrf_token = csrf.trim_start_matches("bulletin_csrf=").to_string();
     let with_session =

@@ -21,12 +21,6 @@ async fn longest_word(server: &TestServer, id: &str) -> String {
     words.max_by_key(|w| w.len()).expect("a long word in the transcript").to_lowercase()
 }
 
-async fn send(client: &reqwest::Client, method: reqwest::Method, url: String, body: Value) -> (u16, Value) {
-    let response = client.request(method, url).json(&body).send().await.unwrap();
-    let status = response.status().as_u16();
-    (status, response.json().await.unwrap_or(Value::Null))
-}
-
 async fn post_to(server: &TestServer, channel: &str, title: &str, words: &str, dir: &std::path::Path) -> String {
     let video = speech_video(dir, title, words, 0.3);
     let form = reqwest::multipart::Form::new()

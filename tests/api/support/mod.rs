@@ -5,10 +5,12 @@
 
 pub mod browser;
 pub mod fixtures;
+pub mod http;
 pub mod s3;
 pub mod server;
 
 pub use fixtures::*;
+pub use http::*;
 pub use s3::*;
 pub use server::*;
 

@@ -80,7 +80,7 @@ fn storyboard_of_ten_seconds_at_two_has_five_tiles() {
 }
 
 /// Timings on a 3-minute 720p upload (VP9/Opus WebM from a pipe, like a browser
-/// recording). Slow: `cargo test -p bulletin-workers --test media -- --ignored --nocapture`.
+/// recording). Slow: `cargo test -p bulletin-workers --test steps -- --ignored --nocapture timings`.
 /// Set `BULLETIN_BENCH_INPUT` to time an existing file instead of generating one.
 #[test]
 #[ignore = "a timing run, not a check: it asserts nothing about speed and takes minutes"]
