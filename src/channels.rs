@@ -57,11 +57,8 @@ pub async fn may_see_channel(db: &Db, user: &UserRow, channel_id: Option<i64>) -
     if is_workspace_admin(user) {
         return Ok(true);
     }
-    let Some(channel) = channels::channel_by_id(db, id).await? else { return Ok(false) };
-    if !channel.private {
-        return Ok(true);
-    }
-    Ok(channels::membership(db, id, user.id).await?.is_some())
+    // One query: every request for an update's media comes through here.
+    Ok(channels::open_to(db, id, user.id).await?.unwrap_or(false))
 }
 
 /// The channels whose updates `user` may find: `None` for all of them

@@ -84,12 +84,12 @@ pub async fn insert_channel(
         .await?))
 }
 
-pub async fn channel_by_id(db: &Db, id: i64) -> Result<Option<ChannelRow>, DbError> {
-    let sql = format!("SELECT {CHANNEL_COLUMNS} FROM channels c WHERE c.id = $1");
-    on_pool!(db, |pool| {
-        let row = sqlx::query(&sql).bind(id).fetch_optional(pool).await?;
-        row.as_ref().map(channel_from_row).transpose()
-    })
+/// Whether channel `id` is open, or private with `user_id` in it; `None`
+/// when there is no such channel. (Workspace admins are the caller's concern.)
+pub async fn open_to(db: &Db, id: i64, user_id: i64) -> Result<Option<bool>, DbError> {
+    let sql = "SELECT (NOT c.private OR EXISTS (SELECT 1 FROM channel_members m \
+               WHERE m.channel_id = c.id AND m.user_id = $2)) AS visible FROM channels c WHERE c.id = $1";
+    on_pool!(db, |pool| Ok(sqlx::query_scalar(sql).bind(id).bind(user_id).fetch_optional(pool).await?))
 }
 
 /// The ids of the channels `user_id` sees when not an admin: every open one,
