@@ -182,18 +182,19 @@ fn parse_range(value: &str, total: u64) -> RangeRequest {
     let (start, end) = (start.trim(), end.trim());
     let range = if start.is_empty() {
         // Suffix: the last N bytes.
-        match end.parse::<u64>() {
+        match position(end) {
             Ok(0) => return RangeRequest::Unsatisfiable,
             Ok(n) => total.saturating_sub(n)..total,
             Err(_) => return RangeRequest::Ignored,
         }
     } else {
-        let Ok(start) = start.parse::<u64>() else { return RangeRequest::Ignored };
+        let Ok(start) = position(start) else { return RangeRequest::Ignored };
         let end = if end.is_empty() {
             total
         } else {
-            match end.parse::<u64>() {
-                Ok(e) if e >= start => (e + 1).min(total),
+            match position(end) {
+                // The last position is inclusive; u64::MAX names the end of any object.
+                Ok(e) if e >= start => e.saturating_add(1).min(total),
                 _ => return RangeRequest::Ignored,
             }
         };
@@ -206,9 +207,31 @@ fn parse_range(value: &str, total: u64) -> RangeRequest {
     }
 }
 
+/// A byte position: digits only (`u64::from_str` would also take a `+`).
+fn position(text: &str) -> Result<u64, ()> {
+    if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(());
+    }
+    text.parse().map_err(|_| ())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn range_edges_neither_overflow_nor_wrap() {
+        let max = u64::MAX;
+        assert_eq!(parse_range(&format!("bytes=0-{max}"), 1000), RangeRequest::Satisfiable(0..1000));
+        assert_eq!(parse_range(&format!("bytes={max}-{max}"), 1000), RangeRequest::Unsatisfiable);
+        assert_eq!(parse_range(&format!("bytes={max}-"), 1000), RangeRequest::Unsatisfiable);
+        assert_eq!(parse_range(&format!("bytes=-{max}"), 1000), RangeRequest::Satisfiable(0..1000));
+        assert_eq!(parse_range("bytes=0-18446744073709551616", 1000), RangeRequest::Ignored);
+        assert_eq!(parse_range("bytes=+5-9", 1000), RangeRequest::Ignored);
+        assert_eq!(parse_range("bytes=5-+9", 1000), RangeRequest::Ignored);
+        assert_eq!(parse_range("bytes=999-999", 1000), RangeRequest::Satisfiable(999..1000));
+        assert_eq!(parse_range("bytes=0-0", 0), RangeRequest::Unsatisfiable);
+    }
 
     #[test]
     fn parses_ranges() {

@@ -60,6 +60,18 @@ pub struct AudioInfo {
     pub channels: u16,
 }
 
+/// A duration as people read it: `4:00`, `2:59.5` (tenths only when they matter).
+fn clock(ms: u64) -> String {
+    let tenths = (ms % 1000) / 100;
+    let seconds = ms / 1000;
+    let whole = format!("{}:{:02}", seconds / 60, seconds % 60);
+    if tenths == 0 {
+        whole
+    } else {
+        format!("{whole}.{tenths}")
+    }
+}
+
 /// Why an upload was refused. Serializable so a sandboxed child can report it.
 #[derive(Debug, Clone, PartialEq, thiserror::Error, Serialize, Deserialize)]
 pub enum ProbeError {
@@ -69,7 +81,7 @@ pub enum ProbeError {
     NoVideo,
     #[error("the video stream cannot be decoded: {0}")]
     Undecodable(String),
-    #[error("the video runs {} s, over the {} s limit", *duration_ms as f64 / 1000.0, *max_ms as f64 / 1000.0)]
+    #[error("the video is {} long; an update can be at most {}", clock(*duration_ms), clock(*max_ms))]
     TooLong { duration_ms: u64, max_ms: u64 },
     #[error("the video is {width}×{height}, over the {max_pixels}-pixel limit")]
     TooManyPixels {
@@ -396,4 +408,17 @@ fn audio_info(input: &Input) -> Option<AudioInfo> {
 fn frame_rate(rate: Rational) -> Option<f64> {
     (rate.numerator() > 0 && rate.denominator() > 0)
         .then(|| f64::from(rate.numerator()) / f64::from(rate.denominator()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_too_long_video_is_explained_in_minutes() {
+        let refusal = ProbeError::TooLong { duration_ms: 240_000, max_ms: 180_000 };
+        assert_eq!(refusal.to_string(), "the video is 4:00 long; an update can be at most 3:00");
+        assert_eq!(clock(180_500), "3:00.5");
+        assert_eq!(clock(59_999), "0:59.9");
+    }
 }
