@@ -62,6 +62,8 @@ const ASSETS: &[Asset] = &[
     asset!("js/storyboard.js", JS),
     asset!("js/ticker.js", JS),
     asset!("js/transcript.js", JS),
+    asset!("js/tus.js", JS),
+    asset!("js/uploader.js", JS),
     asset!("js/watch.js", JS),
 ];
 

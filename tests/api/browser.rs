@@ -10,7 +10,9 @@
 use std::time::Duration;
 
 use crate::support::browser::{step, Browser};
-use crate::support::{get_json, post_update, speech_video, wait_until_done, TestServer, ADMIN_LOGIN, ADMIN_PASSWORD};
+use crate::support::{
+    get_json, long_faststart_mp4, post_update, speech_video, wait_until_done, TestServer, ADMIN_LOGIN, ADMIN_PASSWORD,
+};
 use serde_json::{json, Value};
 
 const SPEECH: &str = "Good morning team. This is the weekly update. \
@@ -347,6 +349,109 @@ async fn web_app_in_a_real_browser() {
     })
     .await;
 
+    // Counts what the page sends through tus, so the steps below can tell a
+    // resumed upload from one that started over.
+    const WATCH_TUS: &str = "window.tusLog = { creations: 0, offsets: [] };
+        const header = XMLHttpRequest.prototype.setRequestHeader;
+        XMLHttpRequest.prototype.setRequestHeader = function (name, value) {
+            if (name === 'Upload-Offset') window.tusLog.offsets.push(Number(value));
+            return header.call(this, name, value);
+        };
+        const plainFetch = window.fetch;
+        window.fetch = function (url, options) {
+            if ((options?.method || 'GET') === 'POST' && String(url).endsWith('/api/uploads')) window.tusLog.creations += 1;
+            return plainFetch.call(this, url, options);
+        };
+        return true";
+    const UPLOAD_STATE: &str = "const p = document.querySelector('#upload-panel'); const m = document.querySelector('#upload-message'); \
+        return ['done', 'failed'].includes(p.dataset.state) ? p.dataset.state + (m.hidden ? '' : ': ' + m.textContent) : ''";
+
+    let mut uploaded = String::new();
+    step("7d. a file dropped on the feed goes up through tus and is processed", async {
+        browser.goto(&server.url("/?channel=team-berlin")).await;
+        browser.wait_js("the feed", "return document.querySelector('#feed-loading').hidden", PAGE).await;
+        browser.js(WATCH_TUS, vec![]).await;
+        // A real drop event carrying a real video file (the one step 0 posted, read back by the page).
+        let size = std::fs::metadata(&video).expect("fixture").len();
+        browser
+            .js(
+                &format!(
+                    "const bytes = await (await fetch('/api/updates/{id}/video')).blob();
+                     const file = new File([bytes], 'standup-notes.mp4', {{ type: 'video/mp4' }});
+                     const drop = new DataTransfer();
+                     drop.items.add(file);
+                     document.querySelector('#feed').dispatchEvent(new DragEvent('dragenter', {{ bubbles: true, dataTransfer: drop }}));
+                     document.querySelector('#feed').dispatchEvent(new DragEvent('drop', {{ bubbles: true, cancelable: true, dataTransfer: drop }}));
+                     return file.size"
+                ),
+                vec![],
+            )
+            .await;
+        let form = browser
+            .wait_js("the upload form", "const f = document.querySelector('#upload-form'); return f.hidden || !document.querySelector('#upload-channel').dataset.loaded ? '' : [document.querySelector('#upload-title').value, document.querySelector('#upload-channel').value].join('|')", PAGE)
+            .await;
+        // Titled after the file, aimed at the channel the feed shows.
+        assert_eq!(form, json!("standup-notes|team-berlin"));
+        assert_eq!(browser.js("return document.querySelector('#drop-overlay').hidden", vec![]).await, json!(true));
+        browser.screenshot("upload-dropped").await;
+        browser.js("document.querySelector('#upload-title').value = 'Uploaded from a file'; return true", vec![]).await;
+
+        let total = browser.js(&format!("return (await (await fetch('/api/updates/{id}/video')).blob()).size"), vec![]).await;
+        let total = total.as_u64().expect("size");
+        assert!(size > 0 && total > 0);
+        browser.click("#upload-start").await;
+        let outcome = browser.wait_js("the upload to finish", UPLOAD_STATE, PAGE).await;
+        assert_eq!(outcome, json!("done"));
+        let log = browser.js("return window.tusLog", vec![]).await;
+        assert_eq!(log["creations"], json!(1), "one tus upload: {log}");
+        let offsets: Vec<u64> = log["offsets"].as_array().expect("offsets").iter().filter_map(Value::as_u64).collect();
+        assert_eq!(offsets.first(), Some(&0), "{log}");
+
+        let href = browser.js("return document.querySelector('#upload-watch').getAttribute('href')", vec![]).await;
+        uploaded = href.as_str().expect("link").trim_start_matches("/updates/").to_string();
+        let (_, posted) = get_json(&server, &format!("/api/updates/{uploaded}")).await;
+        assert_eq!(posted["title"], "Uploaded from a file", "{posted}");
+        assert_eq!(posted["channel"]["slug"], "team-berlin", "{posted}");
+        assert_eq!(posted["author"]["login"], ADMIN_LOGIN, "{posted}");
+        assert_eq!(posted["size_bytes"].as_u64().unwrap_or(total), total, "every byte arrived once: {posted}");
+        // Its card is on top of the feed and follows processing to the end.
+        let state = browser
+            .wait_js(
+                "the card to reach ready",
+                &format!("const c = document.querySelector('#feed .card[data-id=\"{uploaded}\"]'); return c && c.dataset.status !== 'processing' ? c.dataset.status : ''"),
+                PROCESSING,
+            )
+            .await;
+        assert_eq!(state, json!("ready"));
+        browser.screenshot("upload-ready").await;
+    })
+    .await;
+
+    step("7e. a four-minute file is refused while it is still uploading", async {
+        let long = long_faststart_mp4(fixtures.path());
+        let size = std::fs::metadata(&long).expect("fixture").len();
+        let (_, before) = get_json(&server, "/api/updates").await;
+        browser.goto(&server.url("/")).await;
+        browser.wait_js("the feed", "return document.querySelector('#feed-loading').hidden", PAGE).await;
+        browser.js(WATCH_TUS, vec![]).await;
+        browser.click("#upload-open").await;
+        browser.type_into("#upload-file", long.to_str().expect("path")).await;
+        browser.wait_js("the upload form", "return !document.querySelector('#upload-form').hidden", PAGE).await;
+        // Slow, so the whole file would take about ten seconds.
+        browser.network(false, Some((size / 10) as u32)).await;
+        browser.click("#upload-start").await;
+        let outcome = browser.wait_js("the refusal", UPLOAD_STATE, PAGE).await;
+        browser.network(false, None).await;
+        browser.screenshot("upload-refused").await;
+        let outcome = outcome.as_str().expect("text").to_string();
+        assert!(outcome.starts_with("failed: This file was not posted") && outcome.contains("4:00 long; an update can be at most 3:00"), "{outcome}");
+        let percent = browser.js("return parseInt(document.querySelector('#upload-percent').textContent)", vec![]).await;
+        assert!(percent.as_u64().expect("percent") < 100, "refused before the upload finished, at {percent}%");
+        let (_, after) = get_json(&server, "/api/updates").await;
+        assert_eq!(after["updates"], before["updates"], "nothing was posted");
+    })
+    .await;
+
     step("screenshots: dark and 390 px wide", async {
         for (name, path) in [("feed", "/".to_string()), ("watch", format!("/updates/{id}")), ("search", format!("/search?q={SPOKEN_WORD}")), ("record", "/record".into()), ("people", "/people".into()), ("account", "/account".into()), ("channels", "/channels".into())] {
             for (scheme, size, suffix) in [("dark", None, "dark"), ("light", Some((390, 844)), "390"), ("dark", Some((390, 844)), "390-dark")] {
@@ -455,6 +560,13 @@ async fn web_app_in_a_real_browser() {
         browser.goto(&server.url("/?channel=reorg")).await;
         let failure = browser.wait_js("the refusal", "const e = document.querySelector('#feed-error'); return e && !e.hidden ? e.textContent : ''", PAGE).await;
         assert!(failure.as_str().unwrap_or_default().contains("not found"), "{failure}");
+        // Nor is it somewhere to upload to.
+        browser.goto(&server.url("/?upload")).await;
+        let destinations = browser
+            .wait_js("the upload panel's channels", "const o = [...document.querySelectorAll('#upload-channel option')].map(o => o.value); return document.querySelector('#upload-channel').dataset.loaded ? o.join(',') : ''", PAGE)
+            .await;
+        let destinations = destinations.as_str().unwrap_or_default();
+        assert!(!destinations.split(',').any(|slug| slug == "reorg"), "{destinations}");
     })
     .await;
 

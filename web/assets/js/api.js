@@ -8,14 +8,14 @@ export class ApiError extends Error {
   }
 }
 
-const NETWORK_MESSAGE = 'Could not reach the Bulletin server. Check your connection and try again.';
+export const NETWORK_MESSAGE = 'Could not reach the Bulletin server. Check your connection and try again.';
 
 /**
  * The session's CSRF token, which the server set beside the session cookie.
  * Sent as `X-CSRF-Token` with every request that changes something: another
  * site can make the browser send the cookie, but cannot read this one.
  */
-function csrfToken() {
+export function csrfToken() {
   const found = document.cookie.split('; ').find((c) => c.startsWith('bulletin_csrf='));
   return found ? decodeURIComponent(found.slice('bulletin_csrf='.length)) : '';
 }
@@ -27,7 +27,8 @@ function signInAgainIfSignedOut(status) {
   }
 }
 
-function fromBody(status, body) {
+/** The ApiError for an answer that was not OK: the body's `error`, or what the status says. */
+export function fromBody(status, body) {
   signInAgainIfSignedOut(status);
   const error = body && body.error;
   const message = (error && error.message) || `The server answered with an error (HTTP ${status}).`;

@@ -4,6 +4,7 @@ import { getChannels, getJson, getUpdate } from './api.js';
 import { $, announce, h, icon, replace } from './dom.js';
 import { ago, clock, fullDate, readingTime, spokenDuration } from './format.js';
 import { overallProgress, renderStages } from './stages.js';
+import { setupUploads } from './uploader.js';
 
 const PAGE_SIZE = 12;
 const POLL_MS = 2000;
@@ -167,6 +168,15 @@ channelFilter.addEventListener('change', () => {
   loadPage();
 });
 
+/** A newly posted update goes on top, if it belongs to what the feed shows. */
+function showPosted(update) {
+  if (channel && update.channel?.slug !== channel) return;
+  list.querySelector('.empty')?.remove();
+  list.prepend(renderCard(update));
+  schedulePoll();
+}
+
 more.addEventListener('click', loadPage);
+setupUploads({ posted: showPosted, channel: () => channel });
 loadChannels();
 loadPage();
