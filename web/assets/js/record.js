@@ -4,9 +4,9 @@
 
 import { getChannels, getUpdate, uploadUpdate } from './api.js';
 import { $, announce, h, replace } from './dom.js';
-import { bytes, clock } from './format.js';
+import { clock } from './format.js';
 import { composeScreenAndCamera } from './compose.js';
-import { renderStages, summary } from './stages.js';
+import { renderStages, showUploadProgress, summary } from './stages.js';
 
 const LIMIT_MS = 180_000;
 // The server measures the file itself and refuses anything over 180.0 s;
@@ -300,13 +300,6 @@ playback.addEventListener('loadedmetadata', () => {
   playback.currentTime = Number.MAX_SAFE_INTEGER;
 });
 
-function setUploadProgress(loaded, total) {
-  const percent = total ? Math.round((loaded / total) * 100) : 0;
-  $('#upload-bar').style.width = `${percent}%`;
-  $('#upload-percent').textContent = `${percent}%`;
-  $('#upload-label').textContent = `Uploading ${bytes(loaded)} of ${bytes(total)}`;
-}
-
 async function post(e) {
   e.preventDefault();
   const title = titleInput.value.trim();
@@ -319,9 +312,9 @@ async function post(e) {
   showMessage('');
   setState('uploading');
   $('#upload-progress').hidden = false;
-  setUploadProgress(0, recording.blob.size);
+  showUploadProgress(0, recording.blob.size);
   const extension = recording.type.includes('mp4') ? 'mp4' : 'webm';
-  upload = uploadUpdate(title, channelSelect.value, $('#description').value, recording.blob, `recording.${extension}`, setUploadProgress);
+  upload = uploadUpdate(title, channelSelect.value, $('#description').value, recording.blob, `recording.${extension}`, showUploadProgress);
   try {
     const update = await upload.promise;
     stopSources(); // the camera light goes off once the recording is safely uploaded

@@ -1,6 +1,7 @@
 // Processing progress of an update: transcode, transcribe, index.
 
-import { h, replace } from './dom.js';
+import { $, h, replace } from './dom.js';
+import { bytes } from './format.js';
 
 const STAGES = [
   ['transcode', 'Preparing the video'],
@@ -50,4 +51,13 @@ export function summary(update) {
   if (update.status === 'ready') return 'Ready';
   if (update.status === 'failed') return 'Processing failed';
   return `Processing, ${overallProgress(update)}% done`;
+}
+
+/** Fill the `#upload-progress` block (bar, percent, label) that the record and feed pages share. */
+export function showUploadProgress(sent, total) {
+  const percent = total ? Math.floor((sent / total) * 100) : 0;
+  $('#upload-bar').style.width = `${percent}%`;
+  $('#upload-percent').textContent = `${percent}%`;
+  $('#upload-progress [role=progressbar]')?.setAttribute('aria-valuenow', percent);
+  $('#upload-label').textContent = `Uploading ${bytes(sent)} of ${bytes(total)}`;
 }

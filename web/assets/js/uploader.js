@@ -7,6 +7,7 @@
 import { getChannels, getUpdate } from './api.js';
 import { $, announce, h, replace } from './dom.js';
 import { bytes } from './format.js';
+import { showUploadProgress } from './stages.js';
 import { ResumableUpload } from './tus.js';
 
 const panel = $('#upload-panel');
@@ -97,14 +98,6 @@ async function loadChannels() {
   }
 }
 
-function setProgress(sent, total) {
-  const percent = total ? Math.floor((sent / total) * 100) : 0;
-  $('#upload-bar').style.width = `${percent}%`;
-  $('#upload-percent').textContent = `${percent}%`;
-  progress.querySelector('[role=progressbar]').setAttribute('aria-valuenow', percent);
-  $('#upload-label').textContent = `Uploading ${bytes(sent)} of ${bytes(total)}`;
-}
-
 async function start(e) {
   e.preventDefault();
   const title = titleInput.value.trim();
@@ -119,12 +112,12 @@ async function start(e) {
     channel: channelSelect.value,
     description: $('#upload-description').value.trim(),
   }, {
-    onProgress: setProgress,
+    onProgress: showUploadProgress,
     onRetry: (ms) => {
       $('#upload-label').textContent = `Connection lost. Trying again in ${Math.round(ms / 1000)} s…`;
     },
   });
-  setProgress(0, file.size);
+  showUploadProgress(0, file.size);
   await send();
 }
 
