@@ -31,7 +31,7 @@ async fn video_over_three_minutes_is_rejected_with_its_measured_duration() {
     let (status, body) = post_update(&server, "Too long", &long).await;
     assert_eq!(status, 422, "{body}");
     assert_error(&body, "too_long");
-    assert!(body["error"]["message"].as_str().unwrap().contains("185"), "{body}");
+    assert!(body["error"]["message"].as_str().unwrap().contains("3:05 long"), "{body}");
     assert_nothing_stored(&server).await;
 }
 
