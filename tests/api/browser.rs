@@ -11,7 +11,8 @@ use std::time::Duration;
 
 use crate::support::browser::{step, Browser};
 use crate::support::{
-    get_json, long_faststart_mp4, post_update, speech_video, wait_until_done, TestServer, ADMIN_LOGIN, ADMIN_PASSWORD,
+    get_json, long_faststart_mp4, noisy_video, post_update, speech_video, wait_until_done, TestServer, ADMIN_LOGIN,
+    ADMIN_PASSWORD,
 };
 use serde_json::{json, Value};
 
@@ -437,18 +438,79 @@ async fn web_app_in_a_real_browser() {
         browser.click("#upload-open").await;
         browser.type_into("#upload-file", long.to_str().expect("path")).await;
         browser.wait_js("the upload form", "return !document.querySelector('#upload-form').hidden", PAGE).await;
-        // Slow, so the whole file would take about ten seconds.
-        browser.network(false, Some((size / 10) as u32)).await;
+        // The first chunk (1 MiB) already holds the header that gives the duration away.
+        assert!(size > 2 << 20, "fixture too small to be refused mid-way: {size} bytes");
         browser.click("#upload-start").await;
         let outcome = browser.wait_js("the refusal", UPLOAD_STATE, PAGE).await;
-        browser.network(false, None).await;
         browser.screenshot("upload-refused").await;
         let outcome = outcome.as_str().expect("text").to_string();
-        assert!(outcome.starts_with("failed: This file was not posted") && outcome.contains("4:00 long; an update can be at most 3:00"), "{outcome}");
-        let percent = browser.js("return parseInt(document.querySelector('#upload-percent').textContent)", vec![]).await;
+        assert!(
+            outcome.starts_with("failed: This file was not posted")
+                && outcome.contains("4:00 long; an update can be at most 3:00"),
+            "{outcome}"
+        );
+        let percent =
+            browser.js("return parseInt(document.querySelector('#upload-percent').textContent)", vec![]).await;
         assert!(percent.as_u64().expect("percent") < 100, "refused before the upload finished, at {percent}%");
         let (_, after) = get_json(&server, "/api/updates").await;
         assert_eq!(after["updates"], before["updates"], "nothing was posted");
+    })
+    .await;
+
+    step("7f. an upload whose connection drops goes on from where the server is", async {
+        // Several chunks' worth (1 MiB, then 2 MiB, …), so the drop comes mid-file.
+        let noisy = noisy_video(fixtures.path(), "noisy", 2.0);
+        let size = std::fs::metadata(&noisy).expect("fixture").len();
+        assert!(size > 4 << 20, "fixture too small for three chunks: {size} bytes");
+        browser.goto(&server.url("/")).await;
+        browser.wait_js("the feed", "return document.querySelector('#feed-loading').hidden", PAGE).await;
+        browser.js(WATCH_TUS, vec![]).await;
+        // Hold the second chunk back until the network is gone, so it goes out into a dead
+        // connection and fails in the browser's network stack, as on a real drop.
+        browser
+            .js(
+                "window.heldChunk = null;
+                 let patches = 0;
+                 const send = XMLHttpRequest.prototype.send;
+                 XMLHttpRequest.prototype.send = function (body) {
+                     if (body instanceof Blob && ++patches === 2) {
+                         window.heldChunk = () => send.call(this, body);
+                         return;
+                     }
+                     return send.call(this, body);
+                 };
+                 return true",
+                vec![],
+            )
+            .await;
+        browser.click("#upload-open").await;
+        browser.type_into("#upload-file", noisy.to_str().expect("path")).await;
+        browser.wait_js("the upload form", "return !document.querySelector('#upload-form').hidden", PAGE).await;
+        browser.js("document.querySelector('#upload-title').value = 'Sent through a dropped connection'; return true", vec![]).await;
+        browser.click("#upload-start").await;
+        browser.wait_js("the second chunk", "return window.heldChunk !== null", PAGE).await;
+        browser.network(true).await;
+        browser.js("window.heldChunk(); return true", vec![]).await;
+        let label = browser
+            .wait_js("the retry notice", "const l = document.querySelector('#upload-label').textContent; return l.startsWith('Connection lost') ? l : ''", PAGE)
+            .await;
+        assert!(label.as_str().unwrap_or_default().contains("Trying again"), "{label}");
+        browser.screenshot("upload-retrying").await;
+        browser.network(false).await;
+        let outcome = browser.wait_js("the upload to finish", UPLOAD_STATE, PAGE).await;
+        assert_eq!(outcome, json!("done"));
+
+        let log = browser.js("return window.tusLog", vec![]).await;
+        assert_eq!(log["creations"], json!(1), "resumed, not started over: {log}");
+        let offsets: Vec<u64> = log["offsets"].as_array().expect("offsets").iter().filter_map(Value::as_u64).collect();
+        // 0, then the lost chunk at 1 MiB, then again from 1 MiB: what the server said it had.
+        assert_eq!(offsets.iter().filter(|&&o| o == 0).count(), 1, "{log}");
+        assert!(offsets.len() >= 3 && offsets[1] == 1 << 20 && offsets[2] == 1 << 20, "{log}");
+        let href = browser.js("return document.querySelector('#upload-watch').getAttribute('href')", vec![]).await;
+        let posted = href.as_str().expect("link").trim_start_matches("/updates/").to_string();
+        let (_, update) = get_json(&server, &format!("/api/updates/{posted}")).await;
+        assert_eq!(update["title"], "Sent through a dropped connection", "{update}");
+        assert_eq!(update["size_bytes"], json!(size), "every byte arrived once: {update}");
     })
     .await;
 

@@ -115,14 +115,13 @@ impl Browser {
         };
     }
 
-    /// Emulate the network: cut it (`offline`) or cap uploads at `upload_bytes_per_s`
-    /// (`None`: no cap). Requests in flight when it is cut fail, as on a real drop.
-    pub async fn network(&self, offline: bool, upload_bytes_per_s: Option<u32>) {
+    /// Cut the network (`offline`) or bring it back. Requests made while it is cut
+    /// fail in the browser's network stack, as on a real drop.
+    pub async fn network(&self, offline: bool) {
         self.cdp("Network.enable", json!({})).await;
-        let upload = upload_bytes_per_s.map_or(-1.0, f64::from);
         self.cdp(
             "Network.emulateNetworkConditions",
-            json!({ "offline": offline, "latency": 0, "downloadThroughput": -1, "uploadThroughput": upload }),
+            json!({ "offline": offline, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1 }),
         )
         .await;
     }

@@ -72,6 +72,18 @@ pub fn tone_video(dir: &Path, name: &str, seconds: f64, size: &str, fps: u32) ->
     out
 }
 
+/// A short video of several megabytes (noise does not compress), so a tus
+/// upload of it takes more than one chunk.
+pub fn noisy_video(dir: &Path, name: &str, seconds: f64) -> PathBuf {
+    let out = dir.join(format!("{name}.mp4"));
+    run(ffmpeg()
+        .args(["-f", "lavfi", "-i", "testsrc2=size=640x360:rate=25", "-vf", "noise=alls=40:allf=t"])
+        .args(["-t", &format!("{seconds}")])
+        .args(["-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p"])
+        .arg(&out));
+    out
+}
+
 /// Four minutes of small video with its index (`moov`) first, as phones and
 /// `-movflags +faststart` write it: the duration is known from the first kilobytes.
 pub fn long_faststart_mp4(dir: &Path) -> PathBuf {
