@@ -10,9 +10,9 @@ use sqlx::Row;
 
 use super::{in_write_tx, on_pool, Db, DbError};
 use crate::clock::now_ms;
-use crate::domain::job::retry_delay_ms;
+use crate::domain::job::{retry_delay_ms, update_error};
 use crate::domain::transcript::{word_count, TranscriptSegment};
-use crate::domain::{JobKind, JobState, UpdateId};
+use crate::domain::{JobFailure, JobKind, JobState, UpdateId};
 
 /// A job this worker holds a lease on.
 #[derive(Debug, Clone)]
@@ -221,7 +221,7 @@ pub async fn complete(db: &Db, job: &ClaimedJob, completion: &Completion) -> Res
 
 /// Record a failed attempt: retry later with backoff, or fail the job and its
 /// update for good when `retryable` is false or the attempts are used up.
-pub async fn fail(db: &Db, job: &ClaimedJob, error: &str, retryable: bool) -> Result<JobState, QueueError> {
+pub async fn fail(db: &Db, job: &ClaimedJob, failure: JobFailure, retryable: bool) -> Result<JobState, QueueError> {
     let now = now_ms();
     let retry = retryable && job.attempt < job.max_attempts;
     in_write_tx!(db, |tx| {
@@ -236,7 +236,7 @@ pub async fn fail(db: &Db, job: &ClaimedJob, error: &str, retryable: bool) -> Re
         )
         .bind(state.as_str())
         .bind(run_at)
-        .bind(error)
+        .bind(failure.code())
         .bind(now)
         .bind(job.id)
         .bind(job.attempt)
@@ -247,7 +247,7 @@ pub async fn fail(db: &Db, job: &ClaimedJob, error: &str, retryable: bool) -> Re
         }
         if !retry {
             sqlx::query("UPDATE updates SET status = 'failed', error = $1 WHERE id = $2")
-                .bind(format!("{} failed: {error}", job.kind.as_str()))
+                .bind(update_error(job.kind, failure))
                 .bind(job.update_id.as_str())
                 .execute(&mut *tx)
                 .await?;
@@ -260,21 +260,22 @@ pub async fn fail(db: &Db, job: &ClaimedJob, error: &str, retryable: bool) -> Re
 /// they do not sit "running" forever. Returns how many were failed.
 pub async fn reap_abandoned(db: &Db) -> Result<u64, DbError> {
     let now = now_ms();
-    let message = "the worker stopped responding (lease expired) on the last attempt";
+    let lost = JobFailure::WorkerLost;
     let reaped = in_write_tx!(db, |tx| {
         let rows = sqlx::query(
             "UPDATE jobs SET state = 'failed', last_error = $1, lease_until = NULL, updated_at = $2 \
              WHERE state = 'running' AND lease_until < $2 AND attempt >= max_attempts RETURNING update_id, kind",
         )
-        .bind(message)
+        .bind(lost.code())
         .bind(now)
         .fetch_all(&mut *tx)
         .await?;
         for row in &rows {
             let update_id: String = row.try_get("update_id")?;
             let kind: String = row.try_get("kind")?;
+            let kind = JobKind::parse(&kind).ok_or_else(|| DbError::Corrupt(format!("job kind {kind}")))?;
             sqlx::query("UPDATE updates SET status = 'failed', error = $1 WHERE id = $2")
-                .bind(format!("{kind} failed: {message}"))
+                .bind(update_error(kind, lost))
                 .bind(update_id)
                 .execute(&mut *tx)
                 .await?;

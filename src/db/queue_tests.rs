@@ -6,7 +6,7 @@ use super::test_databases::databases;
 use super::updates::{self, NewUpdate};
 use super::{on_pool, Db};
 use crate::clock::now_ms;
-use crate::domain::{JobKind, JobState, UpdateId, UpdateStatus};
+use crate::domain::{JobFailure, JobKind, JobState, UpdateId, UpdateStatus};
 use crate::pipeline::stages::{completion, StageOutput, FIRST};
 
 async fn new_update(db: &Db) -> UpdateId {
@@ -74,7 +74,7 @@ async fn a_job_is_claimed_once_and_a_stale_worker_is_fenced_out() {
         let transcribed = || StageOutput::Transcribed { language: "en".into(), segments: vec![] };
         let stale = completion(JobKind::Transcribe, transcribed());
         assert!(matches!(jobs::complete(&db, &first, &stale).await, Err(QueueError::Fenced(_))));
-        assert!(matches!(jobs::fail(&db, &first, "late", true).await, Err(QueueError::Fenced(_))));
+        assert!(matches!(jobs::fail(&db, &first, JobFailure::MediaCrashed, true).await, Err(QueueError::Fenced(_))));
 
         // The new owner can.
         jobs::heartbeat(&db, &second, 60_000, 50).await.unwrap();
@@ -102,17 +102,17 @@ async fn failures_retry_with_backoff_then_fail_the_update() {
             }
         };
         let job = claim_mine().await.expect("job");
-        assert_eq!(jobs::fail(&db, &job, "boom", true).await.unwrap(), JobState::Queued);
+        assert_eq!(jobs::fail(&db, &job, JobFailure::MediaCrashed, true).await.unwrap(), JobState::Queued);
         // Backoff: not due yet.
         assert!(claim_mine().await.is_none());
         make_due(&db, &id).await;
         let job = claim_mine().await.expect("due again");
         assert_eq!(job.attempt, 2);
         // max_attempts is 2: this failure is final.
-        assert_eq!(jobs::fail(&db, &job, "boom again", true).await.unwrap(), JobState::Failed);
+        assert_eq!(jobs::fail(&db, &job, JobFailure::MediaTimedOut, true).await.unwrap(), JobState::Failed);
         let update = updates::get(&db, &id).await.unwrap().unwrap();
         assert_eq!(update.status, UpdateStatus::Failed);
-        assert!(update.error.unwrap().contains("boom again"));
+        assert_eq!(update.error.as_deref(), Some("transcode:media_timed_out"));
 
         // An operator retry starts over.
         assert!(jobs::retry(&db, job.id).await.unwrap());
@@ -145,7 +145,7 @@ async fn permanent_errors_fail_at_once_and_released_jobs_keep_their_attempts() {
         assert_eq!(again.max_attempts, 3, "a released attempt is not charged");
 
         let transcode = claim(JobKind::Transcode).await;
-        assert_eq!(jobs::fail(&db, &transcode, "not a video", false).await.unwrap(), JobState::Failed);
+        assert_eq!(jobs::fail(&db, &transcode, JobFailure::MediaUnreadable, false).await.unwrap(), JobState::Failed);
         assert_eq!(updates::get(&db, &id).await.unwrap().unwrap().status, UpdateStatus::Failed);
     }
 }

@@ -57,6 +57,86 @@ impl JobState {
     }
 }
 
+/// Why a job failed, as people see it: a stable code and a sentence. What went
+/// wrong underneath (a child's stderr, storage keys, SDK text) is logged with the
+/// job's id and never shown: it can name secrets, paths and internals.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JobFailure {
+    /// The media could not be decoded: retrying will not help.
+    MediaUnreadable,
+    MediaCrashed,
+    MediaTimedOut,
+    /// The media process could not be started.
+    MediaUnavailable,
+    StorageUnavailable,
+    DatabaseUnavailable,
+    IndexUnavailable,
+    /// The worker stopped renewing its lease on the last attempt.
+    WorkerLost,
+    Internal,
+}
+
+impl JobFailure {
+    pub const ALL: [JobFailure; 9] = [
+        JobFailure::MediaUnreadable,
+        JobFailure::MediaCrashed,
+        JobFailure::MediaTimedOut,
+        JobFailure::MediaUnavailable,
+        JobFailure::StorageUnavailable,
+        JobFailure::DatabaseUnavailable,
+        JobFailure::IndexUnavailable,
+        JobFailure::WorkerLost,
+        JobFailure::Internal,
+    ];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            JobFailure::MediaUnreadable => "media_unreadable",
+            JobFailure::MediaCrashed => "media_crashed",
+            JobFailure::MediaTimedOut => "media_timed_out",
+            JobFailure::MediaUnavailable => "media_unavailable",
+            JobFailure::StorageUnavailable => "storage_unavailable",
+            JobFailure::DatabaseUnavailable => "database_unavailable",
+            JobFailure::IndexUnavailable => "index_unavailable",
+            JobFailure::WorkerLost => "worker_lost",
+            JobFailure::Internal => "internal",
+        }
+    }
+
+    pub fn message(self) -> &'static str {
+        match self {
+            JobFailure::MediaUnreadable => "the video could not be decoded",
+            JobFailure::MediaCrashed => "the media process crashed",
+            JobFailure::MediaTimedOut => "the media process timed out",
+            JobFailure::MediaUnavailable => "the media process could not be started",
+            JobFailure::StorageUnavailable => "the media store could not be reached",
+            JobFailure::DatabaseUnavailable => "the database could not be reached",
+            JobFailure::IndexUnavailable => "the search index could not be updated",
+            JobFailure::WorkerLost => "the worker stopped responding",
+            JobFailure::Internal => "an internal error occurred",
+        }
+    }
+
+    /// The failure a stored code names. Anything else (rows from before codes
+    /// were stored held free text) is `Internal`, so old text is never shown.
+    pub fn parse(stored: &str) -> JobFailure {
+        JobFailure::ALL.into_iter().find(|f| f.code() == stored).unwrap_or(JobFailure::Internal)
+    }
+}
+
+/// What `updates.error` holds for a failed update: the stage and its failure.
+pub fn update_error(kind: JobKind, failure: JobFailure) -> String {
+    format!("{}:{}", kind.as_str(), failure.code())
+}
+
+/// The stage and failure an `updates.error` value names (see [`update_error`]).
+pub fn parse_update_error(stored: &str) -> (Option<JobKind>, JobFailure) {
+    match stored.split_once(':') {
+        Some((kind, code)) => (JobKind::parse(kind), JobFailure::parse(code)),
+        None => (None, JobFailure::Internal),
+    }
+}
+
 /// Delay before attempt `attempt + 1`: exponential from 2 s, capped at 5 min,
 /// with "full jitter" in the upper half so retries of many jobs spread out.
 pub fn retry_delay_ms(attempt: u32, jitter_unit: f64) -> i64 {
@@ -76,6 +156,18 @@ mod tests {
         assert_eq!(retry_delay_ms(3, 0.0), 4_000);
         assert_eq!(retry_delay_ms(30, 1.0), 300_000);
         assert!(retry_delay_ms(30, 0.0) >= 150_000);
+    }
+
+    #[test]
+    fn failures_round_trip_and_old_text_stays_hidden() {
+        for failure in JobFailure::ALL {
+            assert_eq!(JobFailure::parse(failure.code()), failure);
+            let stored = update_error(JobKind::Transcribe, failure);
+            assert_eq!(parse_update_error(&stored), (Some(JobKind::Transcribe), failure));
+        }
+        let old = "transcode failed: cannot read s3://bucket/updates/x/source: AccessDenied";
+        assert_eq!(parse_update_error(old), (None, JobFailure::Internal));
+        assert_eq!(JobFailure::parse("media process crashed (signal 9)"), JobFailure::Internal);
     }
 
     #[test]

@@ -14,6 +14,6 @@ pub mod update;
 
 pub use glossary::Glossary;
 pub use id::UpdateId;
-pub use job::{JobKind, JobState};
+pub use job::{JobFailure, JobKind, JobState};
 pub use title::Title;
 pub use update::UpdateStatus;

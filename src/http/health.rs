@@ -22,7 +22,7 @@ pub(super) async fn healthz() -> Json<Value> {
 #[utoipa::path(get, path = "/readyz", tag = "operations",
     responses(
         (status = 200, content_type = "application/json", description = "`database`, `storage`, `model`: each `ok`"),
-        (status = 503, content_type = "application/json", description = "the same, with the failing dependency's error"),
+        (status = 503, content_type = "application/json", description = "the same, the failing dependency `unavailable` (details in the log)"),
     ))]
 pub(super) async fn readyz(State(services): State<Services>) -> (StatusCode, Json<Value>) {
     let database = services.db.ping().await.map_err(|e| e.to_string());
@@ -33,18 +33,22 @@ pub(super) async fn readyz(State(services): State<Services>) -> (StatusCode, Jso
         .map_err(|e| e.to_string())
         .and_then(|r| r.map(|_| ()).map_err(|e| e.to_string()));
     let ready = database.is_ok() && storage.is_ok() && model.is_ok();
-    let show = |r: &Result<(), String>| match r {
+    // Anyone may ask, and the errors can name paths, buckets and hosts: those go to the log.
+    let show = |dependency: &str, r: &Result<(), String>| match r {
         Ok(()) => json!("ok"),
-        Err(e) => json!(e),
+        Err(error) => {
+            tracing::warn!(dependency, %error, "not ready");
+            json!("unavailable")
+        }
     };
     let status = if ready { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
     (
         status,
         Json(json!({
             "status": if ready { "ready" } else { "not_ready" },
-            "database": show(&database),
-            "storage": show(&storage),
-            "model": show(&model),
+            "database": show("database", &database),
+            "storage": show("storage", &storage),
+            "model": show("model", &model),
         })),
     )
 }

@@ -6,8 +6,9 @@ use serde::Serialize;
 
 use crate::clock::rfc3339;
 use crate::db::updates::{StageRow, UpdateRow};
+use crate::domain::job::parse_update_error;
 use crate::domain::transcript::WORDS_PER_MINUTE;
-use crate::domain::{JobKind, UpdateStatus};
+use crate::domain::{JobFailure, JobKind, UpdateStatus};
 
 /// An update and the state of its processing.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -19,8 +20,14 @@ pub struct UpdateView {
     /// `processing`, `ready` or `failed`.
     #[schema(value_type = String)]
     pub status: UpdateStatus,
+    /// Why processing failed (`status` `failed`): a sentence to show.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// The same as a stable code: `media_unreadable`, `media_crashed`, `media_timed_out`,
+    /// `media_unavailable`, `storage_unavailable`, `database_unavailable`,
+    /// `index_unavailable`, `worker_lost` or `internal`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error_code: Option<&'static str>,
     pub duration_ms: i64,
     pub width: i64,
     pub height: i64,
@@ -63,8 +70,11 @@ pub struct StageView {
     pub state: &'static str,
     pub progress: i64,
     pub attempts: i64,
+    /// Why its last attempt failed, as a sentence and as a code (see `UpdateView`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error_code: Option<&'static str>,
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -84,17 +94,22 @@ impl UpdateView {
         let mut views = BTreeMap::new();
         for kind in JobKind::ALL {
             let view = match stages.iter().find(|s| s.kind == kind && s.update_id == row.id) {
-                Some(s) => StageView {
-                    state: s.state.as_str(),
-                    progress: s.progress,
-                    attempts: s.attempt,
-                    error: s.last_error.clone(),
-                },
-                None => StageView { state: "pending", progress: 0, attempts: 0, error: None },
+                Some(s) => {
+                    let failure = s.last_error.as_deref().map(JobFailure::parse);
+                    StageView {
+                        state: s.state.as_str(),
+                        progress: s.progress,
+                        attempts: s.attempt,
+                        error: failure.map(|f| capitalized(f.message())),
+                        error_code: failure.map(JobFailure::code),
+                    }
+                }
+                None => StageView { state: "pending", progress: 0, attempts: 0, error: None, error_code: None },
             };
             views.insert(kind.as_str(), view);
         }
         let api = format!("/api/updates/{id}");
+        let failure = row.error.as_deref().map(parse_update_error);
         UpdateView {
             links: Links {
                 watch: format!("/updates/{id}"),
@@ -109,7 +124,11 @@ impl UpdateView {
             title: row.title,
             description: row.description,
             status: row.status,
-            error: row.error,
+            error: failure.map(|(stage, failure)| match stage {
+                Some(stage) => format!("{} failed: {}.", stage_name(stage), failure.message()),
+                None => capitalized(failure.message()) + ".",
+            }),
+            error_code: failure.map(|(_, failure)| failure.code()),
             duration_ms: row.duration_ms,
             width: row.width,
             height: row.height,
@@ -125,6 +144,19 @@ impl UpdateView {
             stages: views,
         }
     }
+}
+
+fn stage_name(kind: JobKind) -> &'static str {
+    match kind {
+        JobKind::Transcode => "Transcoding",
+        JobKind::Transcribe => "Transcription",
+        JobKind::Index => "Indexing",
+    }
+}
+
+fn capitalized(text: &str) -> String {
+    let mut chars = text.chars();
+    chars.next().map(|first| first.to_uppercase().chain(chars).collect()).unwrap_or_default()
 }
 
 /// A page of updates, newest first.

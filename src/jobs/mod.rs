@@ -93,9 +93,9 @@ async fn run_job(services: &Services, job: ClaimedJob, lease_ms: i64, shutdown: 
                 }
             },
             Err(error) => {
-                let message = error.to_string();
-                match jobs::fail(&services.db, &job, &message, error.retryable()).await {
-                    Ok(state) => tracing::warn!(error = %message, next = state.as_str(), "job attempt failed"),
+                let failure = error.failure();
+                match jobs::fail(&services.db, &job, failure, error.retryable()).await {
+                    Ok(state) => tracing::warn!(%error, code = failure.code(), next = state.as_str(), "job attempt failed"),
                     Err(QueueError::Fenced(_)) => tracing::warn!("job was reclaimed by another worker"),
                     Err(e) => tracing::error!(error = %e, "recording the job failure failed"),
                 }

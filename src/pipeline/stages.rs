@@ -20,7 +20,7 @@ use super::Services;
 use crate::db::jobs::{self, ClaimedJob, Completion, QueueError, StoredTranscript};
 use crate::db::{glossary, search_feed, updates, DbError};
 use crate::domain::transcript::TranscriptSegment;
-use crate::domain::JobKind;
+use crate::domain::{JobFailure, JobKind};
 use crate::media::{MediaRequest, StepError};
 use crate::search::SearchError;
 use crate::storage::{media_key, MediaObject, StorageError};
@@ -64,6 +64,20 @@ impl StageError {
         match self {
             StageError::Step(step) => step.retryable(),
             _ => true,
+        }
+    }
+
+    /// What people are told; the error itself goes to the log.
+    pub fn failure(&self) -> JobFailure {
+        match self {
+            StageError::Step(StepError::Media(_)) => JobFailure::MediaUnreadable,
+            StageError::Step(StepError::Crashed(_)) => JobFailure::MediaCrashed,
+            StageError::Step(StepError::TimedOut(_)) => JobFailure::MediaTimedOut,
+            StageError::Step(StepError::Spawn(_)) => JobFailure::MediaUnavailable,
+            StageError::Storage(_) => JobFailure::StorageUnavailable,
+            StageError::Db(_) => JobFailure::DatabaseUnavailable,
+            StageError::Search(_) => JobFailure::IndexUnavailable,
+            StageError::Internal(_) => JobFailure::Internal,
         }
     }
 }

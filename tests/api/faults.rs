@@ -93,7 +93,11 @@ async fn crashing_media_step_fails_its_job_and_spares_the_server() {
     // Retries back off from 2 s; two attempts finish well within the wait.
     let update = wait_until_done(&server, accepted["id"].as_str().unwrap(), Duration::from_secs(60)).await;
     assert_eq!(update["status"], "failed", "{update}");
-    assert!(update["error"].as_str().unwrap().contains("crashed"), "{update}");
+    // A stable code and a sentence; the crash's details (signal, stderr) stay in the log.
+    assert_eq!(update["error_code"], "media_crashed", "{update}");
+    assert_eq!(update["error"], "Transcoding failed: the media process crashed.", "{update}");
+    assert_eq!(update["stages"]["transcode"]["error_code"], "media_crashed", "{update}");
+    assert_eq!(update["stages"]["transcode"]["error"], "The media process crashed", "{update}");
     assert_eq!(update["stages"]["transcode"]["attempts"], 2, "{update}");
     let (status, _) = get_json(&server, "/healthz").await;
     assert_eq!(status, 200);
@@ -110,7 +114,8 @@ async fn hanging_media_step_times_out() {
     let (_, accepted) = post_update(&server, "Hang", &video).await;
     let update = wait_until_done(&server, accepted["id"].as_str().unwrap(), Duration::from_secs(60)).await;
     assert_eq!(update["status"], "failed", "{update}");
-    assert!(update["error"].as_str().unwrap().contains("timed out"), "{update}");
+    assert_eq!(update["error_code"], "media_timed_out", "{update}");
+    assert_eq!(update["error"], "Transcription failed: the media process timed out.", "{update}");
 }
 
 #[tokio::test]
