@@ -259,6 +259,12 @@ impl Config {
     pub fn index_dir(&self) -> PathBuf {
         self.data_dir.join("index")
     }
+
+    /// The largest file a media child may write, MiB: a transcode of the largest
+    /// upload, with room for an encode bigger than its source, and never under 2 GiB.
+    pub fn media_file_size_mb(&self) -> u64 {
+        (self.max_upload_bytes.saturating_mul(2) >> 20).max(2048)
+    }
 }
 
 /// The installed default model lives outside any data folder, so a server on a

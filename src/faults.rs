@@ -1,8 +1,9 @@
 //! Test-only fault switches, all in one place: `BULLETIN_FAULT=crash:STEP` or
 //! `hang:STEP` makes the named step abort or hang where it calls [`point`],
 //! so tests can prove a crashing or hanging step costs that step only. Steps:
-//! `probe`, `transcode`, `transcribe` (in the media child) and `index` (before
-//! the index commits). Unset, as in production, a point does nothing.
+//! `probe` (the full probe of a received upload), `early` (the looks while it
+//! arrives), `transcode`, `transcribe` (all in the media child) and `index`
+//! (before the index commits). Unset, as in production, a point does nothing.
 
 pub fn point(step: &str) {
     let Ok(fault) = std::env::var("BULLETIN_FAULT") else { return };

@@ -12,8 +12,8 @@ use clap::Parser;
 fn main() -> ExitCode {
     let cli = Cli::parse();
     // The media child has no async runtime and no logging: it speaks a line protocol.
-    if let Command::Media { memory_mb } = cli.command {
-        return bulletin::media::run_media_child(memory_mb);
+    if let Command::Media { memory_mb, file_size_mb } = cli.command {
+        return bulletin::media::run_media_child(bulletin::media::ChildLimits { memory_mb, file_size_mb });
     }
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,

@@ -56,7 +56,7 @@ impl Histogram {
 #[derive(Debug, Default)]
 struct Recorded {
     /// (method, route template, status) → latency.
-    http: BTreeMap<(String, String, u16), Histogram>,
+    http: BTreeMap<(&'static str, String, u16), Histogram>,
     /// (job kind, outcome) → duration.
     jobs: BTreeMap<(&'static str, &'static str), Histogram>,
     transcription_rtf: Option<Histogram>,
@@ -105,10 +105,10 @@ impl Metrics {
         self.recorded.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    pub fn observe_http(&self, method: &str, route: &str, status: u16, elapsed: Duration) {
+    pub fn observe_http(&self, method: &'static str, route: &str, status: u16, elapsed: Duration) {
         self.recorded()
             .http
-            .entry((method.to_string(), route.to_string(), status))
+            .entry((method, route.to_string(), status))
             .or_insert_with(|| Histogram::new(HTTP_BUCKETS))
             .observe(elapsed.as_secs_f64());
     }

@@ -108,6 +108,8 @@ pub enum Command {
     Media {
         #[arg(long, default_value_t = 0)]
         memory_mb: u64,
+        #[arg(long, default_value_t = 0)]
+        file_size_mb: u64,
     },
 }
 

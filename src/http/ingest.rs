@@ -8,7 +8,7 @@ use super::receive::EarlyCheck;
 use super::views::UpdateView;
 use super::ApiError;
 use crate::db::updates;
-use crate::domain::Title;
+use crate::domain::{Title, UpdateId};
 use crate::pipeline::ingest::{self, AcceptError, NewPost, TempUpload};
 use crate::pipeline::Services;
 
@@ -17,17 +17,43 @@ pub fn early_check(services: &Services, received: u64) -> EarlyCheck {
     EarlyCheck::new(services.media.clone(), ingest::probe_limits(services), received)
 }
 
+/// An upload that did not become an update: the answer, and the file back
+/// when the failure was transient (dropping it deletes it).
+pub struct NotPosted {
+    pub error: ApiError,
+    pub upload: Option<TempUpload>,
+}
+
+/// Accept `upload` as a new update, or say why not.
+pub async fn accept_id(services: &Services, post: &NewPost, upload: TempUpload) -> Result<UpdateId, NotPosted> {
+    ingest::accept(services, post, upload).await.map_err(|failure| {
+        let e = failure.error;
+        let error = match e {
+            AcceptError::Empty => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "unsupported_media", e.to_string()),
+            AcceptError::Refused(refusal) => probe_refusal(&refusal),
+            AcceptError::Unreadable(ref step) if e.is_transient() => {
+                tracing::warn!(error = %step, "could not probe an upload");
+                ApiError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "try_again",
+                    "the video could not be checked just now; send it again in a moment",
+                )
+                .retry_after(5)
+            }
+            AcceptError::Unreadable(ref step) => {
+                tracing::warn!(error = %step, "probe failed on an upload");
+                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "unsupported_media", e.to_string())
+            }
+            AcceptError::Storage(_) | AcceptError::Db(_) | AcceptError::Internal(_) => ApiError::internal(e),
+        };
+        NotPosted { error, upload: failure.upload }
+    })
+}
+
 /// Accept `upload` as a new update and show it, or say why not.
 pub async fn accept(services: &Services, post: &NewPost, upload: TempUpload) -> Result<UpdateView, ApiError> {
-    let id = ingest::accept(services, post, upload).await.map_err(|e| match e {
-        AcceptError::Empty => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "unsupported_media", e.to_string()),
-        AcceptError::Refused(refusal) => probe_refusal(&refusal),
-        AcceptError::Unreadable(ref step) => {
-            tracing::warn!(error = %step, "probe failed on an upload");
-            ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "unsupported_media", e.to_string())
-        }
-        AcceptError::Storage(_) | AcceptError::Db(_) | AcceptError::Internal(_) => ApiError::internal(e),
-    })?;
+    // A post that did not go through is sent again whole: nothing to keep.
+    let id = accept_id(services, post, upload).await.map_err(|not| not.error)?;
     let row = updates::get(&services.db, &id).await?.ok_or_else(|| ApiError::internal("accepted update vanished"))?;
     let stages = updates::stages(&services.db, std::slice::from_ref(&id)).await?;
     Ok(UpdateView::build(row, &stages))

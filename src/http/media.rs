@@ -113,8 +113,8 @@ async fn serve_object(
     // Checked before any byte or presigned URL: what one may not see does not exist.
     let id = visible_update(s, caller, raw).await?.id;
     let key = media_key(&id, object);
-    let total = match s.store.len(&key).await {
-        Ok(total) => total,
+    let info = match s.store.stat(&key).await {
+        Ok(info) => info,
         Err(crate::storage::StorageError::NotFound(_)) => return Err(not_ready()),
         Err(e) => return Err(e.into()),
     };
@@ -126,7 +126,17 @@ async fn serve_object(
         response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
         return Ok(response);
     }
-    let requested = headers.get(header::RANGE).and_then(|v| v.to_str().ok());
+    let etag = entity_tag(&info.version);
+    if header_text(headers, header::IF_NONE_MATCH).is_some_and(|tags| none_match_hits(tags, &etag)) {
+        let mut response = StatusCode::NOT_MODIFIED.into_response();
+        response.headers_mut().insert(header::ETAG, header_value(&etag));
+        return Ok(response);
+    }
+    let total = info.len;
+    // A range only applies to the file it was asked of: after a re-transcode the
+    // client gets the whole new file instead of a splice of two.
+    let same_file = header_text(headers, header::IF_RANGE).is_none_or(|tag| tag.trim() == etag);
+    let requested = header_text(headers, header::RANGE).filter(|_| same_file);
     let range = match requested.map(|r| parse_range(r, total)) {
         None | Some(RangeRequest::Ignored) => None,
         Some(RangeRequest::Satisfiable(range)) => Some(range),
@@ -142,11 +152,22 @@ async fn serve_object(
         }
     };
     let read = s.store.read(&key, range.clone()).await?;
+    if read.version != info.version {
+        // Rewritten between the two looks: these bytes may not match the tag or the
+        // range computed above. Rare (a re-transcode finishing this instant); ask again.
+        return Err(ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "changed",
+            "the file changed while it was read; try again",
+        )
+        .retry_after(1));
+    }
     let mut response = Response::new(Body::from_stream(read.body));
     let h = response.headers_mut();
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static(object.content_type()));
     h.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, max-age=300"));
+    h.insert(header::ETAG, header_value(&etag));
     match range {
         Some(range) => {
             *response.status_mut() = StatusCode::PARTIAL_CONTENT;
@@ -162,6 +183,20 @@ async fn serve_object(
         }
     }
     Ok(response)
+}
+
+fn header_text(headers: &HeaderMap, name: header::HeaderName) -> Option<&str> {
+    headers.get(name).and_then(|v| v.to_str().ok())
+}
+
+/// A strong entity tag for a stored version.
+fn entity_tag(version: &str) -> String {
+    format!("\"{version}\"")
+}
+
+/// `If-None-Match`: `*`, or a list of tags compared weakly (a `W/` prefix is ignored).
+fn none_match_hits(tags: &str, etag: &str) -> bool {
+    tags.split(',').map(str::trim).any(|tag| tag == "*" || tag.trim_start_matches("W/") == etag)
 }
 
 #[derive(Debug, PartialEq)]
@@ -231,6 +266,17 @@ mod tests {
         assert_eq!(parse_range("bytes=5-+9", 1000), RangeRequest::Ignored);
         assert_eq!(parse_range("bytes=999-999", 1000), RangeRequest::Satisfiable(999..1000));
         assert_eq!(parse_range("bytes=0-0", 0), RangeRequest::Unsatisfiable);
+    }
+
+    #[test]
+    fn if_none_match_compares_weakly() {
+        let etag = entity_tag("1a.2b");
+        assert_eq!(etag, "\"1a.2b\"");
+        assert!(none_match_hits("\"1a.2b\"", &etag));
+        assert!(none_match_hits("\"x\", W/\"1a.2b\"", &etag));
+        assert!(none_match_hits("*", &etag));
+        assert!(!none_match_hits("\"1a.2c\"", &etag));
+        assert!(!none_match_hits("", &etag));
     }
 
     #[test]

@@ -24,9 +24,10 @@ mod upload;
 mod views;
 mod web;
 
-use axum::http::{HeaderName, HeaderValue, Request, StatusCode};
+use axum::http::{header, HeaderName, HeaderValue, Request, StatusCode};
 use axum::Router;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 
 use crate::pipeline::Services;
@@ -57,9 +58,13 @@ pub fn router(services: Services) -> Router {
         .merge(setup::router())
         .merge(invite::router())
         .route_layer(axum::middleware::from_fn_with_state(services.metrics.clone(), metrics::measure))
+        .layer(axum::middleware::from_fn_with_state(services.clone(), web::allow_store_origin))
         // Outside the routes, so unrouted paths are behind the door too.
         .layer(axum::middleware::from_fn_with_state(services.clone(), door::guard))
         .with_state(services)
+        // Every answer (media, captions, JSON, errors) is what its Content-Type says,
+        // never what a browser might guess from bytes a person uploaded.
+        .layer(SetResponseHeaderLayer::overriding(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(
             TraceLayer::new_for_http()

@@ -17,15 +17,15 @@ use sha1::Digest;
 
 use super::channels::channel_refusal;
 use super::error::ErrorBody;
-use super::ingest;
+use super::ingest::{self, NotPosted};
 use super::receive::{append_body, too_large, ReceiveLimits};
 use super::updates::description_refusal;
 use super::{header_value, ApiError, Caller};
-use crate::channels;
+use crate::channels::{self, ChannelError};
 use crate::domain::description::parse_description;
 use crate::pipeline::ingest::{NewPost, TempUpload};
 use crate::pipeline::Services;
-use crate::resumable::{UploadKey, UploadRecord, UploadState};
+use crate::resumable::{UploadKey, UploadLock, UploadRecord, UploadState};
 
 const TUS_VERSION: &str = "1.0.0";
 const TUS_EXTENSIONS: &str = "creation,creation-with-upload,termination,expiration,checksum";
@@ -116,9 +116,7 @@ pub(super) async fn create(
         let lock = uploads.lock(&key).ok_or_else(upload_busy)?;
         let state = uploads.state(&key).await.map_err(ApiError::internal)?.ok_or_else(gone)?;
         // No Upload-Offset here: the first chunk starts at 0.
-        let written = receive(&services, &caller, &key, state, 0, &headers, body).await;
-        drop(lock);
-        let (state, update) = written?;
+        let (state, update) = receive(&services, &caller, &key, state, 0, &headers, body, lock).await?;
         add_progress_headers(&mut response_headers, &state, update.as_deref());
     } else {
         let state = uploads.state(&key).await.map_err(ApiError::internal)?.ok_or_else(gone)?;
@@ -183,9 +181,9 @@ pub(super) async fn patch(
         .ok_or_else(|| ApiError::bad_request("bad_offset", "Upload-Offset must be a byte position"))?;
     // Someone else's upload is not found, even while its owner writes to it.
     owned_state(&services, &key, &caller).await?;
-    let _lock = services.uploads.lock(&key).ok_or_else(upload_busy)?;
+    let lock = services.uploads.lock(&key).ok_or_else(upload_busy)?;
     let state = owned_state(&services, &key, &caller).await?;
-    let (state, update) = receive(&services, &caller, &key, state, offset, &headers, body).await?;
+    let (state, update) = receive(&services, &caller, &key, state, offset, &headers, body, lock).await?;
     let mut response_headers = HeaderMap::new();
     add_progress_headers(&mut response_headers, &state, update.as_deref());
     Ok((StatusCode::NO_CONTENT, response_headers).into_response())
@@ -212,7 +210,9 @@ pub(super) async fn terminate(
 }
 
 /// Append one request body at the client's `offset`, then accept the upload as an
-/// update if that was its last byte. The caller holds the upload's lock.
+/// update if that was its last byte (or, with an empty body at the end, try that
+/// again after a transient failure). `lock` is the upload's, held until done.
+#[allow(clippy::too_many_arguments)]
 async fn receive(
     services: &Services,
     caller: &Caller,
@@ -221,6 +221,7 @@ async fn receive(
     offset: u64,
     headers: &HeaderMap,
     body: Body,
+    lock: UploadLock,
 ) -> Result<(UploadState, Option<String>), ApiError> {
     let mut checksum = Checksum::from_headers(headers)?;
     if offset != state.offset {
@@ -281,35 +282,60 @@ async fn receive(
         return Ok((state, None));
     }
 
+    // From here on the client may go away (a probe takes a while): finishing runs
+    // on its own, holding the lock, so a dropped connection cannot stop it half way.
+    let finishing = tokio::spawn(finish(services.clone(), caller.clone(), key.clone(), state, lock));
+    finishing.await.map_err(ApiError::internal)?
+}
+
+/// Turn a complete upload into an update. A refusal of the media (or of the
+/// post) ends the upload; a transient failure keeps every byte, so the same
+/// final `PATCH` completes it later.
+async fn finish(
+    services: Services,
+    caller: Caller,
+    key: UploadKey,
+    mut state: UploadState,
+    _lock: UploadLock,
+) -> Result<(UploadState, Option<String>), ApiError> {
+    let uploads = &services.uploads;
     let title = ingest::parse_title(&state.record.title)?;
     // The channel may have been archived, or the poster taken off its list, meanwhile.
     let channel = match channels::channel_to_post_in(&services.db, &caller.user, state.record.channel.as_deref()).await
     {
         Ok(channel) => channel,
+        Err(ChannelError::Db(e)) => return Err(ApiError::internal(e)),
         Err(refusal) => {
             // No later request can change that: the bytes have nowhere to go.
-            uploads.remove(key).await.map_err(ApiError::internal)?;
+            uploads.remove(&key).await.map_err(ApiError::internal)?;
             return Err(channel_refusal(refusal));
         }
     };
-    let upload = TempUpload::adopt(path, received);
+    let upload = TempUpload::adopt(uploads.data_path(&key), state.offset);
     let post = NewPost {
         author: caller.user.id,
         channel_id: channel.id,
         title,
         description: state.record.description.clone(),
     };
-    match ingest::accept(services, &post, upload).await {
-        Ok(view) => {
-            state.record.update_id = Some(view.id.clone());
-            uploads.mark_complete(key, &state.record).await.map_err(ApiError::internal)?;
+    match ingest::accept_id(&services, &post, upload).await {
+        Ok(id) => {
+            let id = id.to_string();
+            state.record.update_id = Some(id.clone());
+            uploads.mark_complete(&key, &state.record).await.map_err(ApiError::internal)?;
             state.expires_at = std::time::SystemTime::now() + uploads.expiry();
-            tracing::info!(upload = %key, update = %view.id, "resumable upload complete");
-            Ok((state, Some(view.id)))
+            tracing::info!(upload = %key, update = %id, "resumable upload complete");
+            Ok((state, Some(id)))
         }
-        Err(refusal) => {
-            uploads.remove(key).await.map_err(ApiError::internal)?;
-            Err(refusal)
+        Err(NotPosted { error, upload: Some(upload) }) => {
+            // Transient: the bytes stay where they are, whole, for the next try.
+            upload.keep();
+            tracing::warn!(upload = %key, code = error.code, "finishing an upload failed; its bytes are kept");
+            Err(error)
+        }
+        Err(NotPosted { error, upload: None }) => {
+            uploads.remove(&key).await.map_err(ApiError::internal)?;
+            Err(error)
         }
     }
 }

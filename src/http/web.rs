@@ -7,8 +7,9 @@
 
 use std::sync::OnceLock;
 
-use axum::extract::Path;
+use axum::extract::{Path, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
@@ -186,10 +187,29 @@ fn compose(page: &PageSource) -> String {
 
 /// Scripts, styles, media and API calls all come from this origin; no inline
 /// script or style; never framed.
-const CONTENT_SECURITY_POLICY: &str =
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; \
-     media-src 'self' blob:; connect-src 'self'; worker-src 'self'; object-src 'none'; base-uri 'none'; \
-     form-action 'self'; frame-ancestors 'none'";
+/// The pages' policy. `store` is where presigned media URLs lead (video, posters,
+/// sprites, and what the page fetches itself), when the store hands those out.
+fn content_security_policy(store: Option<&str>) -> String {
+    let store = store.map(|origin| format!(" {origin}")).unwrap_or_default();
+    format!(
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'{store} data: blob:; \
+         media-src 'self'{store} blob:; connect-src 'self'{store}; worker-src 'self'; object-src 'none'; \
+         base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+    )
+}
+
+/// Pages are rendered without the services at hand; this widens their policy
+/// once they are, when media is served from the store's own origin.
+pub(super) async fn allow_store_origin(State(services): State<Services>, request: Request, next: Next) -> Response {
+    let mut response = next.run(request).await;
+    if let Some(origin) = services.store.read_origin() {
+        if response.headers().contains_key(header::CONTENT_SECURITY_POLICY) {
+            let policy = super::header_value(&content_security_policy(Some(origin)));
+            response.headers_mut().insert(header::CONTENT_SECURITY_POLICY, policy);
+        }
+    }
+    response
+}
 
 /// A short hash of every embedded asset (FNV-1a): changes whenever one does.
 fn version() -> &'static str {
@@ -275,8 +295,7 @@ fn with_page_headers(mut response: Response) -> Response {
     let h = response.headers_mut();
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-    h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CONTENT_SECURITY_POLICY));
-    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    h.insert(header::CONTENT_SECURITY_POLICY, super::header_value(&content_security_policy(None)));
     h.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
     // Lets the record page ask for the camera, microphone and screen.
     h.insert(
@@ -306,7 +325,6 @@ async fn asset(Path(path): Path<String>, headers: HeaderMap) -> Response {
     let h = response.headers_mut();
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static(asset.content_type));
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
-    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     if let Ok(value) = HeaderValue::from_str(&etag) {
         h.insert(header::ETAG, value);
     }

@@ -11,23 +11,22 @@ use bulletin_workers::transcode::transcode;
 use bulletin_workers::transcribe::Transcriber;
 
 use super::protocol::{MediaRequest, TranscodeOutput, PROGRESS_PREFIX};
+use super::sandbox::ChildLimits;
 use crate::storage::MediaObject;
 
 /// The pid of the process that spawned this child, so it can tell when it is orphaned.
 pub const PARENT_PID_ENV: &str = "BULLETIN_MEDIA_PARENT";
 
-/// Entry point of `bulletin media --memory-mb N`.
-pub fn run_media_child(memory_mb: u64) -> ExitCode {
+/// Entry point of `bulletin media --memory-mb N --file-size-mb M`.
+pub fn run_media_child(limits: ChildLimits) -> ExitCode {
     if !die_with_parent() {
         return ExitCode::from(4);
     }
-    if memory_mb > 0 {
-        let bytes = memory_mb.saturating_mul(1 << 20);
-        // Applied to ourselves before touching the input: a decoder that tries
-        // to allocate beyond it gets a failed allocation, not the machine's memory.
-        if let Err(e) = rlimit::setrlimit(rlimit::Resource::AS, bytes, bytes) {
-            eprintln!("cannot set memory limit: {e}");
-        }
+    // Applied to ourselves before touching the input: a decoder that tries to
+    // allocate beyond the limit gets a failed allocation, not the machine's memory.
+    if let Err(e) = limits.apply() {
+        eprintln!("{e}");
+        return ExitCode::from(5);
     }
     let mut input = String::new();
     if let Err(e) = std::io::stdin().read_to_string(&mut input) {
@@ -42,7 +41,8 @@ pub fn run_media_child(memory_mb: u64) -> ExitCode {
         }
     };
     crate::faults::point(match &request {
-        MediaRequest::Probe { .. } | MediaRequest::EarlyVerdict { .. } => "probe",
+        MediaRequest::Probe { .. } => "probe",
+        MediaRequest::EarlyVerdict { .. } => "early",
         MediaRequest::Transcode { .. } => "transcode",
         MediaRequest::Transcribe { .. } => "transcribe",
     });

@@ -2,14 +2,17 @@
 //!
 //! FFmpeg and whisper.cpp are C code fed untrusted input: a segfault, a hang
 //! or a runaway allocation in one step must cost that step only. Each step is
-//! `bulletin media` reading a [`MediaRequest`] on stdin, with an address-space
-//! limit it applies to itself and a wall-clock timeout enforced here (the
-//! child is killed when its future is dropped, e.g. when a lease is lost).
+//! `bulletin media` reading a [`MediaRequest`] on stdin, with an environment of
+//! its own and resource limits it applies to itself (`sandbox`), and a
+//! wall-clock timeout enforced here (the child is killed when its future is
+//! dropped, e.g. when a lease is lost).
 
 mod child;
 mod protocol;
 mod runner;
+mod sandbox;
 
 pub use child::run_media_child;
 pub use protocol::{MediaRequest, TranscodeOutput};
 pub use runner::{MediaRunner, StepError};
+pub use sandbox::ChildLimits;

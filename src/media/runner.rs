@@ -12,6 +12,7 @@ use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::process::Command;
 
 use super::protocol::{ChildResult, MediaRequest, TranscodeOutput, PROGRESS_PREFIX};
+use super::sandbox::{child_environment, ChildLimits};
 
 /// How a media step can end badly.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -40,19 +41,19 @@ impl StepError {
 pub struct MediaRunner {
     exe: PathBuf,
     timeout: Duration,
-    memory_mb: u64,
+    limits: ChildLimits,
     /// util-linux's `chrt`, to start transcodes under `SCHED_IDLE` (see [`Self::command`]);
     /// without it they run at normal priority.
     chrt: Option<PathBuf>,
 }
 
 impl MediaRunner {
-    pub fn new(exe: PathBuf, timeout: Duration, memory_mb: u64) -> Self {
+    pub fn new(exe: PathBuf, timeout: Duration, limits: ChildLimits) -> Self {
         let chrt = find_in_path("chrt");
         if chrt.is_none() {
             tracing::warn!("`chrt` (util-linux) not found: transcodes run at normal CPU priority");
         }
-        Self { exe, timeout, memory_mb, chrt }
+        Self { exe, timeout, limits, chrt }
     }
 
     /// Probe an upload. `Ok(Err(_))` is a refusal to show the uploader.
@@ -123,15 +124,10 @@ impl MediaRunner {
         on_progress: &mut (dyn FnMut(u8) + Send),
     ) -> Result<T, StepError> {
         let body = serde_json::to_vec(request).map_err(|e| StepError::Spawn(e.to_string()))?;
-        let mut child = self
-            .command(request)
-            .arg("media")
-            .arg("--memory-mb")
-            .arg(self.memory_mb.to_string())
-            // glibc reserves 64 MiB of address space per thread arena; cap the
-            // arenas so the address-space limit measures real use.
-            .env("MALLOC_ARENA_MAX", "2")
-            .env(super::child::PARENT_PID_ENV, std::process::id().to_string())
+        let mut command = self.command(request);
+        command.arg("media").args(self.limits.args());
+        child_environment(&mut command, super::child::PARENT_PID_ENV);
+        let mut child = command
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())

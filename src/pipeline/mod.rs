@@ -24,7 +24,7 @@ use crate::accounts::setup::SetupLink;
 use crate::accounts::throttle::SignInThrottle;
 use crate::config::Config;
 use crate::db::Db;
-use crate::media::MediaRunner;
+use crate::media::{ChildLimits, MediaRunner};
 use crate::metrics::Metrics;
 use crate::resumable::ResumableUploads;
 use crate::search::SearchIndex;
@@ -80,7 +80,8 @@ impl Services {
             None
         };
         let exe = std::env::current_exe().context("cannot locate the bulletin executable")?;
-        let media = MediaRunner::new(exe, Duration::from_secs(config.job_timeout_secs), config.job_memory_mb);
+        let limits = ChildLimits { memory_mb: config.job_memory_mb, file_size_mb: config.media_file_size_mb() };
+        let media = MediaRunner::new(exe, Duration::from_secs(config.job_timeout_secs), limits);
         let uploads = ResumableUploads::new(config.resumable_dir(), Duration::from_secs(config.upload_expiry_secs));
         Ok(Services {
             config: Arc::new(config),

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use tokio::io::{AsyncReadExt, AsyncSeekExt};
 use tokio_util::io::ReaderStream;
 
-use super::{ObjectRead, StorageError};
+use super::{ObjectInfo, ObjectRead, StorageError};
 
 #[derive(Debug, Clone)]
 pub struct FsStore {
@@ -58,7 +58,8 @@ impl FsStore {
         let path = self.existing_path(key).await?;
         let io = |source| StorageError::Io { key: key.to_string(), source };
         let mut file = tokio::fs::File::open(&path).await.map_err(io)?;
-        let total_len = file.metadata().await.map_err(io)?.len();
+        let meta = file.metadata().await.map_err(io)?;
+        let (total_len, version) = (meta.len(), version_of(&meta));
         let body = match range {
             Some(range) => {
                 file.seek(SeekFrom::Start(range.start)).await.map_err(io)?;
@@ -67,14 +68,14 @@ impl FsStore {
             }
             None => Box::pin(ReaderStream::with_capacity(file, 64 * 1024)),
         };
-        Ok(ObjectRead { total_len, body })
+        Ok(ObjectRead { total_len, version, body })
     }
 
-    pub async fn len(&self, key: &str) -> Result<u64, StorageError> {
+    pub async fn stat(&self, key: &str) -> Result<ObjectInfo, StorageError> {
         let path = self.existing_path(key).await?;
         let meta =
             tokio::fs::metadata(&path).await.map_err(|source| StorageError::Io { key: key.to_string(), source })?;
-        Ok(meta.len())
+        Ok(ObjectInfo { len: meta.len(), version: version_of(&meta) })
     }
 
     pub async fn list(&self, prefix: &str) -> Result<Vec<String>, StorageError> {
@@ -126,4 +127,11 @@ impl FsStore {
 
 async fn sync_dir(dir: &Path) -> std::io::Result<()> {
     tokio::fs::File::open(dir).await?.sync_all().await
+}
+
+/// Objects are written to a temporary file and renamed into place, so a rewrite
+/// is a new inode with a new modification time.
+fn version_of(meta: &std::fs::Metadata) -> String {
+    use std::os::unix::fs::MetadataExt;
+    format!("{:x}.{:x}.{:x}.{:x}", meta.ino(), meta.mtime(), meta.mtime_nsec(), meta.len())
 }

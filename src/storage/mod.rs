@@ -75,10 +75,21 @@ pub fn update_prefix(id: &UpdateId) -> String {
 
 pub type ByteStream = Pin<Box<dyn Stream<Item = std::io::Result<Bytes>> + Send>>;
 
-/// An object's bytes (or a range of them) and its total length.
+/// An object's bytes (or a range of them), its total length and its version.
 pub struct ObjectRead {
     pub total_len: u64,
+    pub version: String,
     pub body: ByteStream,
+}
+
+/// What a stored object is, without its bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObjectInfo {
+    pub len: u64,
+    /// Changes whenever the object is written again (a re-transcode), so a client
+    /// resuming a download can tell its earlier bytes came from another file.
+    /// Safe in an HTTP entity tag: ASCII letters, digits, `.` and `-`.
+    pub version: String,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -140,10 +151,18 @@ impl BlobStore {
         }
     }
 
-    pub async fn len(&self, key: &str) -> Result<u64, StorageError> {
+    pub async fn stat(&self, key: &str) -> Result<ObjectInfo, StorageError> {
         match self {
-            BlobStore::Fs(fs) => fs.len(key).await,
-            BlobStore::S3(s3) => s3.len(key).await,
+            BlobStore::Fs(fs) => fs.stat(key).await,
+            BlobStore::S3(s3) => s3.stat(key).await,
+        }
+    }
+
+    /// Where [`Self::presigned_read`] URLs lead (`scheme://host[:port]`), if anywhere.
+    pub fn read_origin(&self) -> Option<&str> {
+        match self {
+            BlobStore::Fs(_) => None,
+            BlobStore::S3(s3) => s3.read_origin(),
         }
     }
 

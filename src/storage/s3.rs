@@ -22,7 +22,7 @@ use futures_util::{StreamExt, TryStreamExt};
 use tokio::io::AsyncWriteExt;
 use tokio_util::io::ReaderStream;
 
-use super::{content_type_of, ObjectRead, StorageError};
+use super::{content_type_of, ObjectInfo, ObjectRead, StorageError};
 
 /// Multipart part size: large enough for S3's 5 MiB minimum, small enough
 /// that a retried part costs little.
@@ -69,6 +69,8 @@ pub struct S3Store {
     /// Prepended to every key: empty, or ending in `/`.
     prefix: String,
     presign: Option<Duration>,
+    /// `scheme://host[:port]` that presigned URLs point to, for the pages' CSP.
+    read_origin: Option<String>,
 }
 
 impl S3Store {
@@ -91,7 +93,23 @@ impl S3Store {
         if let Some(endpoint) = &options.endpoint {
             config = config.endpoint_url(endpoint);
         }
-        Ok(S3Store { client: Client::from_conf(config.build()), bucket, prefix, presign: options.presign })
+        let mut store = S3Store {
+            client: Client::from_conf(config.build()),
+            bucket,
+            prefix,
+            presign: options.presign,
+            read_origin: None,
+        };
+        // Signing is local: where presigned URLs lead is known before any request,
+        // and a store that cannot sign is a configuration error, better found now.
+        if let Some(url) = store.presigned_read("origin").await? {
+            store.read_origin = Some(origin_of(&url).ok_or_else(|| remote("origin", format!("odd URL {url}")))?);
+        }
+        Ok(store)
+    }
+
+    pub fn read_origin(&self) -> Option<&str> {
+        self.read_origin.as_deref()
     }
 
     fn full_key(&self, key: &str) -> String {
@@ -248,11 +266,12 @@ impl S3Store {
             Some(total) => total.parse().map_err(|_| remote(key, format!("bad Content-Range {total}")))?,
             None => length.ok_or_else(|| remote(key, "no Content-Length"))?,
         };
+        let version = etag_version(object.e_tag());
         let body = Box::pin(ReaderStream::with_capacity(object.body.into_async_read(), 64 * 1024));
-        Ok(ObjectRead { total_len, body })
+        Ok(ObjectRead { total_len, version, body })
     }
 
-    pub async fn len(&self, key: &str) -> Result<u64, StorageError> {
+    pub async fn stat(&self, key: &str) -> Result<ObjectInfo, StorageError> {
         let head = self
             .client
             .head_object()
@@ -261,7 +280,11 @@ impl S3Store {
             .send()
             .await
             .map_err(|e| sdk_error(key, e))?;
-        head.content_length().and_then(|n| u64::try_from(n).ok()).ok_or_else(|| remote(key, "no Content-Length"))
+        let len = head
+            .content_length()
+            .and_then(|n| u64::try_from(n).ok())
+            .ok_or_else(|| remote(key, "no Content-Length"))?;
+        Ok(ObjectInfo { len, version: etag_version(head.e_tag()) })
     }
 
     /// A short-lived URL a browser may fetch the object from, when configured.
@@ -354,6 +377,21 @@ fn remote(key: &str, message: impl std::fmt::Display) -> StorageError {
 /// 404s (NoSuchKey, or NotFound from a HEAD) become `NotFound`; the rest
 /// keep the SDK's whole explanation. A missing bucket is a setup error, not a
 /// missing object.
+/// `scheme://host[:port]` of an absolute URL, if it is one a CSP source can name.
+fn origin_of(url: &str) -> Option<String> {
+    let (scheme, rest) = url.split_once("://")?;
+    let host = rest.split(['/', '?', '#']).next()?;
+    let fine = |text: &str, extra: &[char]| {
+        !text.is_empty() && text.chars().all(|c| c.is_ascii_alphanumeric() || extra.contains(&c))
+    };
+    (fine(scheme, &['+', '-', '.']) && fine(host, &['-', '.', ':', '[', ']'])).then(|| format!("{scheme}://{host}"))
+}
+
+/// The store's ETag without its quotes, kept to the characters an entity tag may hold.
+fn etag_version(etag: Option<&str>) -> String {
+    etag.unwrap_or_default().chars().filter(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-')).collect()
+}
+
 fn sdk_error<E>(key: &str, error: SdkError<E, HttpResponse>) -> StorageError
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
@@ -369,6 +407,17 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn origins_of_presigned_urls() {
+        assert_eq!(origin_of("http://127.0.0.1:9000/b/k?X-Amz-Signature=1").as_deref(), Some("http://127.0.0.1:9000"));
+        assert_eq!(
+            origin_of("https://b.s3.eu-west-1.amazonaws.com/k").as_deref(),
+            Some("https://b.s3.eu-west-1.amazonaws.com")
+        );
+        assert_eq!(origin_of("https://h;script-src *").as_deref(), None);
+        assert_eq!(origin_of("/relative"), None);
+    }
 
     #[test]
     fn parses_locations() {

@@ -11,8 +11,8 @@ use std::time::Duration;
 
 use crate::support::browser::{step, Browser};
 use crate::support::{
-    get_json, long_faststart_mp4, noisy_video, post_update, speech_video, wait_until_done, TestServer, ADMIN_LOGIN,
-    ADMIN_PASSWORD,
+    get_json, long_faststart_mp4, noisy_video, post_update, speech_video, tone_video, wait_until_done, S3sFs,
+    TestServer, ADMIN_LOGIN, ADMIN_PASSWORD,
 };
 use serde_json::{json, Value};
 
@@ -632,5 +632,45 @@ async fn web_app_in_a_real_browser() {
     })
     .await;
 
+    browser.close().await;
+}
+
+/// With media presigned, the page loads the video and poster from the store's
+/// own origin (a 307 away): its content security policy must allow that origin.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn presigned_media_plays_in_the_page() {
+    let s3 = S3sFs::start();
+    let server = TestServer::start_on(Some(s3.target.clone()), &[], &[("BULLETIN_S3_PRESIGN_SECS", "300")]);
+    let fixtures = tempfile::tempdir().expect("fixtures");
+    let video = tone_video(fixtures.path(), "presigned", 4.0, "320x240", 25);
+    let (status, created) = post_update(&server, "Played from the store", &video).await;
+    assert_eq!(status, 202, "{created}");
+    let id = created["id"].as_str().expect("update id").to_string();
+    let update = wait_until_done(&server, &id, PROCESSING).await;
+    assert_eq!(update["status"], "ready", "{update}");
+    let browser = Browser::start().await;
+
+    step("presigned: the watch page plays the video from the store", async {
+        browser.goto(&server.url(&format!("/login?next=%2Fupdates%2F{id}"))).await;
+        browser.type_into("#login", ADMIN_LOGIN).await;
+        browser.type_into("#password", ADMIN_PASSWORD).await;
+        browser.click(".auth-form button[type=submit]").await;
+        browser.wait_js("the watch page", "return location.pathname.startsWith('/updates/')", PAGE).await;
+        wait_video_ready(&browser).await;
+        let source = browser.js("return document.querySelector('#video').currentSrc", vec![]).await;
+        assert!(source.as_str().unwrap_or_default().ends_with(&format!("/api/updates/{id}/video")), "{source}");
+        assert_plays(&browser).await;
+        // The poster came from the store as well, through the same redirect.
+        let poster = browser
+            .wait_js(
+                "the poster",
+                &format!("const i = new Image(); i.src = '/api/updates/{id}/poster.jpg'; await i.decode().catch(() => {{}}); return i.naturalWidth"),
+                PAGE,
+            )
+            .await;
+        assert_eq!(poster, json!(320), "the poster loads");
+        browser.screenshot("presigned-watch").await;
+    })
+    .await;
     browser.close().await;
 }

@@ -12,6 +12,7 @@ mod channels;
 mod deletion;
 mod door;
 mod faults;
+mod hardening;
 mod load;
 mod media_redirect;
 mod people;

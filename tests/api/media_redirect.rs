@@ -39,6 +39,15 @@ async fn a_server_with_presigning_redirects_media_to_the_store() {
     let poster = server.client().get(server.url(&format!("/api/updates/{id}/poster.jpg"))).send().await.unwrap();
     assert_eq!(poster.headers()["content-type"], "image/jpeg");
     assert_eq!(&poster.bytes().await.unwrap()[..2], &[0xFF, 0xD8]);
+    // Pages let the browser follow those redirects: the store's origin is a media and image source.
+    let page = anonymous_client().get(server.url("/login")).send().await.unwrap();
+    let policy = page.headers()["content-security-policy"].to_str().unwrap().to_string();
+    let origin = s3.target.endpoint.trim_end_matches('/');
+    for directive in ["media-src", "img-src", "connect-src"] {
+        let sources = policy.split(';').map(str::trim).find(|d| d.starts_with(directive)).unwrap_or_default();
+        assert!(sources.split(' ').any(|source| source == origin), "{directive} lacks {origin}: {policy}");
+    }
+    assert!(policy.contains("script-src 'self';"), "scripts stay our own: {policy}");
     // Still a 404 for an update that does not exist, not a redirect.
     let missing = no_redirects.get(server.url("/api/updates/00000000000000000000000000/video")).send().await.unwrap();
     assert_eq!(missing.status(), 404);

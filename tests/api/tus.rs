@@ -356,3 +356,54 @@ async fn a_too_long_faststart_mp4_is_refused_while_its_tus_upload_is_still_arriv
     assert_eq!(head(&server, &upload).await.0, StatusCode::NOT_FOUND);
     assert!(files_under(&server.data_dir.join("resumable")).is_empty());
 }
+
+/// The final step fails for a reason that has nothing to do with the file (its
+/// probe times out, as under load): the upload keeps every byte, even when the
+/// client hangs up during that probe, and the same final PATCH completes it later.
+#[tokio::test]
+async fn a_transient_failure_at_the_end_keeps_every_byte_for_the_next_try() {
+    let slow_probe = ["--job-timeout-secs", "2"];
+    let server = TestServer::start_with(&slow_probe, &[("BULLETIN_FAULT", "hang:probe")]);
+    let dir = tempfile::tempdir().unwrap();
+    let video = tone_video(dir.path(), "kept", 2.0, "160x120", 10);
+    let bytes = std::fs::read(&video).unwrap();
+    let upload = create(&server, bytes.len(), "Kept through a timeout").await;
+
+    // The client hangs up while the probe runs: the server still finishes (and keeps the bytes).
+    let impatient = reqwest::Client::builder().timeout(Duration::from_millis(500)).build().unwrap();
+    let hung_up = impatient
+        .patch(server.url(&upload))
+        .bearer_auth(&server.token)
+        .header(TUS.0, TUS.1)
+        .header("Upload-Offset", "0")
+        .header("Content-Type", "application/offset+octet-stream")
+        .body(bytes.clone())
+        .send()
+        .await;
+    assert!(hung_up.is_err(), "the client gave up first: {hung_up:?}");
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(offset_of(&server, &upload).await, bytes.len(), "every byte is still there");
+
+    // Waiting this time: a 503 that says to try again, and still every byte.
+    let response = patch(&server, &upload, bytes.len(), &[], None).await;
+    assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert!(response.headers().contains_key("retry-after"));
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "try_again", "{body}");
+    let (status, headers) = head(&server, &upload).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(headers["upload-offset"], bytes.len().to_string().as_str());
+    assert!(!headers.contains_key("bulletin-update-id"));
+    let (_, listed) = get_json(&server, "/api/updates").await;
+    assert_eq!(listed["updates"].as_array().map(Vec::len), Some(0), "{listed}");
+
+    // Later (here: after a restart, without the fault) the same empty final PATCH completes it.
+    let server = server.kill_and_restart(&[], &[]);
+    let response = patch(&server, &upload, bytes.len(), &[], None).await;
+    assert_eq!(response.status(), StatusCode::NO_CONTENT, "{:?}", response.text().await);
+    let (_, headers) = head(&server, &upload).await;
+    let id = headers["bulletin-update-id"].to_str().unwrap().to_string();
+    assert!(server.stored_object(&format!("updates/{id}/source")).await == bytes, "the stored source is the upload");
+    let update = wait_until_done(&server, &id, Duration::from_secs(120)).await;
+    assert_eq!(update["status"], "ready", "{update}");
+}

@@ -66,7 +66,7 @@ async fn check_contract(store: &BlobStore) {
     let local = write(work.path(), "big", &big);
     store.put_file("updates/abc/source", &local).await.unwrap();
     assert!(!local.exists(), "put_file consumes the local file");
-    assert_eq!(store.len("updates/abc/source").await.unwrap(), big.len() as u64);
+    assert_eq!(store.stat("updates/abc/source").await.unwrap().len, big.len() as u64);
     let (total, whole) = read_all(store, "updates/abc/source", None).await;
     assert_eq!(total, big.len() as u64);
     assert!(whole == big, "the object reads back identical");
@@ -85,7 +85,7 @@ async fn check_contract(store: &BlobStore) {
     assert!(std::fs::read(&copy).unwrap() == big, "local copy is identical");
 
     // Missing objects are NotFound, not an I/O failure.
-    assert!(is_not_found(store.len("updates/none/source").await));
+    assert!(is_not_found(store.stat("updates/none/source").await));
     assert!(is_not_found(store.read("updates/none/source", None).await.map(|r| r.total_len)));
     assert!(is_not_found(store.read("updates/none/source", Some(0..10)).await.map(|r| r.total_len)));
     assert!(is_not_found(store.local_copy("updates/none/source", scratch.path()).await));
@@ -95,6 +95,16 @@ async fn check_contract(store: &BlobStore) {
     store.put_file("updates/abc/poster.jpg", &write(work.path(), "p1", &pattern(5_000, 1))).await.unwrap();
     store.put_file("updates/abc/poster.jpg", &write(work.path(), "p2", &small)).await.unwrap();
     assert_eq!(read_all(store, "updates/abc/poster.jpg", None).await.1, small);
+    // Its version names this write: a read reports the same one, a rewrite of the
+    // same length gets another, so a resumed download can tell the files apart.
+    let before = store.stat("updates/abc/poster.jpg").await.unwrap();
+    assert!(!before.version.is_empty());
+    assert_eq!(store.read("updates/abc/poster.jpg", Some(0..10)).await.unwrap().version, before.version);
+    store.put_file("updates/abc/poster.jpg", &write(work.path(), "p3", &pattern(3_000, 11))).await.unwrap();
+    let after = store.stat("updates/abc/poster.jpg").await.unwrap();
+    assert_eq!(after.len, before.len);
+    assert_ne!(after.version, before.version, "a rewrite is a new version");
+    store.put_file("updates/abc/poster.jpg", &write(work.path(), "p4", &small)).await.unwrap();
 
     // delete_prefix removes one update's objects, and only those: `abcd` shares
     // the text `abc` but is another update.
@@ -106,8 +116,8 @@ async fn check_contract(store: &BlobStore) {
     );
     store.delete_prefix("updates/abc/").await.unwrap();
     assert_eq!(store.list("").await.unwrap(), ["updates/abcd/source", "updates/xyz/video.mp4"]);
-    assert!(is_not_found(store.len("updates/abc/source").await));
-    assert_eq!(store.len("updates/abcd/source").await.unwrap(), small.len() as u64);
+    assert!(is_not_found(store.stat("updates/abc/source").await));
+    assert_eq!(store.stat("updates/abcd/source").await.unwrap().len, small.len() as u64);
     store.delete_prefix("updates/never/").await.expect("deleting nothing is fine");
 }
 
@@ -157,7 +167,7 @@ async fn s3_store_keeps_the_contract() {
         S3Options { keys: Some(AccessKeys { id: s3.access_key.clone(), secret: "wrong".into() }), ..options(s3) };
     let refused = BlobStore::open(&format!("s3://{bucket}/team/media"), &wrong).await.unwrap();
     assert!(refused.check().await.is_err());
-    assert!(refused.len("updates/abcd/source").await.is_err());
+    assert!(refused.stat("updates/abcd/source").await.is_err());
 }
 
 #[tokio::test]

@@ -416,8 +416,14 @@ mod tests {
 
     #[test]
     fn a_too_long_video_is_explained_in_minutes() {
-        let refusal = ProbeError::TooLong { duration_ms: 240_000, max_ms: 180_000 };
-        assert_eq!(refusal.to_string(), "the video is 4:00 long; an update can be at most 3:00");
+        let refusal = ProbeError::TooLong {
+            duration_ms: 240_000,
+            max_ms: 180_000,
+        };
+        assert_eq!(
+            refusal.to_string(),
+            "the video is 4:00 long; an update can be at most 3:00"
+        );
         assert_eq!(clock(180_500), "3:00.5");
         assert_eq!(clock(59_999), "0:59.9");
     }

@@ -136,6 +136,33 @@ impl TestServer {
         self.store_command(&["cat", key]).await
     }
 
+    /// Write `bytes` over one object of this server's store, as a rerun of a stage
+    /// would (a new file renamed into place; a new S3 object).
+    pub async fn replace_object(&self, key: &str, bytes: Vec<u8>) {
+        match &self.s3 {
+            Some(s3) => {
+                let location = self.storage.strip_prefix("s3://").expect("an s3:// location");
+                let (bucket, prefix) = location.split_once('/').unwrap_or((location, ""));
+                let prefix = prefix.trim_matches('/');
+                let full_key = if prefix.is_empty() { key.to_string() } else { format!("{prefix}/{key}") };
+                s3.client()
+                    .put_object()
+                    .bucket(bucket)
+                    .key(full_key)
+                    .body(bytes.into())
+                    .send()
+                    .await
+                    .expect("replace the object");
+            }
+            None => {
+                let path = Path::new(self.storage.trim_start_matches("file://")).join(key);
+                let fresh = path.with_extension("replacing");
+                std::fs::write(&fresh, bytes).expect("write the new file");
+                std::fs::rename(&fresh, &path).expect("rename it into place");
+            }
+        }
+    }
+
     /// `bulletin store ARGS` on this server's store; its standard output.
     async fn store_command(&self, args: &[&str]) -> Vec<u8> {
         let output = tokio::process::Command::new(bulletin_exe())

@@ -198,9 +198,11 @@ export class ResumableUpload {
       this.chunk = Math.min(MAX_CHUNK, this.chunk * 2);
       if (answer.updateId) return answer.updateId;
     }
-    // Every byte is there but no update came back (the last answer was lost): ask.
-    const again = await this.locate();
-    if (again) return again;
+    // Every byte is there but no update came back: the last answer was lost, or
+    // the server could not finish just then and kept the bytes. An empty PATCH
+    // at the end asks it to finish (or tells the update it made meanwhile).
+    const answer = await this.patch(new Blob([]));
+    if (answer.updateId) return answer.updateId;
     throw new ApiError(0, 'network', NETWORK_MESSAGE);
   }
 

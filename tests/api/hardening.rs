@@ -1,0 +1,186 @@
+//! Hardening: what a hostile or careless client can make the server do, and the
+//! headers every answer carries.
+
+use std::time::Duration;
+
+use crate::support::*;
+use reqwest::header::X_CONTENT_TYPE_OPTIONS;
+use reqwest::Method;
+
+#[tokio::test]
+async fn every_answer_forbids_content_sniffing() {
+    let server = TestServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let video = tone_video(dir.path(), "tone", 2.0, "160x120", 10);
+    let (status, body) = post_update(&server, "Sniffing", &video).await;
+    assert_eq!(status, 202, "{body}");
+    let id = body["id"].as_str().unwrap().to_string();
+    wait_until_done(&server, &id, Duration::from_secs(120)).await;
+
+    let client = server.client();
+    let mut answers = Vec::new();
+    for path in [
+        format!("/api/updates/{id}"),
+        format!("/api/updates/{id}/video"),
+        format!("/api/updates/{id}/poster.jpg"),
+        format!("/api/updates/{id}/storyboard.jpg"),
+        format!("/api/updates/{id}/storyboard.vtt"),
+        format!("/api/updates/{id}/transcript"),
+        format!("/api/updates/{id}/transcript.vtt"),
+        format!("/api/updates/{id}/transcript.srt"),
+        "/api/updates/0000000000000000".to_string(),
+        "/api/no-such-endpoint".to_string(),
+        "/metrics".to_string(),
+        "/".to_string(),
+    ] {
+        answers.push((path.clone(), client.get(server.url(&path)).send().await.unwrap()));
+    }
+    let ranged =
+        client.get(server.url(&format!("/api/updates/{id}/video"))).header("range", "bytes=0-99").send().await.unwrap();
+    answers.push(("video, bytes 0-99".into(), ranged));
+    let anonymous = anonymous_client().get(server.url(&format!("/api/updates/{id}"))).send().await.unwrap();
+    answers.push(("anonymous".into(), anonymous));
+
+    for (what, answer) in answers {
+        assert_eq!(
+            answer.headers().get(X_CONTENT_TYPE_OPTIONS).map(|v| v.to_str().unwrap().to_string()),
+            Some("nosniff".to_string()),
+            "{what}: {} {:?}",
+            answer.status(),
+            answer.headers()
+        );
+    }
+}
+
+#[tokio::test]
+async fn made_up_methods_do_not_grow_the_metrics() {
+    let server = TestServer::start();
+    let client = server.client();
+    for n in 0..20 {
+        let method = Method::from_bytes(format!("RANDOM{n}").as_bytes()).unwrap();
+        for path in ["/api/updates", "/healthz", "/metrics"] {
+            let status = client.request(method.clone(), server.url(path)).send().await.unwrap().status();
+            assert!(status.is_client_error(), "{method} {path}: {status}");
+        }
+    }
+    let metrics = client.get(server.url("/metrics")).send().await.unwrap().text().await.unwrap();
+    assert!(!metrics.contains("RANDOM"), "{metrics}");
+    // They are still counted, under one label.
+    assert!(metrics.contains("method=\"other\",route=\"/api/updates\",status=\"405\""), "{metrics}");
+}
+
+#[tokio::test]
+async fn a_resumed_download_never_splices_two_versions_of_a_file() {
+    let server = TestServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let video = tone_video(dir.path(), "tone", 2.0, "160x120", 10);
+    let (_, body) = post_update(&server, "Versions", &video).await;
+    let id = body["id"].as_str().unwrap().to_string();
+    wait_until_done(&server, &id, Duration::from_secs(120)).await;
+    let url = server.url(&format!("/api/updates/{id}/video"));
+    let client = server.client();
+
+    let first = client.get(&url).send().await.unwrap();
+    let etag = first.headers()["etag"].to_str().unwrap().to_string();
+    assert!(etag.starts_with('"') && etag.ends_with('"') && etag.len() > 2, "a strong tag: {etag}");
+    let old = first.bytes().await.unwrap();
+    // Unchanged: a revalidation is answered without the bytes, a range of the same file is a range.
+    let cached = client.get(&url).header("if-none-match", &etag).send().await.unwrap();
+    assert_eq!(cached.status(), 304);
+    assert_eq!(cached.headers()["etag"], etag.as_str());
+    let resumed = client.get(&url).header("range", "bytes=100-").header("if-range", &etag).send().await.unwrap();
+    assert_eq!(resumed.status(), 206);
+    assert_eq!(resumed.bytes().await.unwrap(), old.slice(100..));
+
+    // The stage runs again and writes another file under the same key.
+    let mut new = old.to_vec();
+    new.extend_from_slice(b"another encode");
+    server.replace_object(&format!("updates/{id}/video.mp4"), new.clone()).await;
+
+    let resumed = client.get(&url).header("range", "bytes=100-").header("if-range", &etag).send().await.unwrap();
+    assert_eq!(resumed.status(), 200, "the old tag does not match: the whole new file");
+    let new_etag = resumed.headers()["etag"].to_str().unwrap().to_string();
+    assert_ne!(new_etag, etag);
+    assert_eq!(resumed.bytes().await.unwrap(), new.as_slice());
+    let stale = client.get(&url).header("if-none-match", &etag).send().await.unwrap();
+    assert_eq!(stale.status(), 200);
+    let ranged = client.get(&url).header("range", "bytes=0-9").header("if-range", &new_etag).send().await.unwrap();
+    assert_eq!(ranged.status(), 206);
+    assert_eq!(ranged.bytes().await.unwrap(), &new[..10]);
+}
+
+/// The `bulletin media` children of `parent` running now: (pid, command line).
+fn media_children(parent: u32) -> Vec<(u32, String)> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else { continue };
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+        // `pid (comm) state ppid …`: the command name may hold spaces, so count from its `)`.
+        let ppid =
+            stat.rsplit_once(") ").and_then(|(_, rest)| rest.split(' ').nth(1)).and_then(|p| p.parse::<u32>().ok());
+        let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+        let cmdline = String::from_utf8_lossy(&cmdline).replace('\0', " ");
+        if ppid == Some(parent) && cmdline.contains(" media ") {
+            found.push((pid, cmdline));
+        }
+    }
+    found
+}
+
+#[tokio::test]
+async fn media_children_get_no_secrets_and_run_under_limits() {
+    let secret = "fake-secret-that-must-stay-in-the-server";
+    let server = TestServer::start_with(&[], &[("BULLETIN_FAULT", "hang:transcode"), ("BULLETIN_TEST_SECRET", secret)]);
+    let dir = tempfile::tempdir().unwrap();
+    let video = tone_video(dir.path(), "held", 2.0, "160x120", 10);
+    let (status, body) = post_update(&server, "Held", &video).await;
+    assert_eq!(status, 202, "{body}");
+
+    // The transcode hangs in its child; once the transcription beside it is done,
+    // that child is the only one left: look at it while it is there.
+    let id = body["id"].as_str().unwrap().to_string();
+    let started = std::time::Instant::now();
+    let (pid, cmdline) = loop {
+        let (_, update) = get_json(&server, &format!("/api/updates/{id}")).await;
+        let children = media_children(server.pid());
+        if update["stages"]["transcribe"]["state"] == "done" && update["stages"]["transcode"]["state"] == "running" {
+            if let [child] = children.as_slice() {
+                break child.clone();
+            }
+        }
+        assert!(started.elapsed() < Duration::from_secs(90), "no lone media child: {children:?} {update}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    let environ = std::fs::read(format!("/proc/{pid}/environ")).unwrap();
+    let environ = String::from_utf8_lossy(&environ).into_owned();
+    let names: Vec<&str> = environ.split('\0').filter_map(|pair| pair.split_once('=').map(|(name, _)| name)).collect();
+    assert!(!environ.contains(secret), "the child inherited the server's environment: {names:?}");
+    for name in &names {
+        assert!(
+            ["MALLOC_ARENA_MAX", "BULLETIN_MEDIA_PARENT", "BULLETIN_FAULT"].contains(name),
+            "{name} reached the child"
+        );
+    }
+
+    // The child sets its limits first thing after it starts; it may have only just started.
+    let started = std::time::Instant::now();
+    let limits = loop {
+        let limits = std::fs::read_to_string(format!("/proc/{pid}/limits")).unwrap();
+        if limits.lines().any(|l| l.starts_with("Max open files") && l.split_whitespace().nth(3) == Some("64"))
+            || started.elapsed() > Duration::from_secs(10)
+        {
+            break limits;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    let limit = |what: &str| -> Vec<String> {
+        let line = limits.lines().find(|l| l.starts_with(what)).unwrap_or_else(|| panic!("{what} in {limits}"));
+        line[what.len()..].split_whitespace().take(2).map(str::to_string).collect()
+    };
+    assert_eq!(limit("Max core file size"), ["0", "0"], "{cmdline}");
+    assert_eq!(limit("Max open files"), ["64", "64"], "{cmdline}");
+    let file_size = limit("Max file size");
+    assert_ne!(file_size[0], "unlimited", "{limits}");
+    let address_space = limit("Max address space");
+    assert_eq!(address_space[0], (4096u64 << 20).to_string(), "{limits}");
+}
