@@ -89,6 +89,13 @@ impl From<crate::storage::StorageError> for ApiError {
 
 impl From<crate::search::SearchError> for ApiError {
     fn from(e: crate::search::SearchError) -> Self {
-        ApiError::internal(e)
+        use crate::search::SearchError;
+        match e {
+            SearchError::TooManyWords { .. } => ApiError::bad_request("too_many_words", e.to_string()),
+            SearchError::Busy => {
+                ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "search_busy", e.to_string()).retry_after(1)
+            }
+            other => ApiError::internal(other),
+        }
     }
 }

@@ -34,7 +34,8 @@ pub(super) struct SearchParams {
     responses(
         (status = 200, content_type = "application/json",
          description = "`query`, `hits` [{`update_id`, `title`, `title_snippet`, `score`, `matches` [{`start_ms`, `end_ms`, `snippet`}]}]"),
-        (status = 400, description = "`bad_query`", body = ErrorBody),
+        (status = 400, description = "`bad_query`, `too_many_words` (over 10 different words or phrases)", body = ErrorBody),
+        (status = 503, description = "`search_busy`, with `Retry-After`", body = ErrorBody),
     ))]
 pub(super) async fn search(
     State(s): State<Services>,

@@ -21,11 +21,11 @@ use tantivy::collector::TopDocs;
 use tantivy::columnar::Column;
 use tantivy::schema::Value;
 use tantivy::{DocAddress, Index, IndexReader, IndexWriter, ReloadPolicy, Searcher, TantivyDocument};
-use tokio::sync::{watch, Notify};
+use tokio::sync::{watch, Notify, Semaphore};
 
 use crate::domain::UpdateId;
 pub use follower::{spawn_follower, UpdateContent, UpdateDocs};
-use query::ParsedQuery;
+use query::{ParsedQuery, MAX_CLAUSES};
 use schema::{build_schema, register_analyzer, Fields, KIND_TITLE};
 
 #[derive(Debug, thiserror::Error)]
@@ -38,6 +38,10 @@ pub enum SearchError {
     Task(String),
     #[error("cannot read the search feed: {0}")]
     Feed(#[from] crate::db::DbError),
+    #[error("a search can hold at most {max} different words or phrases; this one has {found}")]
+    TooManyWords { found: usize, max: usize },
+    #[error("too many searches are running; try again in a moment")]
+    Busy,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -89,6 +93,17 @@ struct Inner {
     feed: tokio::sync::Mutex<follower::FeedCursor>,
     applied: watch::Sender<i64>,
     wake: Notify,
+    /// Searches that may run at once (see [`SearchIndex::search`]).
+    running: Arc<Semaphore>,
+}
+
+/// How long a search waits for a turn before the answer is "busy".
+const SEARCH_QUEUE_WAIT: Duration = Duration::from_secs(2);
+
+/// Searches at once: two per core, so a burst keeps every core busy without
+/// piling unbounded work onto the blocking pool.
+fn concurrent_searches() -> usize {
+    std::thread::available_parallelism().map_or(2, |n| n.get()) * 2
 }
 
 impl SearchIndex {
@@ -128,6 +143,7 @@ impl SearchIndex {
                 feed: tokio::sync::Mutex::new(follower::FeedCursor::default()),
                 applied,
                 wake: Notify::new(),
+                running: Arc::new(Semaphore::new(concurrent_searches())),
             }),
         })
     }
@@ -152,13 +168,25 @@ impl SearchIndex {
     /// The best `limit` updates for `text` among those in `scope`.
     pub async fn search(&self, text: &str, limit: usize, scope: Scope) -> Result<Vec<SearchHit>, SearchError> {
         let parsed = ParsedQuery::parse(text);
+        if parsed.clauses.len() > MAX_CLAUSES {
+            return Err(SearchError::TooManyWords { found: parsed.clauses.len(), max: MAX_CLAUSES });
+        }
         if parsed.is_empty() || scope == Scope::Channels(Vec::new()) {
             return Ok(Vec::new());
         }
-        let this = self.clone();
-        tokio::task::spawn_blocking(move || this.search_blocking(&parsed, limit, &scope))
+        // Searches run on blocking threads; past a few per core they only queue
+        // up there, so beyond that, and a short wait, the answer is "busy".
+        let permit = tokio::time::timeout(SEARCH_QUEUE_WAIT, self.inner.running.clone().acquire_owned())
             .await
-            .map_err(|e| SearchError::Task(e.to_string()))?
+            .map_err(|_| SearchError::Busy)?
+            .map_err(|_| SearchError::Busy)?;
+        let this = self.clone();
+        tokio::task::spawn_blocking(move || {
+            let _permit = permit;
+            this.search_blocking(&parsed, limit, &scope)
+        })
+        .await
+        .map_err(|e| SearchError::Task(e.to_string()))?
     }
 
     fn search_blocking(

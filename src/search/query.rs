@@ -2,8 +2,9 @@
 //!
 //! - `"exact phrase"` in quotes must appear as written;
 //! - every other word must match exactly, as a prefix (`plan` finds
-//!   "planning"; a trailing `*` forces it), or with a typo (one edit from 4
-//!   letters, two from 8), with exact matches ranked first.
+//!   "planning", from two letters; a trailing `*` is accepted), or with a typo
+//!   (one edit from 4 letters, two from 8), with exact matches ranked first;
+//! - repeated words count once, and a query holds at most [`MAX_CLAUSES`].
 
 use tantivy::query::{BooleanQuery, BoostQuery, FuzzyTermQuery, Occur, PhraseQuery, Query, TermQuery};
 use tantivy::schema::{Field, IndexRecordOption};
@@ -22,7 +23,12 @@ pub struct ParsedQuery {
     pub clauses: Vec<Clause>,
 }
 
+/// A word matches as a prefix from this many letters, even with a `*`: one
+/// letter would expand to a good part of the dictionary.
 const MIN_PREFIX_LEN: usize = 2;
+/// Words and phrases one query may hold (after merging repeats). Each is a must-
+/// match over two fields with prefix and typo expansion; more is only cost.
+pub const MAX_CLAUSES: usize = 10;
 
 impl ParsedQuery {
     pub fn parse(input: &str) -> ParsedQuery {
@@ -39,13 +45,13 @@ impl ParsedQuery {
                 continue;
             }
             for raw in part.split_whitespace() {
-                let forced_prefix = raw.ends_with('*');
+                // A trailing `*` asks for what any word of two letters or more gets anyway.
                 let words: Vec<String> =
                     words_with_offsets(raw.trim_end_matches('*')).into_iter().map(|w| w.0).collect();
                 match words.len() {
                     0 => {}
                     1 => {
-                        let prefix = forced_prefix || words[0].chars().count() >= MIN_PREFIX_LEN;
+                        let prefix = words[0].chars().count() >= MIN_PREFIX_LEN;
                         clauses.push(Clause::Word { text: words[0].clone(), prefix });
                     }
                     // "e-mail" is two words that must stay together.
@@ -53,7 +59,14 @@ impl ParsedQuery {
                 }
             }
         }
-        ParsedQuery { clauses }
+        // `t* t* t*` asks the same thing once: repeats cost work and change nothing.
+        let mut unique: Vec<Clause> = Vec::with_capacity(clauses.len());
+        for clause in clauses {
+            if !unique.contains(&clause) {
+                unique.push(clause);
+            }
+        }
+        ParsedQuery { clauses: unique }
     }
 
     pub fn is_empty(&self) -> bool {
@@ -180,6 +193,21 @@ mod tests {
             ]
         );
         assert!(ParsedQuery::parse("  \"\" ,,, ").is_empty());
+    }
+
+    #[test]
+    fn repeats_merge_and_one_letter_never_expands() {
+        let hostile = "t* ".repeat(85);
+        assert_eq!(ParsedQuery::parse(&hostile).clauses, vec![Clause::Word { text: "t".into(), prefix: false }]);
+        let q = ParsedQuery::parse(r#"plan Plan "next step" "Next  step" a* plan*"#);
+        assert_eq!(
+            q.clauses,
+            vec![
+                Clause::Word { text: "plan".into(), prefix: true },
+                Clause::Phrase(vec!["next".into(), "step".into()]),
+                Clause::Word { text: "a".into(), prefix: false },
+            ]
+        );
     }
 
     #[test]

@@ -184,3 +184,21 @@ async fn media_children_get_no_secrets_and_run_under_limits() {
     let address_space = limit("Max address space");
     assert_eq!(address_space[0], (4096u64 << 20).to_string(), "{limits}");
 }
+
+#[tokio::test]
+async fn hostile_searches_are_merged_or_refused() {
+    let server = TestServer::start();
+    // 85 copies of a one-letter prefix: one exact word, answered like any search.
+    let (status, body) = get_json(&server, &format!("/api/search?q={}", "t*%20".repeat(85))).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["hits"], serde_json::json!([]));
+    // Eleven different words: refused, saying why.
+    let (status, body) = get_json(&server, "/api/search?q=ab%20cd%20ef%20gh%20ij%20kl%20mn%20op%20qr%20st%20uv").await;
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(body["error"]["code"], "too_many_words");
+    assert!(body["error"]["message"].as_str().unwrap().contains("at most 10"), "{body}");
+    // Ten, even repeated, are fine.
+    let (status, body) =
+        get_json(&server, "/api/search?q=ab%20cd%20ef%20gh%20ij%20kl%20mn%20op%20qr%20st%20ab%20cd").await;
+    assert_eq!(status, 200, "{body}");
+}
