@@ -144,7 +144,11 @@ pub async fn complete(db: &Db, job: &ClaimedJob, completion: &Completion) -> Res
     let now = now_ms();
     let id = job.update_id.as_str();
     in_write_tx!(db, |tx| {
-        // The fence comes first: it is also the statement that takes SQLite's write lock.
+        // Lock the update's row first (a write that changes nothing; on SQLite it takes
+        // the write lock). Two stages of one update finishing at once then take turns,
+        // so the second sees the first done and marks the update ready: under
+        // PostgreSQL's READ COMMITTED, without it, each saw the other still running.
+        sqlx::query("UPDATE updates SET status = status WHERE id = $1").bind(id).execute(&mut *tx).await?;
         let fenced = sqlx::query(
             "UPDATE jobs SET state = 'done', progress = 100, lease_until = NULL, updated_at = $1 \
              WHERE id = $2 AND attempt = $3 AND state = 'running'",

@@ -174,3 +174,44 @@ async fn update_is_ready_only_when_every_stage_is_done() {
         assert_eq!(updates::get(&db, &id).await.unwrap().unwrap().status, UpdateStatus::Ready);
     }
 }
+
+/// The last two stages of an update finish at the same moment, 200 times: the
+/// update ends `ready` every time (under PostgreSQL's READ COMMITTED each used to
+/// see the other still running, and neither marked it ready).
+#[tokio::test]
+async fn stages_finishing_together_always_leave_the_update_ready() {
+    for (db, _guard) in databases().await {
+        let mut ids = Vec::new();
+        for _ in 0..200 {
+            ids.push(new_update(&db).await);
+        }
+        // Run every update to the point where transcode and index are both running.
+        let mut pairs = std::collections::HashMap::new();
+        let all = [JobKind::Transcode, JobKind::Transcribe];
+        while let Some(job) = jobs::claim(&db, &all, "w", 60_000).await.unwrap() {
+            if job.kind == JobKind::Transcribe {
+                let transcribed = StageOutput::Transcribed { language: "en".into(), segments: vec![] };
+                jobs::complete(&db, &job, &completion(JobKind::Transcribe, transcribed)).await.unwrap();
+            } else {
+                let id = job.update_id.clone();
+                pairs.entry(id).or_insert((None, None)).0 = Some(job);
+            }
+        }
+        while let Some(job) = jobs::claim(&db, &[JobKind::Index], "w", 60_000).await.unwrap() {
+            let id = job.update_id.clone();
+            pairs.entry(id).or_insert((None, None)).1 = Some(job);
+        }
+        assert_eq!(pairs.len(), ids.len());
+        for (id, (transcode, index)) in pairs {
+            let (transcode, index) = (transcode.expect("transcode"), index.expect("index"));
+            let transcoded = completion(JobKind::Transcode, StageOutput::Transcoded { storyboard_json: "{}".into() });
+            let indexed = completion(JobKind::Index, StageOutput::Indexed);
+            let (a, b) =
+                tokio::join!(jobs::complete(&db, &transcode, &transcoded), jobs::complete(&db, &index, &indexed));
+            a.unwrap();
+            b.unwrap();
+            let update = updates::get(&db, &id).await.unwrap().unwrap();
+            assert_eq!(update.status, UpdateStatus::Ready, "{id}");
+        }
+    }
+}
