@@ -69,7 +69,7 @@ pub async fn jobs_list(config: &Config, state: Option<&str>, limit: i64) -> anyh
 
 pub async fn jobs_retry(config: &Config, id: i64) -> anyhow::Result<()> {
     let db = open_db(config).await?;
-    anyhow::ensure!(jobs::retry(&db, id).await?, "no failed job with id {id}");
+    anyhow::ensure!(jobs::retry(&db, id, i64::from(config.job_max_attempts)).await?, "no failed job with id {id}");
     println!("job {id} queued again");
     Ok(())
 }

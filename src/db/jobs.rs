@@ -201,7 +201,8 @@ pub async fn complete(db: &Db, job: &ClaimedJob, completion: &Completion) -> Res
             sqlx::query(
                 "INSERT INTO jobs (update_id, kind, state, max_attempts, run_at, created_at, updated_at) \
                  VALUES ($1, $2, 'queued', $3, $4, $4, $4) \
-                 ON CONFLICT (update_id, kind) DO UPDATE SET state = 'queued', attempt = 0, run_at = $4, \
+                 ON CONFLICT (update_id, kind) DO UPDATE SET state = 'queued', run_at = $4, \
+                 max_attempts = jobs.attempt + excluded.max_attempts, \
                  lease_until = NULL, worker = NULL, progress = 0, last_error = NULL, updated_at = $4",
             )
             .bind(id)
@@ -315,17 +316,20 @@ pub async fn list(db: &Db, state: Option<JobState>, limit: i64) -> Result<Vec<Jo
     })
 }
 
-/// Give a failed job a fresh set of attempts and put its update back to processing.
-/// Returns false when there is no failed job with that id.
-pub async fn retry(db: &Db, job_id: i64) -> Result<bool, DbError> {
+/// Give a failed job `fresh_attempts` more attempts and put its update back to
+/// processing. The attempt number keeps growing (it is what fences a worker that
+/// lost the job); the allowance grows instead. Returns false when there is no
+/// failed job with that id.
+pub async fn retry(db: &Db, job_id: i64, fresh_attempts: i64) -> Result<bool, DbError> {
     let now = now_ms();
     let retried = in_write_tx!(db, |tx| {
         let row = sqlx::query(
-            "UPDATE jobs SET state = 'queued', attempt = 0, run_at = $1, updated_at = $1, worker = NULL, lease_until = NULL \
-             WHERE id = $2 AND state = 'failed' RETURNING update_id",
+            "UPDATE jobs SET state = 'queued', max_attempts = attempt + $3, run_at = $1, updated_at = $1, \
+             worker = NULL, lease_until = NULL WHERE id = $2 AND state = 'failed' RETURNING update_id",
         )
         .bind(now)
         .bind(job_id)
+        .bind(fresh_attempts.max(1))
         .fetch_optional(&mut *tx)
         .await?;
         if let Some(row) = &row {

@@ -114,10 +114,14 @@ async fn failures_retry_with_backoff_then_fail_the_update() {
         assert_eq!(update.status, UpdateStatus::Failed);
         assert_eq!(update.error.as_deref(), Some("transcode:media_timed_out"));
 
-        // An operator retry starts over.
-        assert!(jobs::retry(&db, job.id).await.unwrap());
+        // An operator retry gives it new attempts; the attempt number only grows, so
+        // the worker of the failed attempt stays fenced out.
+        assert!(jobs::retry(&db, job.id, 2).await.unwrap());
         assert_eq!(updates::get(&db, &id).await.unwrap().unwrap().status, UpdateStatus::Processing);
-        assert_eq!(claim_mine().await.expect("retried").attempt, 1);
+        let retried = claim_mine().await.expect("retried");
+        assert_eq!((retried.attempt, retried.max_attempts), (3, 4));
+        let stale = completion(JobKind::Transcode, StageOutput::Transcoded { storyboard_json: "{}".into() });
+        assert!(matches!(jobs::complete(&db, &job, &stale).await, Err(QueueError::Fenced(_))));
     }
 }
 

@@ -30,6 +30,15 @@ impl FsStore {
         let target = self.path(key);
         let io = |source| StorageError::Io { key: key.to_string(), source };
         let parent = target.parent().unwrap_or(&self.root).to_path_buf();
+        // Folders this write creates (`updates/{id}/` for a new update): their own
+        // entries must reach the disk too, or a power loss can drop the new folder
+        // with the file in it while the database says the object exists.
+        let mut created = Vec::new();
+        let mut missing = parent.as_path();
+        while missing.starts_with(&self.root) && missing != self.root && tokio::fs::metadata(missing).await.is_err() {
+            created.push(missing.to_path_buf());
+            missing = missing.parent().unwrap_or(&self.root);
+        }
         tokio::fs::create_dir_all(&parent).await.map_err(io)?;
         // Make the bytes durable before the name, then the name durable.
         tokio::fs::File::open(local).await.map_err(io)?.sync_all().await.map_err(io)?;
@@ -42,7 +51,11 @@ impl FsStore {
             tokio::fs::rename(&tmp, &target).await.map_err(io)?;
             tokio::fs::remove_file(local).await.map_err(io)?;
         }
-        sync_dir(&parent).await.map_err(io)
+        sync_dir(&parent).await.map_err(io)?;
+        for folder in &created {
+            sync_dir(folder.parent().unwrap_or(&self.root)).await.map_err(io)?;
+        }
+        Ok(())
     }
 
     pub async fn existing_path(&self, key: &str) -> Result<PathBuf, StorageError> {
