@@ -3,8 +3,11 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
+/// This host's clock (shifted by the test-only `BULLETIN_FAULT=skew:MS`). Times
+/// that several hosts compare (leases, due jobs) come from `Db::now_ms` instead.
 pub fn now_ms() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
+    let host = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0);
+    host + crate::faults::clock_skew_ms()
 }
 
 /// RFC 3339 (UTC) for API responses.

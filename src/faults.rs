@@ -5,6 +5,18 @@
 //! arrives), `transcode`, `transcribe` (all in the media child) and `index`
 //! (before the index commits). Unset, as in production, a point does nothing.
 
+/// `BULLETIN_FAULT=skew:MS`: this process's clock runs MS milliseconds ahead
+/// (negative: behind), as a host with a wrong clock would.
+pub fn clock_skew_ms() -> i64 {
+    static SKEW: std::sync::OnceLock<i64> = std::sync::OnceLock::new();
+    *SKEW.get_or_init(|| {
+        std::env::var("BULLETIN_FAULT")
+            .ok()
+            .and_then(|fault| fault.strip_prefix("skew:").and_then(|ms| ms.parse().ok()))
+            .unwrap_or(0)
+    })
+}
+
 pub fn point(step: &str) {
     let Ok(fault) = std::env::var("BULLETIN_FAULT") else { return };
     match fault.split_once(':') {

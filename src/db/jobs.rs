@@ -9,7 +9,6 @@
 use sqlx::Row;
 
 use super::{in_write_tx, on_pool, Db, DbError};
-use crate::clock::now_ms;
 use crate::domain::job::{retry_delay_ms, update_error};
 use crate::domain::transcript::{word_count, TranscriptSegment};
 use crate::domain::{JobFailure, JobKind, JobState, UpdateId};
@@ -79,7 +78,7 @@ fn kinds_sql(kinds: &[JobKind]) -> String {
 /// Claim the next due job of the given kinds: a queued job whose time has
 /// come, or a running one whose worker stopped renewing its lease.
 pub async fn claim(db: &Db, kinds: &[JobKind], worker: &str, lease_ms: i64) -> Result<Option<ClaimedJob>, DbError> {
-    let now = now_ms();
+    let now = db.now_ms().await?;
     let candidates = format!(
         "SELECT id FROM jobs WHERE kind IN ({}) AND ((state = 'queued' AND run_at <= $3) \
          OR (state = 'running' AND lease_until < $3 AND attempt < max_attempts)) ORDER BY run_at, id LIMIT 1",
@@ -113,7 +112,7 @@ pub async fn claim(db: &Db, kinds: &[JobKind], worker: &str, lease_ms: i64) -> R
 
 /// Extend the lease and record progress. `Fenced` means stop: the job moved on.
 pub async fn heartbeat(db: &Db, job: &ClaimedJob, lease_ms: i64, progress: i64) -> Result<(), QueueError> {
-    let now = now_ms();
+    let now = db.now_ms().await?;
     let sql = "UPDATE jobs SET lease_until = $1, progress = $2, updated_at = $3 \
                WHERE id = $4 AND attempt = $5 AND state = 'running'";
     let affected = on_pool!(db, |pool| sqlx::query(sql)
@@ -141,7 +140,7 @@ pub async fn still_held(db: &Db, job: &ClaimedJob) -> Result<bool, DbError> {
 /// is ready when this was its last outstanding job. A new transcript goes into
 /// the search change feed in the same transaction, so every index learns of it.
 pub async fn complete(db: &Db, job: &ClaimedJob, completion: &Completion) -> Result<(), QueueError> {
-    let now = now_ms();
+    let now = db.now_ms().await?;
     let id = job.update_id.as_str();
     in_write_tx!(db, |tx| {
         // Lock the update's row first (a write that changes nothing; on SQLite it takes
@@ -227,7 +226,7 @@ pub async fn complete(db: &Db, job: &ClaimedJob, completion: &Completion) -> Res
 /// Record a failed attempt: retry later with backoff, or fail the job and its
 /// update for good when `retryable` is false or the attempts are used up.
 pub async fn fail(db: &Db, job: &ClaimedJob, failure: JobFailure, retryable: bool) -> Result<JobState, QueueError> {
-    let now = now_ms();
+    let now = db.now_ms().await?;
     let retry = retryable && job.attempt < job.max_attempts;
     in_write_tx!(db, |tx| {
         let (state, run_at) = if retry {
@@ -264,7 +263,7 @@ pub async fn fail(db: &Db, job: &ClaimedJob, failure: JobFailure, retryable: boo
 /// Fail jobs whose last allowed attempt lost its worker (lease expired), so
 /// they do not sit "running" forever. Returns how many were failed.
 pub async fn reap_abandoned(db: &Db) -> Result<u64, DbError> {
-    let now = now_ms();
+    let now = db.now_ms().await?;
     let lost = JobFailure::WorkerLost;
     let reaped = in_write_tx!(db, |tx| {
         let rows = sqlx::query(
@@ -321,7 +320,7 @@ pub async fn list(db: &Db, state: Option<JobState>, limit: i64) -> Result<Vec<Jo
 /// lost the job); the allowance grows instead. Returns false when there is no
 /// failed job with that id.
 pub async fn retry(db: &Db, job_id: i64, fresh_attempts: i64) -> Result<bool, DbError> {
-    let now = now_ms();
+    let now = db.now_ms().await?;
     let retried = in_write_tx!(db, |tx| {
         let row = sqlx::query(
             "UPDATE jobs SET state = 'queued', max_attempts = attempt + $3, run_at = $1, updated_at = $1, \
@@ -348,7 +347,7 @@ pub async fn retry(db: &Db, job_id: i64, fresh_attempts: i64) -> Result<bool, Db
 /// attempt it was on does not count. The attempt number itself stays (it only
 /// ever grows, which is what fences stale workers); the allowance grows instead.
 pub async fn release(db: &Db, job: &ClaimedJob) -> Result<(), QueueError> {
-    let now = now_ms();
+    let now = db.now_ms().await?;
     let sql = "UPDATE jobs SET state = 'queued', max_attempts = max_attempts + 1, run_at = $1, lease_until = NULL, worker = NULL, \
                updated_at = $1 WHERE id = $2 AND attempt = $3 AND state = 'running'";
     let affected = on_pool!(db, |pool| sqlx::query(sql)
@@ -367,7 +366,7 @@ pub async fn release(db: &Db, job: &ClaimedJob) -> Result<(), QueueError> {
 /// Queue gauges for metrics: jobs waiting or running per (kind, state), and per
 /// kind the age in milliseconds of the oldest job that is due but unclaimed.
 pub async fn queue_stats(db: &Db) -> Result<(Vec<(String, String, i64)>, Vec<(String, i64)>), DbError> {
-    let now = now_ms();
+    let now = db.now_ms().await?;
     let depth_sql = "SELECT kind, state, COUNT(*) FROM jobs WHERE state IN ('queued', 'running') \
                      GROUP BY kind, state ORDER BY kind, state";
     let age_sql = "SELECT kind, MIN(run_at) FROM jobs WHERE state = 'queued' AND run_at <= $1 \

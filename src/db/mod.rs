@@ -120,6 +120,25 @@ impl Db {
         }
     }
 
+    /// The database's own clock, in Unix milliseconds. Leases and due times are
+    /// written and compared by many hosts; reading one clock keeps a host whose
+    /// clock runs ahead from taking jobs whose leases are still alive.
+    pub async fn now_ms(&self) -> Result<i64, DbError> {
+        let ms: i64 = match self {
+            Db::Sqlite(pool) => {
+                sqlx::query_scalar("SELECT CAST((julianday('now') - 2440587.5) * 86400000.0 AS INTEGER)")
+                    .fetch_one(pool)
+                    .await?
+            }
+            Db::Postgres(pool) => {
+                sqlx::query_scalar("SELECT (EXTRACT(EPOCH FROM clock_timestamp()) * 1000)::bigint")
+                    .fetch_one(pool)
+                    .await?
+            }
+        };
+        Ok(ms)
+    }
+
     /// A cheap round trip, for readiness checks.
     pub async fn ping(&self) -> Result<(), DbError> {
         on_pool!(self, |pool| sqlx::query("SELECT 1").execute(pool).await.map(|_| ()))?;

@@ -123,6 +123,8 @@ where
 /// Insert the update and enqueue its first jobs in one transaction: an
 /// accepted upload is never without the work that will finish it.
 pub async fn insert_with_jobs(db: &Db, new: &NewUpdate, first: &[JobKind], max_attempts: u32) -> Result<(), DbError> {
+    // Due by the database's clock, which is what claims compare with.
+    let due = db.now_ms().await?;
     in_write_tx!(db, |tx| {
         sqlx::query(
             "INSERT INTO updates (id, title, status, duration_ms, width, height, has_audio, source_bytes, media_info, \
@@ -150,7 +152,7 @@ pub async fn insert_with_jobs(db: &Db, new: &NewUpdate, first: &[JobKind], max_a
             .bind(new.id.as_str())
             .bind(kind.as_str())
             .bind(i64::from(max_attempts))
-            .bind(new.created_at)
+            .bind(due)
             .execute(&mut *tx)
             .await?;
         }

@@ -115,7 +115,10 @@ async fn hanging_media_step_times_out() {
     let update = wait_until_done(&server, accepted["id"].as_str().unwrap(), Duration::from_secs(60)).await;
     assert_eq!(update["status"], "failed", "{update}");
     assert_eq!(update["error_code"], "media_timed_out", "{update}");
-    assert_eq!(update["error"], "Transcription failed: the media process timed out.", "{update}");
+    assert_eq!(update["stages"]["transcribe"]["error_code"], "media_timed_out", "{update}");
+    // Which stage the update names is whichever failed first: on a busy machine the
+    // transcode can also run past the 2 s this test allows.
+    assert!(update["error"].as_str().unwrap().ends_with(" failed: the media process timed out."), "{update}");
 }
 
 #[tokio::test]

@@ -135,3 +135,46 @@ async fn json_logs_carry_the_request_id() {
     let tagged = lines.iter().any(|line| line.to_string().contains("\"request_id\":\"trace-me-42\""));
     assert!(tagged, "no log line carries the request id:\n{log}");
 }
+
+/// A worker whose host clock runs ten minutes ahead must not take a job whose
+/// lease, given by another worker, is still alive: leases run on the database's clock.
+#[tokio::test]
+async fn a_worker_with_a_fast_clock_does_not_steal_live_leases() {
+    let server = TestServer::start_with(&["--workers", "0"], &[]);
+    let start_worker = |fault: &str| {
+        let dir = tempfile::tempdir().unwrap();
+        let mut worker = Command::new(bulletin_exe());
+        worker.arg("worker").arg("--data-dir").arg(dir.path()).args(["--job-lease-secs", "60"]);
+        worker.env("BULLETIN_LOG", "warn").env("BULLETIN_FAULT", fault).envs(server.shared_envs());
+        (worker.stdout(Stdio::null()).spawn().expect("start bulletin worker"), dir)
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let video = silent_video(dir.path(), "leased", 2.0, "160x120", 10);
+    let (status, accepted) = post_update(&server, "Leased", &video).await;
+    assert_eq!(status, 202, "{accepted}");
+    let id = accepted["id"].as_str().unwrap().to_string();
+
+    // The first worker takes the transcode and holds it (its step hangs), renewing its lease.
+    let (mut holder, _holder_dir) = start_worker("hang:transcode");
+    let started = std::time::Instant::now();
+    loop {
+        let (_, update) = get_json(&server, &format!("/api/updates/{id}")).await;
+        if update["stages"]["transcode"]["state"] == "running" {
+            break;
+        }
+        assert!(started.elapsed() < Duration::from_secs(60), "the transcode never started: {update}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // A second worker, ten minutes ahead, looks for work for a while.
+    let (mut fast, _fast_dir) = start_worker("skew:600000");
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    let (_, update) = get_json(&server, &format!("/api/updates/{id}")).await;
+    for worker in [&mut holder, &mut fast] {
+        let _ = worker.kill();
+        let _ = worker.wait();
+    }
+    assert_eq!(update["stages"]["transcode"]["state"], "running", "{update}");
+    assert_eq!(update["stages"]["transcode"]["attempts"], 1, "the fast clock took a live lease: {update}");
+    // The work that was free got done.
+    assert_eq!(update["stages"]["transcribe"]["state"], "done", "{update}");
+}
