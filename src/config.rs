@@ -68,6 +68,10 @@ pub struct ConfigLayer {
     /// Address-space limit of one media step's process, in MiB.
     #[arg(long, env = "BULLETIN_JOB_MEMORY_MB")]
     pub job_memory_mb: Option<u64>,
+    /// Media processes (probes of uploads, transcodes, transcriptions) this
+    /// process runs at once (default: workers + cores).
+    #[arg(long, env = "BULLETIN_MEDIA_SLOTS")]
+    pub media_slots: Option<usize>,
     /// Attempts before a job (and its update) is marked failed.
     #[arg(long, env = "BULLETIN_JOB_MAX_ATTEMPTS")]
     pub job_max_attempts: Option<u32>,
@@ -132,6 +136,7 @@ pub struct Config {
     pub max_fps: f64,
     pub job_timeout_secs: u64,
     pub job_memory_mb: u64,
+    pub media_slots: usize,
     pub job_max_attempts: u32,
     pub job_lease_secs: u64,
     pub upload_idle_timeout_secs: u64,
@@ -181,6 +186,7 @@ impl Config {
             max_fps: pick!(max_fps, 120.0),
             job_timeout_secs: pick!(job_timeout_secs, 900),
             job_memory_mb: pick!(job_memory_mb, 4096),
+            media_slots: pick!(media_slots, pick!(workers, 2) + default_threads).max(1),
             job_max_attempts: pick!(job_max_attempts, 4),
             job_lease_secs: pick!(job_lease_secs, 30),
             upload_idle_timeout_secs: pick!(upload_idle_timeout_secs, 30),

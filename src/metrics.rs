@@ -97,6 +97,8 @@ pub struct Snapshot {
     /// Changes in the database's feed this server's index has not applied yet.
     pub index_lag: Option<i64>,
     pub index_documents: Option<u64>,
+    /// This process's media slots (see `media::admission`).
+    pub media: crate::media::SlotStats,
 }
 
 impl Metrics {
@@ -171,6 +173,21 @@ impl Metrics {
         for (kind, age) in &snapshot.queue_oldest_age {
             let _ = writeln!(out, "bulletin_queue_oldest_age_seconds{{kind=\"{kind}\"}} {}", age.as_secs_f64());
         }
+        let media = &snapshot.media;
+        for (name, kind, help, value) in [
+            ("bulletin_media_slots", "gauge", "Media processes this process may run at once", media.slots as u64),
+            ("bulletin_media_slots_in_use", "gauge", "Media processes running now", media.in_use as u64),
+            ("bulletin_media_waiting", "gauge", "Upload probes waiting for a media slot", media.waiting as u64),
+            (
+                "bulletin_media_refused_total",
+                "counter",
+                "Media processes refused a slot (answered busy)",
+                media.refused,
+            ),
+        ] {
+            header(&mut out, name, kind, help);
+            let _ = writeln!(out, "{name} {value}");
+        }
         if let Some(lag) = snapshot.index_lag {
             header(&mut out, "bulletin_search_index_lag_changes", "gauge", "Feed changes this index has not applied");
             let _ = writeln!(out, "bulletin_search_index_lag_changes {lag}");
@@ -208,6 +225,7 @@ mod tests {
             queue_oldest_age: vec![("transcode".into(), Duration::from_millis(1500))],
             index_lag: Some(2),
             index_documents: Some(10),
+            media: crate::media::SlotStats { slots: 4, in_use: 3, waiting: 1, refused: 7 },
         };
         let text = metrics.render(&snapshot);
         let route = "method=\"GET\",route=\"/api/updates/{id}\",status=\"200\"";
@@ -219,5 +237,8 @@ mod tests {
         assert!(text.contains("bulletin_queue_jobs{kind=\"transcode\",state=\"queued\"} 4"));
         assert!(text.contains("bulletin_queue_oldest_age_seconds{kind=\"transcode\"} 1.5"));
         assert!(text.contains("bulletin_search_index_lag_changes 2"));
+        assert!(text.contains("bulletin_media_slots 4\n"));
+        assert!(text.contains("bulletin_media_slots_in_use 3\n"));
+        assert!(text.contains("bulletin_media_refused_total 7\n"));
     }
 }

@@ -9,6 +9,7 @@ use super::views::UpdateView;
 use super::ApiError;
 use crate::db::updates;
 use crate::domain::{Title, UpdateId};
+use crate::media::StepError;
 use crate::pipeline::ingest::{self, AcceptError, NewPost, TempUpload};
 use crate::pipeline::Services;
 
@@ -31,6 +32,12 @@ pub async fn accept_id(services: &Services, post: &NewPost, upload: TempUpload) 
         let error = match e {
             AcceptError::Empty => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "unsupported_media", e.to_string()),
             AcceptError::Refused(refusal) => probe_refusal(&refusal),
+            AcceptError::Unreadable(StepError::Busy) => ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "busy",
+                "the server is checking other videos right now; send this one again in a moment",
+            )
+            .retry_after(5),
             AcceptError::Unreadable(ref step) if e.is_transient() => {
                 tracing::warn!(error = %step, "could not probe an upload");
                 ApiError::new(

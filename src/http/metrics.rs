@@ -28,6 +28,7 @@ pub(super) async fn metrics(State(services): State<Services>) -> Result<Response
     let mut snapshot = Snapshot {
         queue_depth,
         queue_oldest_age: oldest.into_iter().map(|(kind, ms)| (kind, Duration::from_millis(ms as u64))).collect(),
+        media: services.media.admission().stats(),
         ..Snapshot::default()
     };
     if let Some(search) = &services.search {

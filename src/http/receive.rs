@@ -14,7 +14,7 @@ use tokio::io::AsyncWriteExt;
 
 use super::ingest::probe_refusal;
 use super::ApiError;
-use crate::media::MediaRunner;
+use crate::media::{MediaRunner, StepError};
 
 /// Bytes received before the first look at an upload: enough for the header of a
 /// faststart MP4 or a WebM of a few minutes.
@@ -58,6 +58,8 @@ impl EarlyCheck {
                 Err(probe_refusal(&refusal))
             }
             Ok(None) => Ok(()),
+            // Every media slot is taken: skip this look; the full probe at the end decides.
+            Err(StepError::Busy) => Ok(()),
             // No verdict: the full probe at the end still decides.
             Err(e) => {
                 tracing::warn!(error = %e, "early look at an upload failed");

@@ -7,11 +7,13 @@
 //! wall-clock timeout enforced here (the child is killed when its future is
 //! dropped, e.g. when a lease is lost).
 
+mod admission;
 mod child;
 mod protocol;
 mod runner;
 mod sandbox;
 
+pub use admission::{Admission, SlotStats};
 pub use child::run_media_child;
 pub use protocol::{MediaRequest, TranscodeOutput};
 pub use runner::{MediaRunner, StepError};

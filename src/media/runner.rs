@@ -11,6 +11,7 @@ use serde::de::DeserializeOwned;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::process::Command;
 
+use super::admission::{Admission, Wait};
 use super::protocol::{ChildResult, MediaRequest, TranscodeOutput, PROGRESS_PREFIX};
 use super::sandbox::{child_environment, ChildLimits};
 
@@ -27,6 +28,9 @@ pub enum StepError {
     TimedOut(u64),
     #[error("cannot run media process: {0}")]
     Spawn(String),
+    /// No slot for another media process (see `admission`).
+    #[error("too many media processes are running")]
+    Busy,
 }
 
 impl StepError {
@@ -36,24 +40,32 @@ impl StepError {
     }
 }
 
+/// How long an upload's probe waits for a media slot before the answer is "busy".
+const PROBE_QUEUE_WAIT: Duration = Duration::from_secs(10);
+
 /// Runs media steps in child processes of `exe` (normally this very binary).
 #[derive(Debug, Clone)]
 pub struct MediaRunner {
     exe: PathBuf,
     timeout: Duration,
     limits: ChildLimits,
+    admission: Admission,
     /// util-linux's `chrt`, to start transcodes under `SCHED_IDLE` (see [`Self::command`]);
     /// without it they run at normal priority.
     chrt: Option<PathBuf>,
 }
 
 impl MediaRunner {
-    pub fn new(exe: PathBuf, timeout: Duration, limits: ChildLimits) -> Self {
+    pub fn new(exe: PathBuf, timeout: Duration, limits: ChildLimits, admission: Admission) -> Self {
         let chrt = find_in_path("chrt");
         if chrt.is_none() {
             tracing::warn!("`chrt` (util-linux) not found: transcodes run at normal CPU priority");
         }
-        Self { exe, timeout, limits, chrt }
+        Self { exe, timeout, limits, admission, chrt }
+    }
+
+    pub fn admission(&self) -> &Admission {
+        &self.admission
     }
 
     /// Probe an upload. `Ok(Err(_))` is a refusal to show the uploader.
@@ -61,7 +73,9 @@ impl MediaRunner {
         // Probing reads headers and packets only: a short leash.
         let timeout = self.timeout.min(Duration::from_secs(60));
         let request = MediaRequest::Probe { input: input.to_path_buf(), limits: limits.clone() };
-        self.run::<ChildResult<MediaInfo, ProbeError>>(&request, timeout, &mut |_| {}).await
+        // Someone is waiting for the answer: a short wait for a slot, then "busy".
+        let wait = Wait::Briefly(PROBE_QUEUE_WAIT);
+        self.run::<ChildResult<MediaInfo, ProbeError>>(&request, wait, timeout, &mut |_| {}).await
     }
 
     /// Judge the bytes of an upload received so far: `Ok(Some(_))` is a refusal that
@@ -69,7 +83,8 @@ impl MediaRunner {
     pub async fn early_verdict(&self, input: &Path, limits: &ProbeLimits) -> Result<Option<ProbeError>, StepError> {
         let timeout = self.timeout.min(Duration::from_secs(30));
         let request = MediaRequest::EarlyVerdict { input: input.to_path_buf(), limits: limits.clone() };
-        self.run::<Option<ProbeError>>(&request, timeout, &mut |_| {}).await
+        // Only a look ahead of the full probe: skipped when every slot is taken.
+        self.run::<Option<ProbeError>>(&request, Wait::IfFree, timeout, &mut |_| {}).await
     }
 
     pub async fn transcode(
@@ -77,7 +92,7 @@ impl MediaRunner {
         request: MediaRequest,
         on_progress: &mut (dyn FnMut(u8) + Send),
     ) -> Result<TranscodeOutput, StepError> {
-        self.run::<ChildResult<TranscodeOutput, String>>(&request, self.timeout, on_progress)
+        self.run::<ChildResult<TranscodeOutput, String>>(&request, Wait::Patient, self.timeout, on_progress)
             .await?
             .map_err(StepError::Media)
     }
@@ -94,7 +109,7 @@ impl MediaRunner {
             model: model.to_path_buf(),
             options: options.clone(),
         };
-        self.run::<ChildResult<Transcript, String>>(&request, self.timeout, on_progress)
+        self.run::<ChildResult<Transcript, String>>(&request, Wait::Patient, self.timeout, on_progress)
             .await?
             .map_err(StepError::Media)
     }
@@ -120,10 +135,13 @@ impl MediaRunner {
     async fn run<T: DeserializeOwned>(
         &self,
         request: &MediaRequest,
+        wait: Wait,
         timeout: Duration,
         on_progress: &mut (dyn FnMut(u8) + Send),
     ) -> Result<T, StepError> {
         let body = serde_json::to_vec(request).map_err(|e| StepError::Spawn(e.to_string()))?;
+        // Held until this function returns, by which time the child has exited or been killed.
+        let _slot = self.admission.enter(wait).await.map_err(|_| StepError::Busy)?;
         let mut command = self.command(request);
         command.arg("media").args(self.limits.args());
         child_environment(&mut command, super::child::PARENT_PID_ENV);

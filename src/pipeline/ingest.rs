@@ -80,7 +80,9 @@ impl AcceptError {
     /// the database failing). A crash of the probe is the file's doing.
     pub fn is_transient(&self) -> bool {
         match self {
-            AcceptError::Unreadable(step) => matches!(step, StepError::TimedOut(_) | StepError::Spawn(_)),
+            AcceptError::Unreadable(step) => {
+                matches!(step, StepError::TimedOut(_) | StepError::Spawn(_) | StepError::Busy)
+            }
             AcceptError::Storage(_) | AcceptError::Db(_) | AcceptError::Internal(_) => true,
             AcceptError::Empty | AcceptError::Refused(_) => false,
         }

@@ -24,7 +24,7 @@ use crate::accounts::setup::SetupLink;
 use crate::accounts::throttle::SignInThrottle;
 use crate::config::Config;
 use crate::db::Db;
-use crate::media::{ChildLimits, MediaRunner};
+use crate::media::{Admission, ChildLimits, MediaRunner};
 use crate::metrics::Metrics;
 use crate::resumable::ResumableUploads;
 use crate::search::SearchIndex;
@@ -81,7 +81,8 @@ impl Services {
         };
         let exe = std::env::current_exe().context("cannot locate the bulletin executable")?;
         let limits = ChildLimits { memory_mb: config.job_memory_mb, file_size_mb: config.media_file_size_mb() };
-        let media = MediaRunner::new(exe, Duration::from_secs(config.job_timeout_secs), limits);
+        let admission = Admission::new(config.media_slots);
+        let media = MediaRunner::new(exe, Duration::from_secs(config.job_timeout_secs), limits, admission);
         let uploads = ResumableUploads::new(config.resumable_dir(), Duration::from_secs(config.upload_expiry_secs));
         Ok(Services {
             config: Arc::new(config),

@@ -73,7 +73,7 @@ impl StageError {
             StageError::Step(StepError::Media(_)) => JobFailure::MediaUnreadable,
             StageError::Step(StepError::Crashed(_)) => JobFailure::MediaCrashed,
             StageError::Step(StepError::TimedOut(_)) => JobFailure::MediaTimedOut,
-            StageError::Step(StepError::Spawn(_)) => JobFailure::MediaUnavailable,
+            StageError::Step(StepError::Spawn(_) | StepError::Busy) => JobFailure::MediaUnavailable,
             StageError::Storage(_) => JobFailure::StorageUnavailable,
             StageError::Db(_) => JobFailure::DatabaseUnavailable,
             StageError::Search(_) => JobFailure::IndexUnavailable,

@@ -202,3 +202,59 @@ async fn hostile_searches_are_merged_or_refused() {
         get_json(&server, "/api/search?q=ab%20cd%20ef%20gh%20ij%20kl%20mn%20op%20qr%20st%20ab%20cd").await;
     assert_eq!(status, 200, "{body}");
 }
+
+/// 40 uploads at once against 2 media slots (each probe held for 3 s): never
+/// more than 2 media processes, a short queue, and everyone else told "busy".
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn uploads_beyond_the_media_slots_are_told_to_come_back() {
+    let server = std::sync::Arc::new(TestServer::start_with(
+        &["--media-slots", "2", "--workers", "0", "--job-timeout-secs", "3"],
+        &[("BULLETIN_FAULT", "hang:probe")],
+    ));
+    let dir = tempfile::tempdir().unwrap();
+    let video = std::sync::Arc::new(tone_video(dir.path(), "burst", 1.0, "64x64", 5));
+
+    let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let watcher = {
+        let (done, pid) = (done.clone(), server.pid());
+        std::thread::spawn(move || {
+            let mut most = 0;
+            while !done.load(std::sync::atomic::Ordering::SeqCst) {
+                most = most.max(media_children(pid).len());
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            most
+        })
+    };
+    let uploads: Vec<_> = (0..40)
+        .map(|n| {
+            let (server, video) = (server.clone(), video.clone());
+            tokio::spawn(async move { post_update(&server, &format!("Burst {n}"), &video).await })
+        })
+        .collect();
+    let mut codes = Vec::new();
+    for upload in uploads {
+        let (status, body) = upload.await.unwrap();
+        assert_eq!(status, 503, "{body}");
+        codes.push(body["error"]["code"].as_str().unwrap_or_default().to_string());
+    }
+    done.store(true, std::sync::atomic::Ordering::SeqCst);
+    let most = watcher.join().unwrap();
+    assert!(most <= 2, "{most} media processes ran at once");
+    assert!(most >= 1, "the probes did run");
+    // At most 2 ran and 4 queued; the rest were refused at once. The ones that ran
+    // timed out (the fault holds them): a transient failure, "try again".
+    let busy = codes.iter().filter(|c| *c == "busy").count();
+    assert!(busy >= 34, "{busy} busy of {codes:?}");
+    assert!(codes.iter().all(|c| c == "busy" || c == "try_again"), "{codes:?}");
+    let metrics = server.client().get(server.url("/metrics")).send().await.unwrap().text().await.unwrap();
+    assert!(metrics.contains("bulletin_media_slots 2\n"), "{metrics}");
+    let refused: u64 = metrics
+        .lines()
+        .find_map(|l| l.strip_prefix("bulletin_media_refused_total "))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_default();
+    assert!(refused >= busy as u64, "{refused} refused in the metrics, {busy} answered busy");
+    let (_, listed) = get_json(&server, "/api/updates").await;
+    assert_eq!(listed["updates"].as_array().map(Vec::len), Some(0), "{listed}");
+}
