@@ -81,6 +81,15 @@ pub struct ConfigLayer {
     /// Seconds an upload may go without sending a byte before it is dropped.
     #[arg(long, env = "BULLETIN_UPLOAD_IDLE_TIMEOUT_SECS")]
     pub upload_idle_timeout_secs: Option<u64>,
+    /// Unfinished resumable uploads this server holds at once, from everyone.
+    #[arg(long, env = "BULLETIN_MAX_OPEN_UPLOADS")]
+    pub max_open_uploads: Option<usize>,
+    /// Unfinished resumable uploads one person may hold at once.
+    #[arg(long, env = "BULLETIN_MAX_OPEN_UPLOADS_PER_PERSON")]
+    pub max_open_uploads_per_person: Option<usize>,
+    /// Free space (MiB) uploads must leave on the data folder's disk.
+    #[arg(long, env = "BULLETIN_MIN_FREE_DISK_MB")]
+    pub min_free_disk_mb: Option<u64>,
     /// Seconds a resumable (tus) upload may sit untouched before it is deleted.
     #[arg(long, env = "BULLETIN_UPLOAD_EXPIRY_SECS")]
     pub upload_expiry_secs: Option<u64>,
@@ -141,6 +150,9 @@ pub struct Config {
     pub job_lease_secs: u64,
     pub upload_idle_timeout_secs: u64,
     pub upload_expiry_secs: u64,
+    pub max_open_uploads: usize,
+    pub max_open_uploads_per_person: usize,
+    pub min_free_disk_mb: u64,
     pub log_format: LogFormat,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub public_url: Option<String>,
@@ -192,6 +204,9 @@ impl Config {
             upload_idle_timeout_secs: pick!(upload_idle_timeout_secs, 30),
             // A day: long enough to resume after a laptop sleeps overnight.
             upload_expiry_secs: pick!(upload_expiry_secs, 24 * 60 * 60),
+            max_open_uploads: pick!(max_open_uploads, 200),
+            max_open_uploads_per_person: pick!(max_open_uploads_per_person, 5),
+            min_free_disk_mb: pick!(min_free_disk_mb, 1024),
             log_format: pick!(log_format, LogFormat::Text),
             public_url: cli.public_url.clone().or(file.public_url.clone()),
             // Two weeks unused, 30 days in all: a weekly update is caught up on
@@ -264,6 +279,11 @@ impl Config {
 
     pub fn index_dir(&self) -> PathBuf {
         self.data_dir.join("index")
+    }
+
+    /// The free space uploads leave on the data folder's disk.
+    pub fn disk_reserve(&self) -> crate::disk::DiskReserve {
+        crate::disk::DiskReserve::new(&self.data_dir, self.min_free_disk_mb.saturating_mul(1 << 20))
     }
 
     /// The largest file a media child may write, MiB: a transcode of the largest

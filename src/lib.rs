@@ -30,6 +30,7 @@ pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod db;
+pub mod disk;
 pub mod domain;
 pub mod faults;
 pub mod http;

@@ -36,6 +36,14 @@ pub struct UploadRecord {
     pub description: String,
 }
 
+/// See [`ResumableUploads::open_uploads`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct OpenUploads {
+    pub total: usize,
+    pub mine: usize,
+    pub bytes_to_come: u64,
+}
+
 #[derive(Debug, Clone)]
 pub struct UploadState {
     pub record: UploadRecord,
@@ -181,6 +189,33 @@ impl ResumableUploads {
             }
         }
         Ok(())
+    }
+
+    /// Unfinished uploads: in all, those of `owner`, and the bytes all of them may
+    /// still write (what they declared, less what has arrived).
+    pub async fn open_uploads(&self, owner: i64) -> std::io::Result<OpenUploads> {
+        let mut open = OpenUploads::default();
+        let mut entries = match tokio::fs::read_dir(&self.dir).await {
+            Ok(entries) => entries,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(open),
+            Err(e) => return Err(e),
+        };
+        while let Some(entry) = entries.next_entry().await? {
+            let name = entry.file_name();
+            let Some(key) = name.to_str().and_then(|n| n.strip_suffix(".json")).and_then(UploadKey::parse) else {
+                continue;
+            };
+            let Ok(bytes) = tokio::fs::read(self.record_path(&key)).await else { continue };
+            let Ok(record) = serde_json::from_slice::<UploadRecord>(&bytes) else { continue };
+            if record.update_id.is_some() {
+                continue;
+            }
+            let arrived = tokio::fs::metadata(self.data_path(&key)).await.map_or(0, |m| m.len());
+            open.total += 1;
+            open.mine += usize::from(record.owner == Some(owner));
+            open.bytes_to_come += record.length.saturating_sub(arrived);
+        }
+        Ok(open)
     }
 
     /// Delete every expired upload that no request is writing to. Returns how many went.

@@ -14,6 +14,7 @@ use tokio::io::AsyncWriteExt;
 
 use super::ingest::probe_refusal;
 use super::ApiError;
+use crate::disk::DiskReserve;
 use crate::media::{MediaRunner, StepError};
 
 /// Bytes received before the first look at an upload: enough for the header of a
@@ -73,7 +74,12 @@ pub struct ReceiveLimits {
     /// Total size the file may reach.
     pub max_total: u64,
     pub idle_timeout: Duration,
+    /// The free space the data folder's disk must keep.
+    pub disk: DiskReserve,
 }
+
+/// How often, in bytes received, the disk's free space is looked at again.
+const DISK_CHECK_EVERY: u64 = 16 << 20;
 
 /// Why receiving stopped early. `received` is how many bytes made it to the file.
 pub struct ReceiveStop {
@@ -99,6 +105,7 @@ where
     E: std::fmt::Display,
 {
     let mut received = start;
+    let mut disk_checked_at = start;
     let stop = |received: u64, error: ApiError, refused: bool| ReceiveStop { received, error, refused };
     loop {
         let chunk = match tokio::time::timeout(limits.idle_timeout, body.next()).await {
@@ -113,6 +120,12 @@ where
         };
         if received + chunk.len() as u64 > limits.max_total {
             return Err(stop(flushed(file, received).await?, too_large(limits.max_total), false));
+        }
+        if received - disk_checked_at >= DISK_CHECK_EVERY {
+            disk_checked_at = received;
+            if !limits.disk.room_for(0) {
+                return Err(stop(flushed(file, received).await?, disk_full(), false));
+            }
         }
         file.write_all(&chunk).await.map_err(|e| stop(received, ApiError::internal(e), false))?;
         on_chunk(&chunk);
@@ -141,6 +154,16 @@ pub fn too_large(max_bytes: u64) -> ApiError {
         "too_large",
         format!("the upload is larger than the {} MiB limit", max_bytes / (1 << 20)),
     )
+}
+
+/// The disk is down to its reserve: nothing more is taken until space frees up.
+pub fn disk_full() -> ApiError {
+    ApiError::new(
+        StatusCode::INSUFFICIENT_STORAGE,
+        "insufficient_storage",
+        "the server is short of disk space for uploads; try again later",
+    )
+    .retry_after(300)
 }
 
 pub fn idle_timeout() -> ApiError {

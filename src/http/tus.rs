@@ -18,7 +18,7 @@ use sha1::Digest;
 use super::channels::channel_refusal;
 use super::error::ErrorBody;
 use super::ingest::{self, NotPosted};
-use super::receive::{append_body, too_large, ReceiveLimits};
+use super::receive::{append_body, disk_full, too_large, ReceiveLimits};
 use super::updates::description_refusal;
 use super::{header_value, ApiError, Caller};
 use crate::channels::{self, ChannelError};
@@ -67,6 +67,8 @@ pub(super) async fn options(State(services): State<Services>) -> Response {
         (status = 412, description = "`tus_version`", body = ErrorBody),
         (status = 413, description = "`too_large`", body = ErrorBody),
         (status = 422, description = "`invalid_title`, `unsupported_media`", body = ErrorBody),
+        (status = 429, description = "`too_many_uploads` (unfinished uploads, yours or the server's)", body = ErrorBody),
+        (status = 507, description = "`insufficient_storage`", body = ErrorBody),
     ))]
 #[tracing::instrument(skip_all)]
 pub(super) async fn create(
@@ -96,6 +98,28 @@ pub(super) async fn create(
     let channel_field = field("channel");
     let channel =
         channels::channel_to_post_in(&services.db, &caller.user, channel_field).await.map_err(channel_refusal)?;
+    // Bounded: uploads nobody finishes hold disk for a day, so each person may
+    // keep a few open, the server a few hundred, and all of them must fit.
+    let config = &services.config;
+    let open = services.uploads.open_uploads(caller.user.id).await.map_err(ApiError::internal)?;
+    if open.mine >= config.max_open_uploads_per_person {
+        return Err(ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "too_many_uploads",
+            format!("you have {} unfinished uploads; finish or cancel one before starting another", open.mine),
+        ));
+    }
+    if open.total >= config.max_open_uploads {
+        return Err(ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "too_many_uploads",
+            "the server holds as many unfinished uploads as it takes; try again later",
+        )
+        .retry_after(300));
+    }
+    if !config.disk_reserve().room_for(open.bytes_to_come.saturating_add(length)) {
+        return Err(disk_full());
+    }
     let record = UploadRecord {
         length,
         metadata: raw_metadata,
@@ -242,6 +266,7 @@ async fn receive(
     let limits = ReceiveLimits {
         max_total: state.record.length,
         idle_timeout: std::time::Duration::from_secs(services.config.upload_idle_timeout_secs),
+        disk: services.config.disk_reserve(),
     };
     let mut early = ingest::early_check(services, offset);
     let mut hash = |chunk: &[u8]| {

@@ -10,7 +10,7 @@ use serde::Deserialize;
 use super::channels::channel_refusal;
 use super::error::ErrorBody;
 use super::ingest;
-use super::receive::too_large;
+use super::receive::{disk_full, too_large};
 use super::upload::{read_form, UploadLimits};
 use super::views::{UpdatePage, UpdateView};
 use super::{ApiError, Caller};
@@ -83,6 +83,10 @@ pub(super) async fn create_update(
     if announced.is_some_and(|len| len > config.max_upload_bytes + FORM_OVERHEAD_BYTES) {
         return Err(too_large(config.max_upload_bytes));
     }
+    let disk = config.disk_reserve();
+    if !disk.room_for(announced.unwrap_or(0)) {
+        return Err(disk_full());
+    }
     let multipart = multipart.map_err(|_| {
         ApiError::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -93,6 +97,7 @@ pub(super) async fn create_update(
     let limits = UploadLimits {
         max_bytes: config.max_upload_bytes,
         idle_timeout: std::time::Duration::from_secs(config.upload_idle_timeout_secs),
+        disk,
     };
     let mut early = ingest::early_check(&services, 0);
     let form = read_form(multipart, &config.upload_tmp_dir(), &limits, &mut early).await?;

@@ -5,14 +5,17 @@
 use std::path::Path;
 use std::time::Duration;
 
-use super::receive::{append_body, idle_timeout, too_large, EarlyCheck, ReceiveLimits};
+use super::receive::{append_body, idle_timeout, EarlyCheck, ReceiveLimits};
 use super::ApiError;
+use crate::disk::DiskReserve;
 use crate::pipeline::ingest::TempUpload;
 use axum::extract::multipart::{Field, Multipart, MultipartError};
 use axum::http::StatusCode;
 
 /// Longest text field (title, channel) accepted on the wire (the domain rules are stricter).
 const MAX_TEXT_FIELD_BYTES: usize = 16 * 1024;
+/// Every field but the file, together (known ones and ignored ones).
+const MAX_NON_FILE_BYTES: u64 = 64 * 1024;
 
 pub struct UploadForm {
     pub title: Option<String>,
@@ -25,6 +28,7 @@ pub struct UploadForm {
 pub struct UploadLimits {
     pub max_bytes: u64,
     pub idle_timeout: Duration,
+    pub disk: DiskReserve,
 }
 
 /// Read every field. Unknown fields are drained and ignored.
@@ -35,6 +39,8 @@ pub async fn read_form(
     early: &mut EarlyCheck,
 ) -> Result<UploadForm, ApiError> {
     let mut form = UploadForm { title: None, channel: None, description: None, file: None };
+    // What the other fields may still take up: many small ones cost no more than one.
+    let mut budget = MAX_NON_FILE_BYTES;
     loop {
         let field = match tokio::time::timeout(limits.idle_timeout, multipart.next_field()).await {
             Err(_) => return Err(idle_timeout()),
@@ -43,13 +49,20 @@ pub async fn read_form(
             Ok(Ok(Some(field))) => field,
         };
         match field.name() {
-            Some("title") => form.title = Some(read_text(field, limits, "invalid_title", "title").await?),
-            Some("channel") => form.channel = Some(read_text(field, limits, "invalid_channel", "channel").await?),
+            Some("title") => {
+                form.title = Some(charged(read_text(field, limits, "invalid_title", "title").await?, &mut budget)?)
+            }
+            Some("channel") => {
+                let text = read_text(field, limits, "invalid_channel", "channel").await?;
+                form.channel = Some(charged(text, &mut budget)?)
+            }
             Some("description") => {
-                form.description = Some(read_text(field, limits, "invalid_description", "description").await?)
+                let text = read_text(field, limits, "invalid_description", "description").await?;
+                form.description = Some(charged(text, &mut budget)?)
             }
             Some("file") if form.file.is_none() => form.file = Some(receive_file(field, tmp_dir, limits, early).await?),
-            _ => drain(field, limits).await?,
+            // Ignored, but read (the file may come after it), and counted.
+            _ => charge(drain(field, limits).await?, &mut budget)?,
         }
     }
     Ok(form)
@@ -90,22 +103,42 @@ async fn receive_file(
     tokio::fs::create_dir_all(tmp_dir).await.map_err(ApiError::internal)?;
     let mut upload = TempUpload::new_in(tmp_dir);
     let mut file = tokio::fs::File::create(upload.path()).await.map_err(ApiError::internal)?;
-    let receive = ReceiveLimits { max_total: limits.max_bytes, idle_timeout: limits.idle_timeout };
+    let receive =
+        ReceiveLimits { max_total: limits.max_bytes, idle_timeout: limits.idle_timeout, disk: limits.disk.clone() };
     let path = upload.path().to_path_buf();
     upload.bytes =
         append_body(&mut file, &path, 0, field, &receive, early, &mut |_| {}).await.map_err(|stop| stop.error)?;
     Ok(upload)
 }
 
-async fn drain(mut field: Field<'_>, limits: &UploadLimits) -> Result<(), ApiError> {
-    let mut seen = 0u64;
+/// Read an ignored field to its end; how many bytes it held. One over the
+/// form's budget for other fields is already too many.
+async fn drain(mut field: Field<'_>, limits: &UploadLimits) -> Result<usize, ApiError> {
+    let mut seen = 0usize;
     while let Some(chunk) = next_chunk(&mut field, limits).await? {
-        seen += chunk.len() as u64;
-        if seen > limits.max_bytes {
-            return Err(too_large(limits.max_bytes));
+        seen += chunk.len();
+        if seen as u64 > MAX_NON_FILE_BYTES {
+            return Err(form_too_large());
         }
     }
+    Ok(seen)
+}
+
+fn charge(bytes: usize, budget: &mut u64) -> Result<(), ApiError> {
+    *budget = budget.checked_sub(bytes as u64).ok_or_else(form_too_large)?;
     Ok(())
+}
+
+fn charged(text: String, budget: &mut u64) -> Result<String, ApiError> {
+    charge(text.len(), budget).map(|()| text)
+}
+
+fn form_too_large() -> ApiError {
+    ApiError::new(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "form_too_large",
+        format!("the form's fields other than the file hold more than {} KiB", MAX_NON_FILE_BYTES / 1024),
+    )
 }
 
 fn malformed(e: MultipartError) -> ApiError {

@@ -324,3 +324,20 @@ async fn assert_refused_before_the_last_byte(server: &TestServer, bytes: &[u8], 
     assert!(reply.contains("too_long"), "{reply}");
     assert_nothing_stored(server).await;
 }
+
+#[tokio::test]
+async fn a_form_stuffed_with_other_fields_is_refused() {
+    let server = TestServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let video = silent_video(dir.path(), "ok", 1.0, "64x64", 5);
+    let mut form = reqwest::multipart::Form::new().text("title", "Stuffed");
+    for n in 0..100 {
+        form = form.text(format!("extra{n}"), "x".repeat(1024));
+    }
+    form = form.part("file", reqwest::multipart::Part::bytes(std::fs::read(&video).unwrap()).file_name("ok.mp4"));
+    let response = server.client().post(server.url("/api/updates")).multipart(form).send().await.unwrap();
+    assert_eq!(response.status(), 413);
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert_error(&body, "form_too_large");
+    assert_nothing_stored(&server).await;
+}

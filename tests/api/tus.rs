@@ -407,3 +407,66 @@ async fn a_transient_failure_at_the_end_keeps_every_byte_for_the_next_try() {
     let update = wait_until_done(&server, &id, Duration::from_secs(120)).await;
     assert_eq!(update["status"], "ready", "{update}");
 }
+
+async fn try_create(server: &TestServer, length: usize) -> (StatusCode, serde_json::Value) {
+    let response = server
+        .client()
+        .post(server.url("/api/uploads"))
+        .header(TUS.0, TUS.1)
+        .header("Upload-Length", length.to_string())
+        .header("Upload-Metadata", format!("title {}", b64(b"Bounded")))
+        .send()
+        .await
+        .unwrap();
+    let status = response.status();
+    (status, response.json().await.unwrap_or_default())
+}
+
+/// Unfinished uploads hold disk for a day: a person may keep a few, the server
+/// a few hundred, and none starts when the disk is down to its reserve.
+#[tokio::test]
+async fn open_uploads_and_their_disk_are_bounded() {
+    let server = TestServer::start_with(&["--max-open-uploads-per-person", "2", "--max-open-uploads", "3"], &[]);
+    let first = create(&server, 1000, "One").await;
+    create(&server, 1000, "Two").await;
+    let (status, body) = try_create(&server, 1000).await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{body}");
+    assert_eq!(body["error"]["code"], "too_many_uploads");
+    assert!(body["error"]["message"].as_str().unwrap().contains("you have 2 unfinished uploads"), "{body}");
+    // Cancelling one makes room again.
+    let response = server.client().delete(server.url(&first)).header(TUS.0, TUS.1).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::NO_CONTENT);
+    create(&server, 1000, "Three").await;
+    // The server's own limit counts everyone's.
+    let added = server.command(&["user", "add", "teammate", "--password-stdin"], "a long enough one\n");
+    assert!(added.status.success(), "{}", String::from_utf8_lossy(&added.stderr));
+    let teammate = server.new_token("teammate");
+    let teammate_creates = || async {
+        let response = signed_in_client(&teammate)
+            .post(server.url("/api/uploads"))
+            .header(TUS.0, TUS.1)
+            .header("Upload-Length", "1000")
+            .header("Upload-Metadata", format!("title {}", b64(b"Theirs")))
+            .send()
+            .await
+            .unwrap();
+        (response.status(), response.json::<serde_json::Value>().await.unwrap_or_default())
+    };
+    let (status, body) = teammate_creates().await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    // The teammate has one of their two, but the server holds its three.
+    let (status, body) = teammate_creates().await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{body}");
+    assert!(body["error"]["message"].as_str().unwrap().contains("the server holds"), "{body}");
+
+    // A disk that must keep more free than it has takes nothing: tus or multipart.
+    let full = TestServer::start_with(&["--min-free-disk-mb", "1000000000"], &[]);
+    let (status, body) = try_create(&full, 1000).await;
+    assert_eq!(status, StatusCode::INSUFFICIENT_STORAGE, "{body}");
+    assert_eq!(body["error"]["code"], "insufficient_storage");
+    let dir = tempfile::tempdir().unwrap();
+    let video = silent_video(dir.path(), "full", 1.0, "64x64", 5);
+    let (status, body) = post_update(&full, "No room", &video).await;
+    assert_eq!(status, 507, "{body}");
+    assert!(files_under(&full.data_dir.join("resumable")).is_empty());
+}
