@@ -9,6 +9,7 @@ use tokio_util::sync::CancellationToken;
 use crate::config::Config;
 use crate::domain::JobKind;
 use crate::jobs::spawn_workers;
+use crate::pipeline::janitor::{Janitor, Swept};
 use crate::pipeline::stages::needs_search_index;
 use crate::pipeline::Services;
 use crate::resumable::ResumableUploads;
@@ -24,6 +25,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     let follower = spawn_follower(search, services.db.clone(), shutdown.clone());
     let listeners = services.wake.spawn_listeners(&shutdown);
     let sweeper = spawn_upload_sweeper(services.uploads.clone(), shutdown.clone());
+    let janitor = spawn_janitor(services.clone(), shutdown.clone());
     let (indexing, media): (Vec<JobKind>, Vec<JobKind>) =
         JobKind::ALL.into_iter().partition(|k| needs_search_index(*k));
     let mut workers = spawn_workers(services.clone(), media, services.config.workers, shutdown.clone());
@@ -58,6 +60,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     }
     let _ = follower.await;
     let _ = sweeper.await;
+    let _ = janitor.await;
     for listener in listeners {
         let _ = listener.await;
     }
@@ -111,6 +114,24 @@ fn spawn_upload_sweeper(uploads: ResumableUploads, shutdown: CancellationToken) 
             tokio::select! {
                 _ = shutdown.cancelled() => return,
                 _ = tokio::time::sleep(every) => {}
+            }
+        }
+    })
+}
+
+/// Remove what nothing owns (see `pipeline::janitor`), one pass per interval.
+fn spawn_janitor(services: Services, shutdown: CancellationToken) -> tokio::task::JoinHandle<()> {
+    let every = Duration::from_secs(services.config.janitor_interval_secs);
+    tokio::spawn(async move {
+        let mut janitor = Janitor::default();
+        loop {
+            tokio::select! {
+                _ = shutdown.cancelled() => return,
+                _ = tokio::time::sleep(every) => {}
+            }
+            let swept = janitor.sweep(&services).await;
+            if swept != Swept::default() {
+                tracing::info!(?swept, "janitor pass");
             }
         }
     })

@@ -90,6 +90,9 @@ pub struct ConfigLayer {
     /// Free space (MiB) uploads must leave on the data folder's disk.
     #[arg(long, env = "BULLETIN_MIN_FREE_DISK_MB")]
     pub min_free_disk_mb: Option<u64>,
+    /// Seconds between the janitor's passes (media no update owns, leftover files).
+    #[arg(long, env = "BULLETIN_JANITOR_INTERVAL_SECS")]
+    pub janitor_interval_secs: Option<u64>,
     /// Seconds a resumable (tus) upload may sit untouched before it is deleted.
     #[arg(long, env = "BULLETIN_UPLOAD_EXPIRY_SECS")]
     pub upload_expiry_secs: Option<u64>,
@@ -150,6 +153,7 @@ pub struct Config {
     pub job_lease_secs: u64,
     pub upload_idle_timeout_secs: u64,
     pub upload_expiry_secs: u64,
+    pub janitor_interval_secs: u64,
     pub max_open_uploads: usize,
     pub max_open_uploads_per_person: usize,
     pub min_free_disk_mb: u64,
@@ -204,6 +208,7 @@ impl Config {
             upload_idle_timeout_secs: pick!(upload_idle_timeout_secs, 30),
             // A day: long enough to resume after a laptop sleeps overnight.
             upload_expiry_secs: pick!(upload_expiry_secs, 24 * 60 * 60),
+            janitor_interval_secs: pick!(janitor_interval_secs, 600).max(1),
             max_open_uploads: pick!(max_open_uploads, 200),
             max_open_uploads_per_person: pick!(max_open_uploads_per_person, 5),
             min_free_disk_mb: pick!(min_free_disk_mb, 1024),

@@ -232,9 +232,12 @@ impl ResumableUploads {
                 continue;
             };
             let Some(_lock) = self.lock(&key) else { continue };
-            // `state` removes an expired upload as it finds it.
-            if self.state(&key).await?.is_none() {
-                removed += 1;
+            // `state` removes an expired upload as it finds it. One that cannot be
+            // read or removed is logged and left for the next sweep, not the end of this one.
+            match self.state(&key).await {
+                Ok(None) => removed += 1,
+                Ok(Some(_)) => {}
+                Err(e) => tracing::warn!(upload = %key, error = %e, "cannot sweep a resumable upload"),
             }
         }
         Ok(removed)

@@ -11,6 +11,7 @@ pub mod corrections;
 pub mod deletion;
 pub mod edits;
 pub mod ingest;
+pub mod janitor;
 pub mod moves;
 pub mod stages;
 mod wake;

@@ -258,3 +258,56 @@ async fn uploads_beyond_the_media_slots_are_told_to_come_back() {
     let (_, listed) = get_json(&server, "/api/updates").await;
     assert_eq!(listed["updates"].as_array().map(Vec::len), Some(0), "{listed}");
 }
+
+/// Make a file or folder look `hours` old.
+fn age(path: &std::path::Path, hours: u32) {
+    let status =
+        std::process::Command::new("touch").arg("-d").arg(format!("{hours} hours ago")).arg(path).status().unwrap();
+    assert!(status.success());
+}
+
+#[tokio::test]
+async fn the_janitor_removes_what_nothing_owns_and_nothing_else() {
+    let server = TestServer::start_with(&["--janitor-interval-secs", "1", "--job-timeout-secs", "60"], &[]);
+    let dir = tempfile::tempdir().unwrap();
+    let video = tone_video(dir.path(), "kept", 2.0, "160x120", 10);
+    let (_, body) = post_update(&server, "Kept", &video).await;
+    let id = body["id"].as_str().unwrap().to_string();
+    wait_until_done(&server, &id, Duration::from_secs(120)).await;
+    let owned = server.stored_keys().await;
+
+    // Planted: media of an update the database never recorded (a crash between
+    // storing a source and inserting its row), and local leftovers.
+    server.replace_object("updates/1m8y0000000orphn/source", b"orphaned bytes".to_vec()).await;
+    let resumable = server.data_dir.join("resumable");
+    std::fs::create_dir_all(&resumable).unwrap();
+    let old_bin = resumable.join("0123456789abcdef0123456789abcdef.bin");
+    let old_tmp = resumable.join("fedcba9876543210fedcba9876543210.json.tmp");
+    let young_bin = resumable.join("00000000000000000000000000000000.bin");
+    for path in [&old_bin, &old_tmp, &young_bin] {
+        std::fs::write(path, b"partial").unwrap();
+    }
+    let scratch = server.data_dir.join("tmp").join("jobs").join("999-1");
+    std::fs::create_dir_all(&scratch).unwrap();
+    std::fs::write(scratch.join("video.mp4"), b"half a transcode").unwrap();
+    for path in [&old_bin, &old_tmp, &scratch] {
+        age(path, 2);
+    }
+
+    let started = std::time::Instant::now();
+    loop {
+        let keys = server.stored_keys().await;
+        let gone =
+            !keys.iter().any(|k| k.contains("orphn")) && !old_bin.exists() && !old_tmp.exists() && !scratch.exists();
+        if gone {
+            assert_eq!(keys, owned, "only the orphan's objects went");
+            break;
+        }
+        assert!(started.elapsed() < Duration::from_secs(20), "the janitor left {keys:?} or local leftovers");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    // Young files may belong to work in progress: they stay.
+    assert!(young_bin.exists());
+    let video = server.client().get(server.url(&format!("/api/updates/{id}/video"))).send().await.unwrap();
+    assert_eq!(video.status(), 200);
+}

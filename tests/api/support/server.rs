@@ -136,8 +136,8 @@ impl TestServer {
         self.store_command(&["cat", key]).await
     }
 
-    /// Write `bytes` over one object of this server's store, as a rerun of a stage
-    /// would (a new file renamed into place; a new S3 object).
+    /// Write `bytes` over (or as) one object of this server's store, as a rerun of
+    /// a stage would (a new file renamed into place; a new S3 object).
     pub async fn replace_object(&self, key: &str, bytes: Vec<u8>) {
         match &self.s3 {
             Some(s3) => {
@@ -156,6 +156,7 @@ impl TestServer {
             }
             None => {
                 let path = Path::new(self.storage.trim_start_matches("file://")).join(key);
+                std::fs::create_dir_all(path.parent().expect("a folder")).expect("the object's folder");
                 let fresh = path.with_extension("replacing");
                 std::fs::write(&fresh, bytes).expect("write the new file");
                 std::fs::rename(&fresh, &path).expect("rename it into place");
