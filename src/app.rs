@@ -52,9 +52,8 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     }
     tracing::info!(%address, database = services.db.engine(), workers = services.config.workers, "serving");
     let app = crate::http::router(services.clone());
-    // The peer address tells loopback (which may read /metrics) from the rest.
-    let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
-    axum::serve(listener, app).with_graceful_shutdown(shutdown.clone().cancelled_owned()).await?;
+    let header_read_timeout = Duration::from_secs(services.config.header_read_timeout_secs);
+    crate::http::server::serve(listener, app, header_read_timeout, shutdown.clone()).await;
     for worker in workers {
         let _ = worker.await;
     }

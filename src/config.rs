@@ -78,6 +78,12 @@ pub struct ConfigLayer {
     /// Job lease length in seconds; a worker silent for longer loses its job.
     #[arg(long, env = "BULLETIN_JOB_LEASE_SECS")]
     pub job_lease_secs: Option<u64>,
+    /// Seconds a client has to send a request's headers.
+    #[arg(long, env = "BULLETIN_HEADER_READ_TIMEOUT_SECS")]
+    pub header_read_timeout_secs: Option<u64>,
+    /// Seconds one upload request (a multipart post, a tus PATCH) may take in all.
+    #[arg(long, env = "BULLETIN_UPLOAD_DEADLINE_SECS")]
+    pub upload_deadline_secs: Option<u64>,
     /// Seconds an upload may go without sending a byte before it is dropped.
     #[arg(long, env = "BULLETIN_UPLOAD_IDLE_TIMEOUT_SECS")]
     pub upload_idle_timeout_secs: Option<u64>,
@@ -152,6 +158,8 @@ pub struct Config {
     pub job_max_attempts: u32,
     pub job_lease_secs: u64,
     pub upload_idle_timeout_secs: u64,
+    pub header_read_timeout_secs: u64,
+    pub upload_deadline_secs: u64,
     pub upload_expiry_secs: u64,
     pub janitor_interval_secs: u64,
     pub max_open_uploads: usize,
@@ -206,6 +214,9 @@ impl Config {
             job_max_attempts: pick!(job_max_attempts, 4),
             job_lease_secs: pick!(job_lease_secs, 30),
             upload_idle_timeout_secs: pick!(upload_idle_timeout_secs, 30),
+            header_read_timeout_secs: pick!(header_read_timeout_secs, 10).max(1),
+            // An hour: a gigabyte at under 300 kB/s; a tus client sends it in several requests anyway.
+            upload_deadline_secs: pick!(upload_deadline_secs, 60 * 60).max(1),
             // A day: long enough to resume after a laptop sleeps overnight.
             upload_expiry_secs: pick!(upload_expiry_secs, 24 * 60 * 60),
             janitor_interval_secs: pick!(janitor_interval_secs, 600).max(1),

@@ -15,6 +15,7 @@ mod peer;
 mod people;
 mod receive;
 mod search;
+pub mod server;
 mod session;
 mod setup;
 mod transcripts;

@@ -74,6 +74,8 @@ pub struct ReceiveLimits {
     /// Total size the file may reach.
     pub max_total: u64,
     pub idle_timeout: Duration,
+    /// When this request must be done receiving, however steadily bytes arrive.
+    pub deadline: tokio::time::Instant,
     /// The free space the data folder's disk must keep.
     pub disk: DiskReserve,
 }
@@ -108,7 +110,14 @@ where
     let mut disk_checked_at = start;
     let stop = |received: u64, error: ApiError, refused: bool| ReceiveStop { received, error, refused };
     loop {
-        let chunk = match tokio::time::timeout(limits.idle_timeout, body.next()).await {
+        if tokio::time::Instant::now() >= limits.deadline {
+            return Err(stop(flushed(file, received).await?, too_slow(), false));
+        }
+        let wait = limits.idle_timeout.min(limits.deadline.saturating_duration_since(tokio::time::Instant::now()));
+        let chunk = match tokio::time::timeout(wait, body.next()).await {
+            Err(_) if tokio::time::Instant::now() >= limits.deadline => {
+                return Err(stop(flushed(file, received).await?, too_slow(), false));
+            }
             Err(_) => return Err(stop(flushed(file, received).await?, idle_timeout(), false)),
             Ok(None) => break,
             Ok(Some(Err(e))) => {
@@ -164,6 +173,14 @@ pub fn disk_full() -> ApiError {
         "the server is short of disk space for uploads; try again later",
     )
     .retry_after(300)
+}
+
+pub fn too_slow() -> ApiError {
+    ApiError::new(
+        StatusCode::REQUEST_TIMEOUT,
+        "upload_too_slow",
+        "the upload took longer than one request may; a resumable upload continues from what arrived",
+    )
 }
 
 pub fn idle_timeout() -> ApiError {

@@ -266,6 +266,7 @@ async fn receive(
     let limits = ReceiveLimits {
         max_total: state.record.length,
         idle_timeout: std::time::Duration::from_secs(services.config.upload_idle_timeout_secs),
+        deadline: tokio::time::Instant::now() + std::time::Duration::from_secs(services.config.upload_deadline_secs),
         disk: services.config.disk_reserve(),
     };
     let mut early = ingest::early_check(services, offset);

@@ -97,6 +97,7 @@ pub(super) async fn create_update(
     let limits = UploadLimits {
         max_bytes: config.max_upload_bytes,
         idle_timeout: std::time::Duration::from_secs(config.upload_idle_timeout_secs),
+        deadline: tokio::time::Instant::now() + std::time::Duration::from_secs(config.upload_deadline_secs),
         disk,
     };
     let mut early = ingest::early_check(&services, 0);

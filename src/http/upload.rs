@@ -28,6 +28,7 @@ pub struct UploadForm {
 pub struct UploadLimits {
     pub max_bytes: u64,
     pub idle_timeout: Duration,
+    pub deadline: tokio::time::Instant,
     pub disk: DiskReserve,
 }
 
@@ -103,8 +104,12 @@ async fn receive_file(
     tokio::fs::create_dir_all(tmp_dir).await.map_err(ApiError::internal)?;
     let mut upload = TempUpload::new_in(tmp_dir);
     let mut file = tokio::fs::File::create(upload.path()).await.map_err(ApiError::internal)?;
-    let receive =
-        ReceiveLimits { max_total: limits.max_bytes, idle_timeout: limits.idle_timeout, disk: limits.disk.clone() };
+    let receive = ReceiveLimits {
+        max_total: limits.max_bytes,
+        idle_timeout: limits.idle_timeout,
+        deadline: limits.deadline,
+        disk: limits.disk.clone(),
+    };
     let path = upload.path().to_path_buf();
     upload.bytes =
         append_body(&mut file, &path, 0, field, &receive, early, &mut |_| {}).await.map_err(|stop| stop.error)?;

@@ -341,3 +341,50 @@ async fn a_form_stuffed_with_other_fields_is_refused() {
     assert_error(&body, "form_too_large");
     assert_nothing_stored(&server).await;
 }
+
+#[tokio::test]
+async fn a_trickled_upload_ends_at_its_deadline_and_leaves_nothing() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let server = TestServer::start_with(&["--upload-deadline-secs", "2", "--upload-idle-timeout-secs", "5"], &[]);
+    let address = server.base.trim_start_matches("http://").to_string();
+    let mut stream = tokio::net::TcpStream::connect(&address).await.unwrap();
+    let head = format!(
+        "POST /api/updates HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {}\r\n\
+         Content-Type: multipart/form-data; boundary=XX\r\nContent-Length: 10000000\r\n\r\n\
+         --XX\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.mp4\"\r\n\r\n",
+        server.token
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    // A byte every 100 ms: never idle, never done.
+    let started = std::time::Instant::now();
+    let mut reply = vec![0u8; 4096];
+    let n = loop {
+        assert!(started.elapsed() < std::time::Duration::from_secs(15), "the server took the trickle for ever");
+        if stream.write_all(b"x").await.is_err() {
+            break stream.read(&mut reply).await.unwrap_or(0);
+        }
+        if let Ok(read) = tokio::time::timeout(std::time::Duration::from_millis(100), stream.read(&mut reply)).await {
+            break read.unwrap();
+        }
+    };
+    let reply = String::from_utf8_lossy(&reply[..n]);
+    assert!(reply.starts_with("HTTP/1.1 408"), "{reply}");
+    assert!(reply.contains("upload_too_slow"), "{reply}");
+    assert_nothing_stored(&server).await;
+}
+
+#[tokio::test]
+async fn headers_sent_too_slowly_lose_the_connection() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let server = TestServer::start_with(&["--header-read-timeout-secs", "1"], &[]);
+    let address = server.base.trim_start_matches("http://").to_string();
+    let mut stream = tokio::net::TcpStream::connect(&address).await.unwrap();
+    // Half a request line, then nothing, as a Slowloris client does.
+    stream.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n").await.unwrap();
+    let mut reply = Vec::new();
+    let read = tokio::time::timeout(std::time::Duration::from_secs(10), stream.read_to_end(&mut reply)).await;
+    assert!(read.is_ok(), "the server kept the half-sent request open");
+    // Complete requests are served as ever.
+    let (status, _) = get_json(&server, "/healthz").await;
+    assert_eq!(status, 200);
+}
