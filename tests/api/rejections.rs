@@ -388,3 +388,24 @@ async fn headers_sent_too_slowly_lose_the_connection() {
     let (status, _) = get_json(&server, "/healthz").await;
     assert_eq!(status, 200);
 }
+
+/// A real container holding a codec no camera, phone or browser records (FFV1,
+/// an archival lossless codec): its decoder is never reached, so it is refused
+/// like a file without video. Refused before the transcoder, not by it.
+#[tokio::test]
+async fn video_in_a_codec_outside_the_decoder_list_is_refused() {
+    let server = TestServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let archival = dir.path().join("archival.mkv");
+    let status = std::process::Command::new("ffmpeg")
+        .args(["-hide_banner", "-loglevel", "error", "-y", "-f", "lavfi", "-i", "testsrc=size=64x64:rate=5"])
+        .args(["-t", "1", "-c:v", "ffv1"])
+        .arg(&archival)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let (status, body) = post_update(&server, "Archival", &archival).await;
+    assert_eq!(status, 415, "{body}");
+    assert_error(&body, "unsupported_media");
+    assert_nothing_stored(&server).await;
+}

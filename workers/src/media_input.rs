@@ -18,6 +18,16 @@ use crate::geometry::Rotation;
 /// The list is matched against each comma-separated alias of the demuxer's name.
 const FORMAT_WHITELIST: &str = "mov,mp4,m4a,3gp,3g2,mj2,matroska,webm,avi,mpegts,flv,ogg,mpeg";
 
+/// Decoders of what real recordings hold (phones, browsers, cameras, screen
+/// recorders, editors' exports). Each decoder is C code parsing the upload's
+/// bytes, so the others (lossless archival and image-sequence codecs, old game
+/// and capture formats…) are not reachable: a stream needing one counts as
+/// having no decoder. Matched against the decoder's name.
+const DECODER_WHITELIST: &str = "h264,hevc,vp8,vp9,av1,libdav1d,libaom-av1,mpeg4,mpeg2video,mpeg1video,h263,flv,\
+    msmpeg4v3,mjpeg,adpcm_swf,adpcm_ima_wav,adpcm_ms,\
+    theora,prores,aac,aac_fixed,aac_latm,mp3,mp3float,mp2,mp2float,opus,libopus,vorbis,libvorbis,flac,alac,ac3,\
+    ac3_fixed,eac3,amrnb,amrwb,pcm_s16le,pcm_s16be,pcm_s24le,pcm_s24be,pcm_s32le,pcm_f32le,pcm_u8,pcm_mulaw,pcm_alaw";
+
 /// Local files only: no http, no pipe, no `subfile`/`concat` protocols smuggled in by
 /// a nested demuxer.
 const PROTOCOL_WHITELIST: &str = "file";
@@ -51,12 +61,14 @@ pub(crate) fn ffmpeg_path(path: &Path) -> Result<String, OpenError> {
     Ok(format!("file:{text}"))
 }
 
-/// Open `path` restricted to the whitelisted demuxers and the `file` protocol.
+/// Open `path` restricted to the whitelisted demuxers, decoders and the `file` protocol.
 pub(crate) fn open(path: &Path) -> Result<Input, OpenError> {
     let url = ffmpeg_path(path)?;
     let mut options = Dictionary::new();
     options.set("format_whitelist", FORMAT_WHITELIST);
     options.set("protocol_whitelist", PROTOCOL_WHITELIST);
+    // The decoders FFmpeg opens itself while it looks for stream parameters, too.
+    options.set("codec_whitelist", DECODER_WHITELIST);
     // MP4 data references can point at other files; the mov demuxer ignores them by
     // default, and we say so explicitly so a default change cannot open them.
     options.set("enable_drefs", "0");
@@ -69,7 +81,7 @@ pub(crate) fn video_stream(input: &Input) -> Option<usize> {
     let usable = |s: &Stream| {
         s.parameters().medium() == media::Type::Video
             && !s.disposition().contains(Disposition::ATTACHED_PIC)
-            && decoder::find(s.parameters().id()).is_some()
+            && allowed_decoder(s.parameters().id()).is_some()
     };
     if let Some(best) = input.streams().best(media::Type::Video) {
         if usable(&best) {
@@ -83,7 +95,7 @@ pub(crate) fn video_stream(input: &Input) -> Option<usize> {
 pub(crate) fn audio_stream(input: &Input) -> Option<usize> {
     let usable = |s: &Stream| {
         s.parameters().medium() == media::Type::Audio
-            && decoder::find(s.parameters().id()).is_some()
+            && allowed_decoder(s.parameters().id()).is_some()
     };
     if let Some(best) = input.streams().best(media::Type::Audio) {
         if usable(&best) {
@@ -110,14 +122,36 @@ pub(crate) fn video_decoder(
     }
     let mut decoder = context.decoder();
     decoder.set_packet_time_base(stream.time_base());
-    decoder.video()
+    open_allowed(decoder, stream)?.video()
 }
 
 pub(crate) fn audio_decoder(stream: &Stream) -> Result<decoder::Audio, ffmpeg_next::Error> {
     let context = codec::Context::from_parameters(stream.parameters())?;
     let mut decoder = context.decoder();
     decoder.set_packet_time_base(stream.time_base());
-    decoder.audio()
+    open_allowed(decoder, stream)?.audio()
+}
+
+/// The decoder FFmpeg would use for `id`, if it is one of [`DECODER_WHITELIST`].
+fn allowed_decoder(id: codec::Id) -> Option<ffmpeg_next::Codec> {
+    decoder::find(id).filter(|codec| {
+        DECODER_WHITELIST
+            .split(',')
+            .any(|name| name == codec.name())
+    })
+}
+
+/// Open `decoder` for `stream` with the whitelist also handed to FFmpeg, which
+/// checks it itself when the decoder opens.
+fn open_allowed(
+    decoder: decoder::Decoder,
+    stream: &Stream,
+) -> Result<decoder::Opened, ffmpeg_next::Error> {
+    let codec =
+        allowed_decoder(stream.parameters().id()).ok_or(ffmpeg_next::Error::DecoderNotFound)?;
+    let mut options = Dictionary::new();
+    options.set("codec_whitelist", DECODER_WHITELIST);
+    decoder.open_as_with(codec, options)
 }
 
 /// The quarter turn the container asks players to apply to this stream.
