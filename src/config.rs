@@ -68,6 +68,10 @@ pub struct ConfigLayer {
     /// Address-space limit of one media step's process, in MiB.
     #[arg(long, env = "BULLETIN_JOB_MEMORY_MB")]
     pub job_memory_mb: Option<u64>,
+    /// Refuse to run media processes where the kernel cannot enforce the whole
+    /// sandbox (Landlock file and TCP rules, a network namespace of their own).
+    #[arg(long, env = "BULLETIN_REQUIRE_SANDBOX", value_parser = clap::builder::BoolishValueParser::new())]
+    pub require_sandbox: Option<bool>,
     /// Media processes (probes of uploads, transcodes, transcriptions) this
     /// process runs at once (default: workers + cores).
     #[arg(long, env = "BULLETIN_MEDIA_SLOTS")]
@@ -155,6 +159,7 @@ pub struct Config {
     pub job_timeout_secs: u64,
     pub job_memory_mb: u64,
     pub media_slots: usize,
+    pub require_sandbox: bool,
     pub job_max_attempts: u32,
     pub job_lease_secs: u64,
     pub upload_idle_timeout_secs: u64,
@@ -211,6 +216,7 @@ impl Config {
             job_timeout_secs: pick!(job_timeout_secs, 900),
             job_memory_mb: pick!(job_memory_mb, 4096),
             media_slots: pick!(media_slots, pick!(workers, 2) + default_threads).max(1),
+            require_sandbox: pick!(require_sandbox, false),
             job_max_attempts: pick!(job_max_attempts, 4),
             job_lease_secs: pick!(job_lease_secs, 30),
             upload_idle_timeout_secs: pick!(upload_idle_timeout_secs, 30),

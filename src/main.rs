@@ -12,8 +12,9 @@ use clap::Parser;
 fn main() -> ExitCode {
     let cli = Cli::parse();
     // The media child has no async runtime and no logging: it speaks a line protocol.
-    if let Command::Media { memory_mb, file_size_mb } = cli.command {
-        return bulletin::media::run_media_child(bulletin::media::ChildLimits { memory_mb, file_size_mb });
+    if let Command::Media { memory_mb, file_size_mb, require_sandbox } = cli.command {
+        let limits = bulletin::media::ChildLimits { memory_mb, file_size_mb, require_sandbox };
+        return bulletin::media::run_media_child(limits);
     }
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,

@@ -110,6 +110,8 @@ pub enum Command {
         memory_mb: u64,
         #[arg(long, default_value_t = 0)]
         file_size_mb: u64,
+        #[arg(long)]
+        require_sandbox: bool,
     },
 }
 

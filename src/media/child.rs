@@ -1,6 +1,7 @@
 //! The child side: `bulletin media` runs one step and exits.
 
 use std::io::{Read, Write};
+use std::path::Path;
 use std::process::ExitCode;
 
 use bulletin_workers::audio::decode_audio_16k_mono;
@@ -11,7 +12,7 @@ use bulletin_workers::transcode::transcode;
 use bulletin_workers::transcribe::Transcriber;
 
 use super::protocol::{MediaRequest, TranscodeOutput, PROGRESS_PREFIX};
-use super::sandbox::ChildLimits;
+use super::sandbox::{self, ChildLimits};
 use crate::storage::MediaObject;
 
 /// The pid of the process that spawned this child, so it can tell when it is orphaned.
@@ -40,6 +41,25 @@ pub fn run_media_child(limits: ChildLimits) -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    // Only now are its paths known: from here on it reads its input (and model),
+    // writes in its output folder, and has no network.
+    let (readable, writable): (Vec<&Path>, Vec<&Path>) = match &request {
+        MediaRequest::Probe { input, .. } | MediaRequest::EarlyVerdict { input, .. } => (vec![input], vec![]),
+        MediaRequest::Transcode { input, out_dir, .. } => (vec![input], vec![out_dir]),
+        MediaRequest::Transcribe { input, model, .. } => (vec![input, model], vec![]),
+    };
+    match sandbox::confine(&readable, &writable) {
+        Ok(confinement) if limits.require_sandbox && !(confinement.landlock_fully && confinement.network_namespace) => {
+            eprintln!("the sandbox is required but this kernel enforces only part of it: {confinement:?}");
+            return ExitCode::from(5);
+        }
+        Ok(_) => {}
+        Err(e) if limits.require_sandbox => {
+            eprintln!("{e}");
+            return ExitCode::from(5);
+        }
+        Err(e) => eprintln!("{e}; going on unconfined"),
+    }
     crate::faults::point(match &request {
         MediaRequest::Probe { .. } => "probe",
         MediaRequest::EarlyVerdict { .. } => "early",

@@ -81,7 +81,11 @@ impl Services {
             None
         };
         let exe = std::env::current_exe().context("cannot locate the bulletin executable")?;
-        let limits = ChildLimits { memory_mb: config.job_memory_mb, file_size_mb: config.media_file_size_mb() };
+        let limits = ChildLimits {
+            memory_mb: config.job_memory_mb,
+            file_size_mb: config.media_file_size_mb(),
+            require_sandbox: config.require_sandbox,
+        };
         let admission = Admission::new(config.media_slots);
         let media = MediaRunner::new(exe, Duration::from_secs(config.job_timeout_secs), limits, admission);
         let uploads = ResumableUploads::new(config.resumable_dir(), Duration::from_secs(config.upload_expiry_secs));

@@ -109,6 +109,13 @@ async fn a_resumed_download_never_splices_two_versions_of_a_file() {
     assert_eq!(ranged.bytes().await.unwrap(), &new[..10]);
 }
 
+/// Whether this test runs as root (a new network namespace needs no user namespace then).
+fn running_as_root() -> bool {
+    std::fs::read_to_string("/proc/self/status")
+        .map(|s| s.lines().any(|l| l.starts_with("Uid:") && l.split_whitespace().nth(1) == Some("0")))
+        .unwrap_or(false)
+}
+
 /// The `bulletin media` children of `parent` running now: (pid, command line).
 fn media_children(parent: u32) -> Vec<(u32, String)> {
     let mut found = Vec::new();
@@ -162,17 +169,30 @@ async fn media_children_get_no_secrets_and_run_under_limits() {
         );
     }
 
-    // The child sets its limits first thing after it starts; it may have only just started.
+    // The child sets its limits first thing after it starts, and confines itself
+    // once it has read its request; it may have only just started.
     let started = std::time::Instant::now();
-    let limits = loop {
+    let (limits, status) = loop {
         let limits = std::fs::read_to_string(format!("/proc/{pid}/limits")).unwrap();
-        if limits.lines().any(|l| l.starts_with("Max open files") && l.split_whitespace().nth(3) == Some("64"))
-            || started.elapsed() > Duration::from_secs(10)
-        {
-            break limits;
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+        let limited =
+            limits.lines().any(|l| l.starts_with("Max open files") && l.split_whitespace().nth(3) == Some("64"));
+        let confined = status.lines().any(|l| l.starts_with("NoNewPrivs:") && l.ends_with('1'));
+        if (limited && confined) || started.elapsed() > Duration::from_secs(10) {
+            break (limits, status);
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     };
+    // Landlock's restriction sets no_new_privs: the confinement was applied.
+    assert!(status.lines().any(|l| l.starts_with("NoNewPrivs:") && l.ends_with('1')), "{status}");
+    // Where the kernel allows one (root, or unprivileged user namespaces), a network of its own.
+    let child_net = std::fs::read_link(format!("/proc/{pid}/ns/net")).unwrap();
+    let server_net = std::fs::read_link(format!("/proc/{}/ns/net", server.pid())).unwrap();
+    if running_as_root() {
+        assert_ne!(child_net, server_net, "the media process shares the server's network");
+    } else {
+        eprintln!("not root: whether the media process gets a network namespace depends on user namespaces here");
+    }
     let limit = |what: &str| -> Vec<String> {
         let line = limits.lines().find(|l| l.starts_with(what)).unwrap_or_else(|| panic!("{what} in {limits}"));
         line[what.len()..].split_whitespace().take(2).map(str::to_string).collect()
