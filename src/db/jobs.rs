@@ -28,6 +28,8 @@ pub struct ClaimedJob {
 #[derive(Debug, Clone, Default)]
 pub struct Completion {
     pub storyboard_json: Option<String>,
+    /// The attempt whose transcode outputs the update shows from now on.
+    pub media_attempt: Option<i64>,
     pub transcript: Option<StoredTranscript>,
     /// Jobs to start now (started afresh if the update had them already).
     pub next: Vec<JobKind>,
@@ -161,8 +163,11 @@ pub async fn complete(db: &Db, job: &ClaimedJob, completion: &Completion) -> Res
             return Err(QueueError::Fenced(job.id));
         }
         if let Some(storyboard_json) = &completion.storyboard_json {
-            sqlx::query("UPDATE updates SET storyboard = $1 WHERE id = $2")
+            // Switching to this attempt's outputs is part of the fenced commit: a
+            // worker that lost the job stored its own under another attempt's folder.
+            sqlx::query("UPDATE updates SET storyboard = $1, media_attempt = $2 WHERE id = $3")
                 .bind(storyboard_json)
+                .bind(completion.media_attempt)
                 .bind(id)
                 .execute(&mut *tx)
                 .await?;

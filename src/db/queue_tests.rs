@@ -120,7 +120,8 @@ async fn failures_retry_with_backoff_then_fail_the_update() {
         assert_eq!(updates::get(&db, &id).await.unwrap().unwrap().status, UpdateStatus::Processing);
         let retried = claim_mine().await.expect("retried");
         assert_eq!((retried.attempt, retried.max_attempts), (3, 4));
-        let stale = completion(JobKind::Transcode, StageOutput::Transcoded { storyboard_json: "{}".into() });
+        let stale =
+            completion(JobKind::Transcode, StageOutput::Transcoded { storyboard_json: "{}".into(), attempt: 1 });
         assert!(matches!(jobs::complete(&db, &job, &stale).await, Err(QueueError::Fenced(_))));
     }
 }
@@ -168,7 +169,7 @@ async fn update_is_ready_only_when_every_stage_is_done() {
             };
             assert_eq!(updates::get(&db, &id).await.unwrap().unwrap().status, UpdateStatus::Processing);
             let output = match kind {
-                JobKind::Transcode => StageOutput::Transcoded { storyboard_json: "{\"tiles\":[]}".into() },
+                JobKind::Transcode => StageOutput::Transcoded { storyboard_json: "{\"tiles\":[]}".into(), attempt: 1 },
                 JobKind::Transcribe => StageOutput::Transcribed { language: "en".into(), segments: vec![] },
                 JobKind::Index => StageOutput::Indexed,
             };
@@ -208,7 +209,8 @@ async fn stages_finishing_together_always_leave_the_update_ready() {
         assert_eq!(pairs.len(), ids.len());
         for (id, (transcode, index)) in pairs {
             let (transcode, index) = (transcode.expect("transcode"), index.expect("index"));
-            let transcoded = completion(JobKind::Transcode, StageOutput::Transcoded { storyboard_json: "{}".into() });
+            let transcoded =
+                completion(JobKind::Transcode, StageOutput::Transcoded { storyboard_json: "{}".into(), attempt: 1 });
             let indexed = completion(JobKind::Index, StageOutput::Indexed);
             let (a, b) =
                 tokio::join!(jobs::complete(&db, &transcode, &transcoded), jobs::complete(&db, &index, &indexed));
@@ -217,5 +219,32 @@ async fn stages_finishing_together_always_leave_the_update_ready() {
             let update = updates::get(&db, &id).await.unwrap().unwrap();
             assert_eq!(update.status, UpdateStatus::Ready, "{id}");
         }
+    }
+}
+
+/// Each transcode attempt stores its outputs in its own folder; the fenced commit
+/// switches the update to the attempt that completes. A worker that lost the job
+/// (even after its last check) cannot make the update show its outputs.
+#[tokio::test]
+async fn only_the_completing_attempt_s_outputs_are_shown() {
+    for (db, _guard) in databases().await {
+        let id = new_update(&db).await;
+        let claim = || async {
+            loop {
+                let job = jobs::claim(&db, &[JobKind::Transcode], "w", 60_000).await.unwrap().expect("a job");
+                if job.update_id == id {
+                    return job;
+                }
+            }
+        };
+        let first = claim().await;
+        expire_leases(&db, &id).await;
+        let second = claim().await;
+        assert_eq!((first.attempt, second.attempt), (1, 2));
+        let output =
+            |attempt| completion(JobKind::Transcode, StageOutput::Transcoded { storyboard_json: "{}".into(), attempt });
+        jobs::complete(&db, &second, &output(2)).await.unwrap();
+        assert!(matches!(jobs::complete(&db, &first, &output(1)).await, Err(QueueError::Fenced(_))));
+        assert_eq!(updates::get(&db, &id).await.unwrap().unwrap().media_attempt, Some(2));
     }
 }

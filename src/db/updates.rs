@@ -41,6 +41,8 @@ pub struct UpdateRow {
     /// Words in the transcript (for reading time).
     pub word_count: i64,
     pub storyboard_json: Option<String>,
+    /// The transcode attempt whose outputs are shown (see `storage::output_key`).
+    pub media_attempt: Option<i64>,
     pub created_at: i64,
     pub ready_at: Option<i64>,
     /// Who posted it; `None` for updates from before accounts.
@@ -77,7 +79,7 @@ pub struct StageRow {
 /// Selected `FROM updates LEFT JOIN users ON users.id = updates.author_id` ([`FROM_UPDATES`]).
 const UPDATE_COLUMNS: &str =
     "updates.id, title, description, status, error, duration_ms, width, height, has_audio, source_bytes, \
-                              language, word_count, storyboard, updates.created_at, ready_at, author_id, \
+                              language, word_count, storyboard, media_attempt, updates.created_at, ready_at, author_id, \
                               users.login AS author_login, users.display_name AS author_name, \
                               updates.channel_id, channels.slug AS channel_slug, channels.name AS channel_name";
 const FROM_UPDATES: &str = "updates LEFT JOIN users ON users.id = updates.author_id \
@@ -107,6 +109,7 @@ where
         language: row.try_get("language")?,
         word_count: row.try_get("word_count")?,
         storyboard_json: row.try_get("storyboard")?,
+        media_attempt: row.try_get("media_attempt")?,
         created_at: row.try_get("created_at")?,
         ready_at: row.try_get("ready_at")?,
         author: match (row.try_get("author_id")?, row.try_get("author_login")?, row.try_get("author_name")?) {
@@ -308,6 +311,14 @@ pub async fn stages(db: &Db, ids: &[UpdateId]) -> Result<Vec<StageRow>, DbError>
             });
         }
         Ok(stages)
+    })
+}
+
+/// Every update with the transcode attempt whose outputs it shows (the janitor's view).
+pub async fn media_attempts(db: &Db) -> Result<Vec<(UpdateId, Option<i64>)>, DbError> {
+    on_pool!(db, |pool| {
+        let rows = sqlx::query("SELECT id, media_attempt FROM updates").fetch_all(pool).await?;
+        rows.iter().map(|r| Ok((UpdateId::from_trusted(r.try_get("id")?), r.try_get("media_attempt")?))).collect()
     })
 }
 

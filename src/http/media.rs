@@ -16,7 +16,7 @@ use super::updates::visible_update;
 use super::{header_value, ApiError, Caller};
 use crate::domain::transcript::timestamp;
 use crate::pipeline::Services;
-use crate::storage::{media_key, MediaObject};
+use crate::storage::{output_key, MediaObject};
 
 pub fn router() -> Router<Services> {
     Router::new()
@@ -111,8 +111,8 @@ async fn serve_object(
     headers: &HeaderMap,
 ) -> Result<Response, ApiError> {
     // Checked before any byte or presigned URL: what one may not see does not exist.
-    let id = visible_update(s, caller, raw).await?.id;
-    let key = media_key(&id, object);
+    let row = visible_update(s, caller, raw).await?;
+    let key = output_key(&row.id, object, row.media_attempt);
     let info = match s.store.stat(&key).await {
         Ok(info) => info,
         Err(crate::storage::StorageError::NotFound(_)) => return Err(not_ready()),

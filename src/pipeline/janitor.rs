@@ -1,10 +1,11 @@
 //! The janitor removes what nothing owns any more, on a timer:
 //!
-//! - media objects of an update the database does not know: a crash between
-//!   storing an upload's source and inserting its row, or a delete cut short.
-//!   Objects have no reliable age on every store, so an update's objects go once
-//!   they were found unowned on two passes in a row, an interval apart (far
-//!   longer than the moment between storing a source and recording it);
+//! - media objects of an update the database does not know (a crash between
+//!   storing an upload's source and inserting its row, or a delete cut short),
+//!   and outputs of a transcode attempt the update does not show (a worker that
+//!   lost its lease after storing them). Objects have no reliable age on every
+//!   store, so they go once two passes in a row, an interval apart, found them
+//!   unowned: far longer than the moment between storing and recording;
 //! - in the resumable-upload folder, a data file without its record and a
 //!   record's unfinished `.json.tmp`, once an hour old;
 //! - upload temp files an hour old (a live upload writes to its file all the
@@ -13,19 +14,18 @@
 //!
 //! Every item is tried even when one before it failed.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use std::time::Duration;
 
 use super::Services;
 use crate::db::updates;
-use crate::domain::UpdateId;
-use crate::storage::update_prefix;
 
 /// What one pass removed, and how many removals failed.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Swept {
-    pub updates_of_objects: usize,
+    /// Prefixes of media removed (an update's, or one attempt's folder).
+    pub unowned_media: usize,
     pub files: usize,
     pub errors: usize,
 }
@@ -35,7 +35,7 @@ const LEFTOVER_AGE: Duration = Duration::from_secs(60 * 60);
 
 #[derive(Debug, Default)]
 pub struct Janitor {
-    /// Update ids whose objects had no row on the last pass.
+    /// Prefixes (an update's, or one attempt's folder) nothing owned on the last pass.
     suspects: HashSet<String>,
 }
 
@@ -65,30 +65,39 @@ impl Janitor {
                 return;
             }
         };
-        let stored: HashSet<String> = keys.iter().filter_map(|key| key.split('/').nth(1)).map(str::to_string).collect();
-        let known: HashSet<String> = match updates::all_ids(&services.db).await {
-            Ok(ids) => ids.into_iter().map(|id| id.to_string()).collect(),
+        let shown: HashMap<String, Option<i64>> = match updates::media_attempts(&services.db).await {
+            Ok(rows) => rows.into_iter().map(|(id, attempt)| (id.to_string(), attempt)).collect(),
             Err(e) => {
-                tracing::warn!(error = %e, "janitor: cannot read update ids");
+                tracing::warn!(error = %e, "janitor: cannot read updates");
                 swept.errors += 1;
                 return;
             }
         };
-        let unowned: HashSet<String> = stored.difference(&known).cloned().collect();
-        for id in unowned.intersection(&self.suspects) {
-            match services.store.delete_prefix(&update_prefix(&UpdateId::from_trusted(id.clone()))).await {
+        let unowned: HashSet<String> = keys.iter().filter_map(|key| unowned_prefix(key, &shown)).collect();
+        for prefix in unowned.intersection(&self.suspects) {
+            match services.store.delete_prefix(prefix).await {
                 Ok(()) => {
-                    tracing::info!(update = %id, "janitor: removed media no update owns");
-                    swept.updates_of_objects += 1;
+                    tracing::info!(%prefix, "janitor: removed media nothing shows");
+                    swept.unowned_media += 1;
                 }
                 Err(e) => {
-                    tracing::warn!(update = %id, error = %e, "janitor: cannot remove unowned media");
+                    tracing::warn!(%prefix, error = %e, "janitor: cannot remove unowned media");
                     swept.errors += 1;
                 }
             }
         }
         self.suspects = unowned;
     }
+}
+
+/// The prefix of `key` nothing owns: its update's, if the database does not know
+/// the update; its attempt folder's, if the update shows another attempt.
+fn unowned_prefix(key: &str, shown: &HashMap<String, Option<i64>>) -> Option<String> {
+    let mut parts = key.split('/');
+    let (Some("updates"), Some(id)) = (parts.next(), parts.next()) else { return None };
+    let Some(current) = shown.get(id) else { return Some(format!("updates/{id}/")) };
+    let attempt = parts.next().filter(|_| parts.next().is_some())?.strip_prefix('a')?.parse::<i64>().ok()?;
+    (*current != Some(attempt)).then(|| format!("updates/{id}/a{attempt}/"))
 }
 
 /// Remove entries of `dir` that `is_litter` picks and that were last changed over `age` ago.
@@ -111,5 +120,23 @@ fn sweep_files(dir: &Path, age: Duration, swept: &mut Swept, is_litter: impl Fn(
                 swept.errors += 1;
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn what_nothing_owns() {
+        let shown: HashMap<String, Option<i64>> =
+            [("kept".to_string(), Some(2)), ("legacy".to_string(), None)].into_iter().collect();
+        assert_eq!(unowned_prefix("updates/gone/source", &shown).as_deref(), Some("updates/gone/"));
+        assert_eq!(unowned_prefix("updates/kept/source", &shown), None);
+        assert_eq!(unowned_prefix("updates/kept/a2/video.mp4", &shown), None);
+        assert_eq!(unowned_prefix("updates/kept/a1/video.mp4", &shown).as_deref(), Some("updates/kept/a1/"));
+        assert_eq!(unowned_prefix("updates/legacy/video.mp4", &shown), None);
+        assert_eq!(unowned_prefix("updates/legacy/a3/poster.jpg", &shown).as_deref(), Some("updates/legacy/a3/"));
+        assert_eq!(unowned_prefix("elsewhere/x", &shown), None);
     }
 }

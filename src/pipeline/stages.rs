@@ -20,10 +20,10 @@ use super::Services;
 use crate::db::jobs::{self, ClaimedJob, Completion, QueueError, StoredTranscript};
 use crate::db::{glossary, search_feed, updates, DbError};
 use crate::domain::transcript::TranscriptSegment;
-use crate::domain::{JobFailure, JobKind};
+use crate::domain::{JobFailure, JobKind, UpdateId};
 use crate::media::{MediaRequest, StepError};
 use crate::search::SearchError;
-use crate::storage::{media_key, MediaObject, StorageError};
+use crate::storage::{attempt_prefix, media_key, output_key, update_prefix, MediaObject, StorageError};
 
 /// The stages an accepted upload starts with.
 pub const FIRST: [JobKind; 2] = [JobKind::Transcode, JobKind::Transcribe];
@@ -85,8 +85,15 @@ impl StageError {
 /// What a stage produced, to be stored when its job completes.
 #[derive(Debug, Clone)]
 pub enum StageOutput {
-    Transcoded { storyboard_json: String },
-    Transcribed { language: String, segments: Vec<(TranscriptSegment, Option<String>)> },
+    /// Outputs stored under `attempt`'s folder (see `storage::output_key`).
+    Transcoded {
+        storyboard_json: String,
+        attempt: i64,
+    },
+    Transcribed {
+        language: String,
+        segments: Vec<(TranscriptSegment, Option<String>)>,
+    },
     Indexed,
 }
 
@@ -111,6 +118,9 @@ pub async fn run(
 pub async fn complete(services: &Services, job: &ClaimedJob, output: StageOutput) -> Result<(), QueueError> {
     let completion = completion(job.kind, output);
     jobs::complete(&services.db, job, &completion).await?;
+    if let Some(attempt) = completion.media_attempt {
+        remove_other_outputs(services, &job.update_id, attempt).await;
+    }
     if !completion.next.is_empty() {
         services.wake.jobs_enqueued().await;
     }
@@ -120,18 +130,37 @@ pub async fn complete(services: &Services, job: &ClaimedJob, output: StageOutput
     Ok(())
 }
 
+/// Once the update shows `current`'s outputs, those of other attempts (and of the
+/// layout from before attempts had folders) are no longer served: remove them.
+/// What fails here is left to the janitor.
+async fn remove_other_outputs(services: &Services, id: &UpdateId, current: i64) {
+    let keys = match services.store.list(&update_prefix(id)).await {
+        Ok(keys) => keys,
+        Err(e) => {
+            tracing::warn!(update = %id, error = %e, "cannot list earlier outputs");
+            return;
+        }
+    };
+    let (keep, source) = (attempt_prefix(id, current), media_key(id, MediaObject::Source));
+    for key in keys.iter().filter(|key| **key != source && !key.starts_with(&keep)) {
+        if let Err(e) = services.store.delete_prefix(key).await {
+            tracing::warn!(update = %id, %key, error = %e, "cannot remove an earlier output");
+        }
+    }
+}
+
 /// What storing `output` of a finished `kind` writes, with the stages it starts.
 pub(crate) fn completion(kind: JobKind, output: StageOutput) -> Completion {
     let next = after(kind).to_vec();
     match output {
-        StageOutput::Transcoded { storyboard_json } => {
-            Completion { storyboard_json: Some(storyboard_json), transcript: None, next }
+        StageOutput::Transcoded { storyboard_json, attempt } => {
+            Completion { storyboard_json: Some(storyboard_json), media_attempt: Some(attempt), transcript: None, next }
         }
         StageOutput::Transcribed { language, segments } => {
             let transcript = StoredTranscript { language, segments };
-            Completion { storyboard_json: None, transcript: Some(transcript), next }
+            Completion { storyboard_json: None, media_attempt: None, transcript: Some(transcript), next }
         }
-        StageOutput::Indexed => Completion { storyboard_json: None, transcript: None, next },
+        StageOutput::Indexed => Completion { storyboard_json: None, media_attempt: None, transcript: None, next },
     }
 }
 
@@ -149,17 +178,18 @@ async fn transcode(
         storyboard: StoryboardOptions::default(),
     };
     let output = services.media.transcode(request, report).await?;
-    // Outputs go under fixed keys, so a rerun overwrites rather than duplicates;
-    // a worker that lost its lease does not touch them at all.
+    // Each attempt stores under its own folder and the fenced commit switches the
+    // update to it, so a worker that loses its lease, even between this check and
+    // its last byte, never overwrites what is served. (The check only saves work.)
     if !jobs::still_held(&services.db, job).await? {
         return Err(StageError::Internal("lease lost before storing outputs".into()));
     }
     for object in MediaObject::TRANSCODED {
         let local = work_dir.path().join(object.file_name());
-        services.store.put_file(&media_key(&job.update_id, object), &local).await?;
+        services.store.put_file(&output_key(&job.update_id, object, Some(job.attempt)), &local).await?;
     }
     let storyboard_json = serde_json::to_string(&output.storyboard).map_err(|e| StageError::Internal(e.to_string()))?;
-    Ok(StageOutput::Transcoded { storyboard_json })
+    Ok(StageOutput::Transcoded { storyboard_json, attempt: job.attempt })
 }
 
 async fn transcribe(

@@ -123,7 +123,12 @@ impl FsStore {
 
     pub async fn delete_prefix(&self, prefix: &str) -> Result<(), StorageError> {
         let path = self.path(prefix.trim_end_matches('/'));
-        match tokio::fs::remove_dir_all(&path).await {
+        let removed = match tokio::fs::remove_dir_all(&path).await {
+            // A whole key is a prefix of itself: one object.
+            Err(e) if e.kind() == std::io::ErrorKind::NotADirectory => tokio::fs::remove_file(&path).await,
+            other => other,
+        };
+        match removed {
             Ok(()) => Ok(()),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
             Err(source) => Err(StorageError::Io { key: prefix.to_string(), source }),

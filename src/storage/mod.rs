@@ -69,6 +69,20 @@ pub fn media_key(id: &UpdateId, object: MediaObject) -> String {
     format!("updates/{id}/{}", object.file_name())
 }
 
+/// Where an object of `attempt`'s transcode lives: `updates/{id}/a{attempt}/…`
+/// (the source has one place; `None` is the layout from before attempts had folders).
+pub fn output_key(id: &UpdateId, object: MediaObject, attempt: Option<i64>) -> String {
+    match (object, attempt) {
+        (MediaObject::Source, _) | (_, None) => media_key(id, object),
+        (_, Some(attempt)) => format!("{}{}", attempt_prefix(id, attempt), object.file_name()),
+    }
+}
+
+/// The folder of one transcode attempt's outputs.
+pub fn attempt_prefix(id: &UpdateId, attempt: i64) -> String {
+    format!("updates/{id}/a{attempt}/")
+}
+
 pub fn update_prefix(id: &UpdateId) -> String {
     format!("updates/{id}/")
 }

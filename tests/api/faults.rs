@@ -51,12 +51,18 @@ async fn assert_exactly_one_copy(server: &TestServer, id: &str) {
     assert!(!texts.is_empty());
     let wer = word_error_rate(SCRIPT, &texts.join(" "));
     assert!(wer <= 0.3, "transcript should be said once: {texts:?}");
-    // One set of media objects, all under this update, and no partial copies.
+    // One set of media objects, all under this update, and no partial copies: the
+    // source, and the outputs of the one transcode attempt the update shows.
     let stored = server.stored_keys().await;
-    let expected: Vec<String> = ["poster.jpg", "source", "storyboard.jpg", "video.mp4"]
+    let attempt = stored
         .iter()
-        .map(|name| format!("updates/{id}/{name}"))
-        .collect();
+        .find_map(|key| key.strip_prefix(&format!("updates/{id}/a"))?.split_once('/').map(|(n, _)| n.to_string()))
+        .expect("a transcode attempt's folder");
+    let mut expected = vec![format!("updates/{id}/source")];
+    expected.extend(
+        ["poster.jpg", "storyboard.jpg", "video.mp4"].iter().map(|name| format!("updates/{id}/a{attempt}/{name}")),
+    );
+    expected.sort();
     assert_eq!(stored, expected);
     // One hit in search, whose matches are distinct segments.
     let (_, found) = get_json(server, "/api/search?q=prototype").await;
