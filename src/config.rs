@@ -76,6 +76,9 @@ pub struct ConfigLayer {
     /// process runs at once (default: workers + cores).
     #[arg(long, env = "BULLETIN_MEDIA_SLOTS")]
     pub media_slots: Option<usize>,
+    /// Upload probes that may wait for a media slot (beyond them: 503 busy).
+    #[arg(long, env = "BULLETIN_MEDIA_QUEUE")]
+    pub media_queue: Option<usize>,
     /// Attempts before a job (and its update) is marked failed.
     #[arg(long, env = "BULLETIN_JOB_MAX_ATTEMPTS")]
     pub job_max_attempts: Option<u32>,
@@ -159,6 +162,7 @@ pub struct Config {
     pub job_timeout_secs: u64,
     pub job_memory_mb: u64,
     pub media_slots: usize,
+    pub media_queue: usize,
     pub require_sandbox: bool,
     pub job_max_attempts: u32,
     pub job_lease_secs: u64,
@@ -217,6 +221,7 @@ impl Config {
             job_memory_mb: pick!(job_memory_mb, 4096),
             media_slots: pick!(media_slots, pick!(workers, 2) + default_threads).max(1),
             require_sandbox: pick!(require_sandbox, false),
+            media_queue: pick!(media_queue, 64),
             job_max_attempts: pick!(job_max_attempts, 4),
             job_lease_secs: pick!(job_lease_secs, 30),
             upload_idle_timeout_secs: pick!(upload_idle_timeout_secs, 30),

@@ -53,14 +53,15 @@ struct Inner {
 }
 
 impl Admission {
-    /// `slots` children at once; up to `2 × slots` brief waiters queue behind them.
-    pub fn new(slots: usize) -> Admission {
+    /// `slots` children at once; up to `queue` brief waiters behind them (a
+    /// waiting request costs a task and its file on disk, not a decoder's memory).
+    pub fn new(slots: usize, queue: usize) -> Admission {
         let slots = slots.max(1);
         Admission {
             inner: Arc::new(Inner {
                 slots: Arc::new(Semaphore::new(slots)),
                 total: slots,
-                queue: slots * 2,
+                queue,
                 waiting: AtomicUsize::new(0),
                 refused: AtomicU64::new(0),
             }),
@@ -113,7 +114,7 @@ mod tests {
 
     #[tokio::test]
     async fn slots_queue_and_refusals() {
-        let admission = Admission::new(1);
+        let admission = Admission::new(1, 2);
         let held = admission.enter(Wait::Patient).await.unwrap();
         assert_eq!(admission.enter(Wait::IfFree).await.unwrap_err(), Busy);
         // Two may queue behind one slot; the third is refused at once.

@@ -41,7 +41,7 @@ impl StepError {
 }
 
 /// How long an upload's probe waits for a media slot before the answer is "busy".
-const PROBE_QUEUE_WAIT: Duration = Duration::from_secs(10);
+const PROBE_QUEUE_WAIT: Duration = Duration::from_secs(30);
 
 /// Runs media steps in child processes of `exe` (normally this very binary).
 #[derive(Debug, Clone)]

@@ -86,7 +86,7 @@ impl Services {
             file_size_mb: config.media_file_size_mb(),
             require_sandbox: config.require_sandbox,
         };
-        let admission = Admission::new(config.media_slots);
+        let admission = Admission::new(config.media_slots, config.media_queue);
         let media = MediaRunner::new(exe, Duration::from_secs(config.job_timeout_secs), limits, admission);
         let uploads = ResumableUploads::new(config.resumable_dir(), Duration::from_secs(config.upload_expiry_secs));
         Ok(Services {
