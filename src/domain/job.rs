@@ -69,6 +69,8 @@ pub enum JobFailure {
     /// The media process could not be started.
     MediaUnavailable,
     StorageUnavailable,
+    /// The data folder's disk is down to its reserve: tried again later.
+    DiskFull,
     DatabaseUnavailable,
     IndexUnavailable,
     /// The worker stopped renewing its lease on the last attempt.
@@ -77,12 +79,13 @@ pub enum JobFailure {
 }
 
 impl JobFailure {
-    pub const ALL: [JobFailure; 9] = [
+    pub const ALL: [JobFailure; 10] = [
         JobFailure::MediaUnreadable,
         JobFailure::MediaCrashed,
         JobFailure::MediaTimedOut,
         JobFailure::MediaUnavailable,
         JobFailure::StorageUnavailable,
+        JobFailure::DiskFull,
         JobFailure::DatabaseUnavailable,
         JobFailure::IndexUnavailable,
         JobFailure::WorkerLost,
@@ -96,6 +99,7 @@ impl JobFailure {
             JobFailure::MediaTimedOut => "media_timed_out",
             JobFailure::MediaUnavailable => "media_unavailable",
             JobFailure::StorageUnavailable => "storage_unavailable",
+            JobFailure::DiskFull => "disk_full",
             JobFailure::DatabaseUnavailable => "database_unavailable",
             JobFailure::IndexUnavailable => "index_unavailable",
             JobFailure::WorkerLost => "worker_lost",
@@ -110,6 +114,7 @@ impl JobFailure {
             JobFailure::MediaTimedOut => "the media process timed out",
             JobFailure::MediaUnavailable => "the media process could not be started",
             JobFailure::StorageUnavailable => "the media store could not be reached",
+            JobFailure::DiskFull => "the server's disk is short of space",
             JobFailure::DatabaseUnavailable => "the database could not be reached",
             JobFailure::IndexUnavailable => "the search index could not be updated",
             JobFailure::WorkerLost => "the worker stopped responding",

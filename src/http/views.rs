@@ -24,7 +24,7 @@ pub struct UpdateView {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
     /// The same as a stable code: `media_unreadable`, `media_crashed`, `media_timed_out`,
-    /// `media_unavailable`, `storage_unavailable`, `database_unavailable`,
+    /// `media_unavailable`, `storage_unavailable`, `disk_full`, `database_unavailable`,
     /// `index_unavailable`, `worker_lost` or `internal`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error_code: Option<&'static str>,

@@ -55,6 +55,8 @@ pub enum StageError {
     Db(#[from] DbError),
     #[error(transparent)]
     Search(#[from] SearchError),
+    #[error("the data folder's disk is down to its reserve")]
+    DiskFull,
     #[error("{0}")]
     Internal(String),
 }
@@ -77,6 +79,7 @@ impl StageError {
             StageError::Storage(_) => JobFailure::StorageUnavailable,
             StageError::Db(_) => JobFailure::DatabaseUnavailable,
             StageError::Search(_) => JobFailure::IndexUnavailable,
+            StageError::DiskFull => JobFailure::DiskFull,
             StageError::Internal(_) => JobFailure::Internal,
         }
     }
@@ -248,7 +251,14 @@ impl ScratchDir {
         let _ = tokio::fs::remove_dir_all(&path).await;
         tokio::fs::create_dir_all(&path).await.map_err(|e| StageError::Internal(format!("scratch folder: {e}")))?;
         let dir = ScratchDir(path);
-        let source = services.store.local_copy(&media_key(&job.update_id, MediaObject::Source), dir.path()).await?;
+        // Outputs (and, from S3, a copy of the source) go to the data folder's disk:
+        // a stage that could fill it waits for space, as uploads do.
+        let source_key = media_key(&job.update_id, MediaObject::Source);
+        let needed = services.store.stat(&source_key).await?.len.saturating_mul(3);
+        if !services.config.disk_reserve().room_for(needed) {
+            return Err(StageError::DiskFull);
+        }
+        let source = services.store.local_copy(&source_key, dir.path()).await?;
         Ok((dir, source))
     }
 

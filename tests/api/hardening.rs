@@ -332,3 +332,33 @@ async fn the_janitor_removes_what_nothing_owns_and_nothing_else() {
     let video = server.client().get(server.url(&format!("/api/updates/{id}/video"))).send().await.unwrap();
     assert_eq!(video.status(), 200);
 }
+
+/// A stage that could fill the disk waits for space: its attempt fails with
+/// `disk_full`, is retried, and finishes once there is room.
+#[tokio::test]
+async fn processing_waits_for_disk_space() {
+    let server = TestServer::start_with(&["--workers", "0"], &[]);
+    let dir = tempfile::tempdir().unwrap();
+    let video = tone_video(dir.path(), "waits", 2.0, "160x120", 10);
+    let (status, body) = post_update(&server, "Waits", &video).await;
+    assert_eq!(status, 202, "{body}");
+    let id = body["id"].as_str().unwrap().to_string();
+
+    // Workers on a disk that must keep more free than it has.
+    let server = server.kill_and_restart(&["--min-free-disk-mb", "1000000000", "--job-max-attempts", "10"], &[]);
+    let started = std::time::Instant::now();
+    loop {
+        let (_, update) = get_json(&server, &format!("/api/updates/{id}")).await;
+        if update["stages"]["transcode"]["error_code"] == "disk_full" {
+            assert_eq!(update["status"], "processing", "{update}");
+            assert_eq!(update["stages"]["transcode"]["error"], "The server's disk is short of space", "{update}");
+            break;
+        }
+        assert!(started.elapsed() < Duration::from_secs(60), "no disk_full attempt: {update}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    // Room again: the retries go through.
+    let server = server.kill_and_restart(&[], &[]);
+    let update = wait_until_done(&server, &id, Duration::from_secs(120)).await;
+    assert_eq!(update["status"], "ready", "{update}");
+}
