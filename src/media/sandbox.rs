@@ -7,7 +7,8 @@
 //! Once it knows its paths, it confines itself ([`confine`]): an empty network
 //! namespace where the kernel lets it make one, Landlock (Linux 5.13+; TCP
 //! rules from 6.7) allowing reads only of its input and model and writes only
-//! in its output folder, and no TCP at all. Where the kernel cannot enforce a
+//! in its output folder, and no TCP at all; then a seccomp filter: no sockets
+//! of any kind, no new processes (threads only), no exec. Where the kernel cannot enforce a
 //! part, the child says so on stderr and goes on, unless the operator asked for
 //! the sandbox to be required (`--require-sandbox`), in which case it stops.
 
@@ -108,7 +109,48 @@ pub fn confine(readable: &[&Path], writable: &[&Path]) -> Result<Confinement, St
         .and_then(|r| r.add_rules(path_beneath_rules(writable, AccessFs::from_all(abi))))
         .and_then(|r| r.restrict_self())
         .map_err(|e| format!("cannot confine the media process: {e}"))?;
+    deny_processes_and_sockets()?;
     Ok(Confinement { network_namespace, landlock_fully: status.ruleset == RulesetStatus::FullyEnforced })
+}
+
+/// A seccomp filter on the calling thread and what it starts: `socket`, `exec`
+/// and any `clone` that is not a thread fail with EPERM; `clone3` (whose flags a
+/// filter cannot read) fails with ENOSYS, so the C library falls back to `clone`
+/// for threads. A decoder that takes over the process can then neither reach a
+/// network nor start a shell, and cannot fork around the other limits.
+fn deny_processes_and_sockets() -> Result<(), String> {
+    use std::collections::BTreeMap;
+
+    use seccompiler::{
+        apply_filter, BpfProgram, SeccompAction, SeccompCmpArgLen, SeccompCmpOp, SeccompCondition, SeccompFilter,
+        SeccompRule, TargetArch,
+    };
+    let failed = |e: seccompiler::BackendError| format!("cannot build the seccomp filter: {e}");
+    let arch = TargetArch::try_from(std::env::consts::ARCH).map_err(failed)?;
+    let not_a_thread =
+        SeccompCondition::new(0, SeccompCmpArgLen::Qword, SeccompCmpOp::MaskedEq(libc::CLONE_THREAD as u64), 0)
+            .and_then(|condition| SeccompRule::new(vec![condition]))
+            .map_err(failed)?;
+    // An empty list of rules matches every call.
+    let mut denied: BTreeMap<i64, Vec<SeccompRule>> = BTreeMap::new();
+    for call in [libc::SYS_socket, libc::SYS_socketpair, libc::SYS_execve, libc::SYS_execveat] {
+        denied.insert(call, Vec::new());
+    }
+    #[cfg(target_arch = "x86_64")]
+    for call in [libc::SYS_fork, libc::SYS_vfork] {
+        denied.insert(call, Vec::new());
+    }
+    denied.insert(libc::SYS_clone, vec![not_a_thread]);
+    let eperm = SeccompFilter::new(denied, SeccompAction::Allow, SeccompAction::Errno(libc::EPERM as u32), arch)
+        .map_err(failed)?;
+    let clone3 = BTreeMap::from([(libc::SYS_clone3, Vec::new())]);
+    let enosys = SeccompFilter::new(clone3, SeccompAction::Allow, SeccompAction::Errno(libc::ENOSYS as u32), arch)
+        .map_err(failed)?;
+    for filter in [eperm, enosys] {
+        let program = BpfProgram::try_from(filter).map_err(|e| format!("cannot compile the seccomp filter: {e}"))?;
+        apply_filter(&program).map_err(|e| format!("cannot apply the seccomp filter: {e}"))?;
+    }
+    Ok(())
 }
 
 /// The environment a child starts with: only what it needs.
@@ -155,6 +197,10 @@ mod tests {
             assert!(denied(std::fs::read("/etc/passwd")), "read a system file");
             assert!(std::fs::write(dir.path().join("elsewhere"), b"x").is_err(), "wrote outside its folder");
             assert!(std::net::TcpStream::connect(address).is_err(), "opened a TCP connection");
+            assert!(std::net::UdpSocket::bind("127.0.0.1:0").is_err(), "opened a UDP socket");
+            assert!(std::process::Command::new("/bin/true").status().is_err(), "started a process");
+            // Threads still start (whisper and the codecs use them).
+            assert_eq!(std::thread::spawn(|| 6 * 7).join().unwrap(), 42);
             Ok(confinement)
         })
         .join()

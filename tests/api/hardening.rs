@@ -178,14 +178,16 @@ async fn media_children_get_no_secrets_and_run_under_limits() {
         let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
         let limited =
             limits.lines().any(|l| l.starts_with("Max open files") && l.split_whitespace().nth(3) == Some("64"));
-        let confined = status.lines().any(|l| l.starts_with("NoNewPrivs:") && l.ends_with('1'));
+        let confined = status.lines().any(|l| l.starts_with("Seccomp:") && l.ends_with('2'));
         if (limited && confined) || started.elapsed() > Duration::from_secs(10) {
             break (limits, status);
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     };
-    // Landlock's restriction sets no_new_privs: the confinement was applied.
+    // Landlock's restriction sets no_new_privs, and a seccomp filter is on: the
+    // confinement was applied.
     assert!(status.lines().any(|l| l.starts_with("NoNewPrivs:") && l.ends_with('1')), "{status}");
+    assert!(status.lines().any(|l| l.starts_with("Seccomp:") && l.ends_with('2')), "{status}");
     // Where the kernel allows one (root, or unprivileged user namespaces), a network of its own.
     let child_net = std::fs::read_link(format!("/proc/{pid}/ns/net")).unwrap();
     let server_net = std::fs::read_link(format!("/proc/{}/ns/net", server.pid())).unwrap();
