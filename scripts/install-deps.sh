@@ -12,6 +12,8 @@ packages=(
   ffmpeg espeak-ng sox python3 python3-pip
   # browser tests
   chromium chromium-driver
+  # the durability test watches the server's fsync calls
+  strace
 )
 
 missing=()

@@ -364,3 +364,50 @@ async fn processing_waits_for_disk_space() {
     let update = wait_until_done(&server, &id, Duration::from_secs(120)).await;
     assert_eq!(update["status"], "ready", "{update}");
 }
+
+/// A power loss cannot be staged here, but the calls that make a new update's
+/// source survive one can be watched: its file is renamed into a new folder
+/// `updates/{id}/`, so that folder and `updates/`, whose entry names it, must
+/// both be fsynced before the update is accepted.
+#[tokio::test]
+async fn a_new_update_s_folders_are_fsynced_up_the_chain() {
+    let server = TestServer::start_with(&["--workers", "0"], &[]);
+    if server.s3.is_some() {
+        eprintln!("skipped: an S3 store has no folders to fsync");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let trace = dir.path().join("fsync.txt");
+    // Every thread of the server, each traced; -y prints the path behind each descriptor.
+    let mut strace = std::process::Command::new("strace");
+    strace.args(["-qq", "-f", "-y", "-e", "trace=fsync,fdatasync", "-o"]).arg(&trace);
+    let tasks: Vec<String> = std::fs::read_dir(format!("/proc/{}/task", server.pid()))
+        .unwrap()
+        .filter_map(|t| t.ok()?.file_name().into_string().ok())
+        .collect();
+    for task in &tasks {
+        strace.args(["-p", task]);
+    }
+    let mut strace = strace.spawn().expect("strace (scripts/install-deps.sh installs it)");
+    let started = std::time::Instant::now();
+    while !tasks.iter().all(|t| {
+        std::fs::read_to_string(format!("/proc/{}/task/{t}/status", server.pid()))
+            .is_ok_and(|s| s.lines().any(|l| l.starts_with("TracerPid:") && !l.ends_with("\t0")))
+    }) {
+        assert!(started.elapsed() < Duration::from_secs(20), "strace did not attach");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+
+    let video = tone_video(dir.path(), "durable", 1.0, "64x64", 5);
+    let (status, body) = post_update(&server, "Durable", &video).await;
+    let _ = std::process::Command::new("kill").args(["-INT", &strace.id().to_string()]).status();
+    let _ = strace.wait();
+    assert_eq!(status, 202, "{body}");
+    let id = body["id"].as_str().unwrap();
+
+    let calls = std::fs::read_to_string(&trace).unwrap();
+    let updates = std::path::Path::new(&server.storage).canonicalize().unwrap().join("updates");
+    let synced = |folder: &std::path::Path| calls.lines().any(|l| l.contains(&format!("<{}>", folder.display())));
+    assert!(synced(&updates.join(id)), "updates/{id}/ was not fsynced:\n{calls}");
+    assert!(synced(&updates), "updates/ (which names the new folder) was not fsynced:\n{calls}");
+}
