@@ -11,6 +11,7 @@ pub mod channels;
 pub mod glossary;
 pub mod invitations;
 pub mod jobs;
+pub mod progress;
 #[cfg(test)]
 mod queue_tests;
 pub mod search_feed;

@@ -7,6 +7,7 @@ pub mod description;
 pub mod glossary;
 pub mod id;
 pub mod job;
+pub mod progress;
 pub mod skim;
 pub mod title;
 pub mod transcript;

@@ -13,6 +13,7 @@ mod metrics;
 mod openapi;
 mod peer;
 mod people;
+mod progress;
 mod receive;
 mod search;
 pub mod server;
@@ -44,6 +45,7 @@ pub fn router(services: Services) -> Router {
         .merge(openapi::router())
         .merge(media::router())
         .merge(transcripts::router())
+        .merge(progress::router())
         .merge(search::router())
         .merge(glossary::router())
         .merge(session::api_router())

@@ -5,7 +5,9 @@ use axum::routing::get;
 use axum::{Json, Router};
 use utoipa::OpenApi;
 
-use super::{channels, glossary, health, me, media, metrics, people, search, session, transcripts, tus, updates};
+use super::{
+    channels, glossary, health, me, media, metrics, people, progress, search, session, transcripts, tus, updates,
+};
 use crate::pipeline::Services;
 
 #[derive(OpenApi)]
@@ -25,6 +27,8 @@ use crate::pipeline::Services;
         transcripts::transcript_vtt,
         transcripts::transcript_srt,
         transcripts::edit_segment,
+        progress::get_progress,
+        progress::report_progress,
         search::search,
         glossary::get_glossary,
         glossary::put_glossary,
@@ -66,6 +70,8 @@ use crate::pipeline::Services;
         super::updates::UpdateChange,
         super::glossary::GlossaryBody,
         super::transcripts::LineCorrection,
+        super::progress::ProgressReport,
+        super::progress::ProgressView,
         super::views::UpdatePage,
         super::session::Credentials,
         super::session::MeView,

@@ -19,6 +19,7 @@ mod people;
 mod pipeline;
 mod privacy;
 mod processes;
+mod progress;
 mod rejections;
 mod scale_out;
 mod tus;

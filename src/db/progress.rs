@@ -1,0 +1,92 @@
+//! Each person's progress through each update (`watch_progress`).
+
+use sqlx::Row;
+
+use super::{in_write_tx, on_pool, Db, DbError};
+use crate::domain::progress::Watched;
+use crate::domain::UpdateId;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProgressRow {
+    pub watched: Watched,
+    pub position_ms: u64,
+    /// When it first counted as seen; it stays seen.
+    pub seen_at: Option<i64>,
+}
+
+fn from_row<R: Row>(row: &R) -> Result<ProgressRow, DbError>
+where
+    for<'a> &'a str: sqlx::ColumnIndex<R>,
+    for<'a> String: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+    for<'a> i64: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+    for<'a> Option<i64>: sqlx::Decode<'a, R::Database>,
+{
+    let watched: String = row.try_get("watched")?;
+    Ok(ProgressRow {
+        watched: serde_json::from_str(&watched).map_err(|e| DbError::Corrupt(format!("watched intervals: {e}")))?,
+        position_ms: u64::try_from(row.try_get::<i64, _>("position_ms")?).unwrap_or(0),
+        seen_at: row.try_get("seen_at")?,
+    })
+}
+
+pub async fn get(db: &Db, user_id: i64, update: &UpdateId) -> Result<Option<ProgressRow>, DbError> {
+    let sql = "SELECT watched, position_ms, seen_at FROM watch_progress WHERE user_id = $1 AND update_id = $2";
+    on_pool!(db, |pool| {
+        let row = sqlx::query(sql).bind(user_id).bind(update.as_str()).fetch_optional(pool).await?;
+        row.as_ref().map(from_row).transpose()
+    })
+}
+
+/// Merge `report` (checked already: see [`Watched::add`]) into the person's
+/// progress and store where they are. Two reports at once take turns: the row
+/// is locked (created if new) before it is read.
+pub async fn record(
+    db: &Db,
+    user_id: i64,
+    update: &UpdateId,
+    report: &[(u64, u64)],
+    position_ms: u64,
+    duration_ms: u64,
+    now: i64,
+) -> Result<ProgressRow, DbError> {
+    let row = in_write_tx!(db, |tx| {
+        sqlx::query(
+            "INSERT INTO watch_progress (user_id, update_id, watched, position_ms, updated_at) \
+             VALUES ($1, $2, '[]', 0, $3) \
+             ON CONFLICT (user_id, update_id) DO UPDATE SET updated_at = excluded.updated_at",
+        )
+        .bind(user_id)
+        .bind(update.as_str())
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        let current = sqlx::query(
+            "SELECT watched, position_ms, seen_at FROM watch_progress WHERE user_id = $1 AND update_id = $2",
+        )
+        .bind(user_id)
+        .bind(update.as_str())
+        .fetch_one(&mut *tx)
+        .await?;
+        let mut row = from_row(&current)?;
+        row.watched.add(report, duration_ms).map_err(|e| DbError::Corrupt(e.to_string()))?;
+        row.position_ms = position_ms;
+        if row.seen_at.is_none() && row.watched.is_seen(duration_ms) {
+            row.seen_at = Some(now);
+        }
+        let watched = serde_json::to_string(&row.watched).map_err(|e| DbError::Corrupt(e.to_string()))?;
+        sqlx::query(
+            "UPDATE watch_progress SET watched = $1, position_ms = $2, seen_at = $3, updated_at = $4 \
+             WHERE user_id = $5 AND update_id = $6",
+        )
+        .bind(watched)
+        .bind(i64::try_from(position_ms).unwrap_or(i64::MAX))
+        .bind(row.seen_at)
+        .bind(now)
+        .bind(user_id)
+        .bind(update.as_str())
+        .execute(&mut *tx)
+        .await?;
+        row
+    });
+    Ok(row)
+}

@@ -1,0 +1,81 @@
+//! Catching up: what each person watched of an update, where they resume, and
+//! when it counts as seen (80 % of it actually watched, at any speed).
+
+use std::time::Duration;
+
+use crate::support::*;
+use serde_json::{json, Value};
+
+async fn report(server: &TestServer, token: &str, id: &str, body: Value) -> (u16, Value) {
+    let url = server.url(&format!("/api/updates/{id}/progress"));
+    send(&signed_in_client(token), reqwest::Method::POST, url, body).await
+}
+
+async fn progress_of(server: &TestServer, token: &str, id: &str) -> Value {
+    let url = server.url(&format!("/api/updates/{id}/progress"));
+    let (status, body) = send(&signed_in_client(token), reqwest::Method::GET, url, Value::Null).await;
+    assert_eq!(status, 200, "{body}");
+    body
+}
+
+#[tokio::test]
+async fn watching_counts_once_jumps_do_not_and_resuming_survives_a_restart() {
+    let server = TestServer::start();
+    let added = server.command(&["user", "add", "bea", "--password-stdin"], "a long enough one\n");
+    assert!(added.status.success(), "{}", String::from_utf8_lossy(&added.stderr));
+    let bea = server.new_token("bea");
+    let dir = tempfile::tempdir().unwrap();
+    let video = tone_video(dir.path(), "watched", 10.0, "160x120", 10);
+    let (status, body) = post_update(&server, "Watched", &video).await;
+    assert_eq!(status, 202, "{body}");
+    let id = body["id"].as_str().unwrap().to_string();
+    let duration = body["duration_ms"].as_u64().unwrap();
+    let at = |fraction: f64| (duration as f64 * fraction) as u64;
+
+    // Half of it, then the same half again at double speed: half.
+    let (status, seen) = report(&server, &bea, &id, json!({ "watched": [[0, at(0.5)]], "position_ms": at(0.5) })).await;
+    assert_eq!(status, 200, "{seen}");
+    let (_, seen) =
+        report(&server, &bea, &id, json!({ "watched": [[0, at(0.25)], [at(0.25), at(0.5)]], "position_ms": at(0.5) }))
+            .await;
+    assert_eq!(seen["watched_ms"], at(0.5), "{seen}");
+    assert_eq!(seen["seen"], false, "{seen}");
+    // On to 55 %, a jump over 30 %, the last 15 %: 70 % watched, the end reached, not seen.
+    let (_, seen) = report(
+        &server,
+        &bea,
+        &id,
+        json!({ "watched": [[at(0.5), at(0.55)], [at(0.85), duration]], "position_ms": duration }),
+    )
+    .await;
+    assert_eq!(seen["seen"], false, "{seen}");
+    assert_eq!(seen["resume_ms"], 0, "at the end it starts over: {seen}");
+    // The part jumped over: seen.
+    let (_, seen) =
+        report(&server, &bea, &id, json!({ "watched": [[at(0.55), at(0.85)]], "position_ms": at(0.85) })).await;
+    assert_eq!(seen["seen"], true, "{seen}");
+    assert_eq!(seen["watched_ms"], duration, "{seen}");
+    assert!(seen["seen_at"].as_str().is_some(), "{seen}");
+
+    // A bad report is refused and changes nothing.
+    for bad in [
+        json!({ "watched": [[at(0.3), at(0.2)]], "position_ms": 0 }),
+        json!({ "watched": [], "position_ms": duration * 3 }),
+    ] {
+        let (status, body) = report(&server, &bea, &id, bad).await;
+        assert_eq!(status, 422, "{body}");
+        assert_eq!(body["error"]["code"], "invalid_progress", "{body}");
+    }
+    let (status, body) = report(&server, &bea, &id, json!({ "watched": "all of it" })).await;
+    assert_eq!(status, 400, "{body}");
+
+    // Where she is survives a restart; the admin's own progress is untouched.
+    report(&server, &bea, &id, json!({ "watched": [], "position_ms": at(0.4) })).await;
+    let server = server.kill_and_restart(&[], &[]);
+    let mine = progress_of(&server, &bea, &id).await;
+    assert_eq!(mine["resume_ms"], at(0.4), "{mine}");
+    assert_eq!(mine["seen"], true, "seen stays seen: {mine}");
+    let theirs = progress_of(&server, &server.token, &id).await;
+    assert_eq!((theirs["watched_ms"].clone(), theirs["seen"].clone()), (json!(0), json!(false)), "{theirs}");
+    wait_until_done(&server, &id, Duration::from_secs(120)).await;
+}
