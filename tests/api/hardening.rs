@@ -227,11 +227,12 @@ async fn hostile_searches_are_merged_or_refused() {
 }
 
 /// 40 uploads at once against 2 media slots and a queue of 4 (each probe held
-/// for 3 s): never more than 2 media processes, and everyone else told "busy".
+/// for 8 s): never more than 2 media processes, and everyone else told "busy".
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn uploads_beyond_the_media_slots_are_told_to_come_back() {
     let server = std::sync::Arc::new(TestServer::start_with(
-        &["--media-slots", "2", "--media-queue", "4", "--workers", "0", "--job-timeout-secs", "3"],
+        // Probes held for 8 s: the burst is over long before a slot frees up, even on a busy machine.
+        &["--media-slots", "2", "--media-queue", "4", "--workers", "0", "--job-timeout-secs", "8"],
         &[("BULLETIN_FAULT", "hang:probe")],
     ));
     let dir = tempfile::tempdir().unwrap();
