@@ -178,22 +178,41 @@ pub struct Viewer {
     pub sees_everything: bool,
 }
 
+/// What a viewer may see, in SQL over `updates` joined to `channels`: the
+/// parameter `everything` says they see everything, `user` is their id.
+fn visible(everything: &str, user: &str) -> String {
+    format!(
+        "({everything} OR NOT channels.private OR EXISTS (SELECT 1 FROM channel_members m \
+         WHERE m.channel_id = updates.channel_id AND m.user_id = {user}))"
+    )
+}
+
+/// Not seen yet by person `user`: not theirs, not failed, and not counted as seen.
+fn unseen(user: &str) -> String {
+    format!(
+        "(updates.author_id IS NULL OR updates.author_id <> {user}) AND updates.status <> 'failed' \
+         AND NOT EXISTS (SELECT 1 FROM watch_progress p WHERE p.update_id = updates.id \
+         AND p.user_id = {user} AND p.seen_at IS NOT NULL)"
+    )
+}
+
 /// Newest first, of one channel or all, only what `viewer` may see (so pages
-/// and cursors never count a hidden update); `before` is the id of the last
-/// update of the previous page.
+/// and cursors never count a hidden update), and with `unseen_only` only what
+/// they have not seen; `before` is the id of the last update of the previous page.
 pub async fn list(
     db: &Db,
     viewer: &Viewer,
     channel_id: Option<i64>,
+    unseen_only: bool,
     before: Option<&UpdateId>,
     limit: i64,
 ) -> Result<Vec<UpdateRow>, DbError> {
     let sql = format!(
         "SELECT {UPDATE_COLUMNS} FROM {FROM_UPDATES} WHERE ($1 IS NULL OR updates.id < $1) \
-         AND ($3 IS NULL OR updates.channel_id = $3) \
-         AND ($4 OR NOT channels.private OR EXISTS (SELECT 1 FROM channel_members m \
-              WHERE m.channel_id = updates.channel_id AND m.user_id = $5)) \
-         ORDER BY updates.id DESC LIMIT $2"
+         AND ($3 IS NULL OR updates.channel_id = $3) AND {} AND (NOT $6 OR ({})) \
+         ORDER BY updates.id DESC LIMIT $2",
+        visible("$4", "$5"),
+        unseen("$5")
     );
     let before = before.map(|b| b.as_str().to_string());
     on_pool!(db, |pool| {
@@ -203,10 +222,50 @@ pub async fn list(
             .bind(channel_id)
             .bind(viewer.sees_everything)
             .bind(viewer.user_id)
+            .bind(unseen_only)
             .fetch_all(pool)
             .await?;
         rows.iter().map(update_from_row).collect()
     })
+}
+
+/// Per channel `viewer` may see: (slug, name, updates they have not seen), channels with none left out.
+pub async fn unseen_counts(db: &Db, viewer: &Viewer) -> Result<Vec<(String, String, i64)>, DbError> {
+    let sql = format!(
+        "SELECT channels.slug, channels.name, COUNT(*) AS unseen FROM updates \
+         JOIN channels ON channels.id = updates.channel_id WHERE {} AND {} \
+         GROUP BY channels.slug, channels.name ORDER BY channels.name",
+        visible("$1", "$2"),
+        unseen("$2")
+    );
+    on_pool!(db, |pool| {
+        let rows: Vec<(String, String, i64)> =
+            sqlx::query_as(&sql).bind(viewer.sees_everything).bind(viewer.user_id).fetch_all(pool).await?;
+        Ok(rows)
+    })
+}
+
+/// Count every update `viewer` may see (of `channel_id`, or all) as seen by them now.
+pub async fn mark_all_seen(db: &Db, viewer: &Viewer, channel_id: Option<i64>, now: i64) -> Result<u64, DbError> {
+    let sql = format!(
+        "INSERT INTO watch_progress (user_id, update_id, watched, position_ms, seen_at, updated_at) \
+         SELECT $4, updates.id, '[]', 0, $1, $1 FROM updates JOIN channels ON channels.id = updates.channel_id \
+         WHERE ($2 IS NULL OR updates.channel_id = $2) AND {} AND {} \
+         ON CONFLICT (user_id, update_id) DO UPDATE SET seen_at = excluded.seen_at, updated_at = excluded.updated_at",
+        visible("$3", "$4"),
+        unseen("$4")
+    );
+    let marked = in_write_tx!(db, |tx| {
+        sqlx::query(&sql)
+            .bind(now)
+            .bind(channel_id)
+            .bind(viewer.sees_everything)
+            .bind(viewer.user_id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected()
+    });
+    Ok(marked)
 }
 
 pub async fn segments(db: &Db, id: &UpdateId) -> Result<Vec<TranscriptSegment>, DbError> {

@@ -4,20 +4,87 @@
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 
+use super::channels::channel_refusal;
 use super::error::ErrorBody;
 use super::updates::visible_update;
 use super::{ApiError, Caller};
+use crate::channels;
 use crate::clock::now_ms;
 use crate::db::progress::{self, ProgressRow};
+use crate::db::updates::{self, Viewer};
+use crate::domain::account::Role;
 use crate::domain::progress::{parse_position, resume_at, ProgressError, Watched};
 use crate::pipeline::Services;
 
 pub fn router() -> Router<Services> {
-    Router::new().route("/updates/{id}/progress", get(get_progress).post(report_progress))
+    Router::new()
+        .route("/updates/{id}/progress", get(get_progress).post(report_progress))
+        .route("/unseen", get(unseen_counts))
+        .route("/unseen/mark-seen", post(mark_all_seen))
+}
+
+/// Updates the caller has not seen yet, per channel they may see.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(super) struct UnseenView {
+    total: i64,
+    channels: Vec<UnseenChannel>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(super) struct UnseenChannel {
+    slug: String,
+    name: String,
+    unseen: i64,
+}
+
+async fn unseen_view(s: &Services, caller: &Caller) -> Result<UnseenView, ApiError> {
+    let counts = updates::unseen_counts(&s.db, &viewer_of(caller)).await?;
+    let channels: Vec<UnseenChannel> =
+        counts.into_iter().map(|(slug, name, unseen)| UnseenChannel { slug, name, unseen }).collect();
+    Ok(UnseenView { total: channels.iter().map(|c| c.unseen).sum(), channels })
+}
+
+fn viewer_of(caller: &Caller) -> Viewer {
+    Viewer { user_id: caller.user.id, sees_everything: caller.user.role == Role::Admin }
+}
+
+/// How many updates the caller has not seen (nor posted), per channel.
+#[utoipa::path(get, path = "/api/unseen", tag = "progress", responses((status = 200, body = UnseenView)))]
+pub(super) async fn unseen_counts(State(s): State<Services>, caller: Caller) -> Result<Json<UnseenView>, ApiError> {
+    Ok(Json(unseen_view(&s, &caller).await?))
+}
+
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+pub(super) struct MarkSeen {
+    /// Only this channel's updates (a name or slug); default every channel.
+    channel: Option<String>,
+}
+
+/// Count every update the caller may see (of one channel, or all) as seen.
+#[utoipa::path(post, path = "/api/unseen/mark-seen", tag = "progress",
+    request_body = MarkSeen,
+    responses(
+        (status = 200, body = UnseenView, description = "what is left unseen"),
+        (status = 404, description = "no such channel", body = ErrorBody),
+    ))]
+pub(super) async fn mark_all_seen(
+    State(s): State<Services>,
+    caller: Caller,
+    body: Option<Json<MarkSeen>>,
+) -> Result<Json<UnseenView>, ApiError> {
+    let Json(request) = body.unwrap_or_default();
+    let channel_id = match request.channel.as_deref() {
+        Some(reference) => {
+            Some(channels::channel_for(&s.db, &caller.user, reference).await.map_err(channel_refusal)?.channel.id)
+        }
+        None => None,
+    };
+    updates::mark_all_seen(&s.db, &viewer_of(&caller), channel_id, now_ms()).await?;
+    Ok(Json(unseen_view(&s, &caller).await?))
 }
 
 /// What the player saw since its last report.

@@ -208,6 +208,8 @@ pub(super) struct ListParams {
     limit: Option<i64>,
     before: Option<String>,
     channel: Option<String>,
+    /// Only what the caller has not seen (nor posted).
+    unseen: Option<bool>,
 }
 
 /// Updates, newest first, a page at a time.
@@ -216,6 +218,7 @@ pub(super) struct ListParams {
         ("limit" = Option<i64>, Query, description = "1–100, default 20"),
         ("before" = Option<String>, Query, description = "the `next` cursor of the previous page"),
         ("channel" = Option<String>, Query, description = "one channel's updates (its slug); default all"),
+        ("unseen" = Option<bool>, Query, description = "`true`: only updates the caller has not seen yet (nor posted)"),
     ),
     responses(
         (status = 200, body = UpdatePage),
@@ -242,7 +245,8 @@ pub(super) async fn list_updates(
         None => None,
     };
     let viewer = Viewer { user_id: caller.user.id, sees_everything: caller.user.role == Role::Admin };
-    let rows = updates::list(&services.db, &viewer, channel_id, before.as_ref(), limit).await?;
+    let unseen = params.unseen.unwrap_or(false);
+    let rows = updates::list(&services.db, &viewer, channel_id, unseen, before.as_ref(), limit).await?;
     let ids: Vec<UpdateId> = rows.iter().map(|r| r.id.clone()).collect();
     let stages = updates::stages(&services.db, &ids).await?;
     let next = (rows.len() as i64 == limit).then(|| ids.last().map(|id| id.to_string())).flatten();

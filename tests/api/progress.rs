@@ -79,3 +79,71 @@ async fn watching_counts_once_jumps_do_not_and_resuming_survives_a_restart() {
     assert_eq!((theirs["watched_ms"].clone(), theirs["seen"].clone()), (json!(0), json!(false)), "{theirs}");
     wait_until_done(&server, &id, Duration::from_secs(120)).await;
 }
+
+/// Post `video` titled `title` to `channel`; its id.
+async fn post_in(server: &TestServer, channel: &str, title: &str, video: &std::path::Path) -> String {
+    let form = reqwest::multipart::Form::new()
+        .text("title", title.to_string())
+        .text("channel", channel.to_string())
+        .part("file", reqwest::multipart::Part::bytes(std::fs::read(video).unwrap()).file_name("v.mp4"));
+    let response = server.client().post(server.url("/api/updates")).multipart(form).send().await.unwrap();
+    assert_eq!(response.status(), 202);
+    response.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_string()
+}
+
+fn ids(page: &Value) -> Vec<String> {
+    page["updates"].as_array().unwrap().iter().map(|u| u["id"].as_str().unwrap().to_string()).collect()
+}
+
+#[tokio::test]
+async fn what_each_person_has_not_seen_yet_per_channel() {
+    let server = TestServer::start();
+    let added = server.command(&["user", "add", "bea", "--password-stdin"], "a long enough one\n");
+    assert!(added.status.success());
+    let bea_token = server.new_token("bea");
+    let bea = signed_in_client(&bea_token);
+    let (status, _) = send(
+        &server.client(),
+        reqwest::Method::POST,
+        server.url("/api/channels"),
+        json!({ "name": "Reorg", "private": true }),
+    )
+    .await;
+    assert_eq!(status, 201);
+    let dir = tempfile::tempdir().unwrap();
+    let video = tone_video(dir.path(), "clip", 2.0, "64x64", 5);
+    let first = post_in(&server, "general", "First", &video).await;
+    let second = post_in(&server, "general", "Second", &video).await;
+    let private = post_in(&server, "reorg", "Private", &video).await;
+
+    // Bea has seen nothing; the private update is in no count or list of hers.
+    let (_, unseen) = send(&bea, reqwest::Method::GET, server.url("/api/unseen"), Value::Null).await;
+    assert_eq!(unseen, json!({ "total": 2, "channels": [{ "slug": "general", "name": "General", "unseen": 2 }] }));
+    let (_, page) = send(&bea, reqwest::Method::GET, server.url("/api/updates?unseen=true"), Value::Null).await;
+    assert_eq!(ids(&page), [second.clone(), first.clone()]);
+    // The admin posted all three: none is new to her.
+    let (_, mine) = get_json(&server, "/api/unseen").await;
+    assert_eq!(mine["total"], 0, "{mine}");
+
+    // Watching one to the end takes it off the list.
+    let url = server.url(&format!("/api/updates/{first}/progress"));
+    let (status, seen) =
+        send(&bea, reqwest::Method::POST, url, json!({ "watched": [[0, 2000]], "position_ms": 2000 })).await;
+    assert_eq!((status, seen["seen"].clone()), (200, json!(true)), "{seen}");
+    let (_, page) = send(&bea, reqwest::Method::GET, server.url("/api/updates?unseen=true"), Value::Null).await;
+    assert_eq!(ids(&page), [second.clone()]);
+
+    // Mark all as seen: nothing left, and the admin's count of the private one is hers alone.
+    let (status, left) =
+        send(&bea, reqwest::Method::POST, server.url("/api/unseen/mark-seen"), json!({ "channel": "general" })).await;
+    assert_eq!(status, 200, "{left}");
+    assert_eq!(left, json!({ "total": 0, "channels": [] }));
+    let (status, _) =
+        send(&bea, reqwest::Method::POST, server.url("/api/unseen/mark-seen"), json!({ "channel": "reorg" })).await;
+    assert_eq!(status, 404, "a private channel she is not in does not exist for her");
+    let progress = progress_of(&server, &bea_token, &second).await;
+    assert_eq!(progress["seen"], true, "{progress}");
+    let (status, _) =
+        send(&bea, reqwest::Method::GET, server.url(&format!("/api/updates/{private}/progress")), Value::Null).await;
+    assert_eq!(status, 404);
+}
