@@ -7,6 +7,7 @@
 //! side by side in one function.
 
 pub mod accounts;
+pub mod acknowledgements;
 pub mod channels;
 pub mod glossary;
 pub mod invitations;

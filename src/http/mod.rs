@@ -1,5 +1,6 @@
 //! The HTTP surface: one router per resource, merged here.
 
+mod acknowledgements;
 mod channels;
 mod door;
 mod error;
@@ -46,6 +47,7 @@ pub fn router(services: Services) -> Router {
         .merge(media::router())
         .merge(transcripts::router())
         .merge(progress::router())
+        .merge(acknowledgements::router())
         .merge(search::router())
         .merge(glossary::router())
         .merge(session::api_router())

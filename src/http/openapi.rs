@@ -6,7 +6,8 @@ use axum::{Json, Router};
 use utoipa::OpenApi;
 
 use super::{
-    channels, glossary, health, me, media, metrics, people, progress, search, session, transcripts, tus, updates,
+    acknowledgements, channels, glossary, health, me, media, metrics, people, progress, search, session, transcripts,
+    tus, updates,
 };
 use crate::pipeline::Services;
 
@@ -31,6 +32,9 @@ use crate::pipeline::Services;
         progress::report_progress,
         progress::unseen_counts,
         progress::mark_all_seen,
+        acknowledgements::audience,
+        acknowledgements::ask,
+        acknowledgements::acknowledge,
         search::search,
         glossary::get_glossary,
         glossary::put_glossary,
@@ -77,6 +81,10 @@ use crate::pipeline::Services;
         super::progress::UnseenView,
         super::progress::UnseenChannel,
         super::progress::MarkSeen,
+        super::acknowledgements::AskBody,
+        super::acknowledgements::AudienceView,
+        super::acknowledgements::PersonView,
+        super::acknowledgements::Acknowledged,
         super::views::UpdatePage,
         super::session::Credentials,
         super::session::MeView,

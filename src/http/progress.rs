@@ -14,6 +14,7 @@ use super::updates::visible_update;
 use super::{ApiError, Caller};
 use crate::channels;
 use crate::clock::now_ms;
+use crate::db::acknowledgements;
 use crate::db::progress::{self, ProgressRow};
 use crate::db::updates::{self, Viewer};
 use crate::domain::account::Role;
@@ -108,9 +109,12 @@ pub(super) struct ProgressView {
     /// At least 80 % of the duration watched; it stays seen.
     seen: bool,
     seen_at: Option<String>,
+    /// The author asked this person to acknowledge it ("Please acknowledge").
+    asked_to_acknowledge: bool,
+    acknowledged_at: Option<String>,
 }
 
-fn view(row: Option<ProgressRow>, duration_ms: u64) -> ProgressView {
+fn view(row: Option<ProgressRow>, duration_ms: u64, request: Option<Option<i64>>) -> ProgressView {
     let row = row.unwrap_or(ProgressRow { watched: Watched::default(), position_ms: 0, seen_at: None });
     ProgressView {
         resume_ms: resume_at(row.position_ms, duration_ms),
@@ -119,6 +123,8 @@ fn view(row: Option<ProgressRow>, duration_ms: u64) -> ProgressView {
         duration_ms,
         seen: row.seen_at.is_some(),
         seen_at: row.seen_at.map(crate::clock::rfc3339),
+        asked_to_acknowledge: request.is_some(),
+        acknowledged_at: request.flatten().map(crate::clock::rfc3339),
     }
 }
 
@@ -137,7 +143,8 @@ pub(super) async fn get_progress(
 ) -> Result<Json<ProgressView>, ApiError> {
     let row = visible_update(&s, &caller, &raw).await?;
     let duration_ms = u64::try_from(row.duration_ms).unwrap_or(0);
-    Ok(Json(view(progress::get(&s.db, caller.user.id, &row.id).await?, duration_ms)))
+    let request = acknowledgements::request_of(&s.db, &row.id, caller.user.id).await?;
+    Ok(Json(view(progress::get(&s.db, caller.user.id, &row.id).await?, duration_ms, request)))
 }
 
 /// Report what was watched since the last report, and where playback is.
@@ -164,5 +171,6 @@ pub(super) async fn report_progress(
     let position_ms = parse_position(report.position_ms, duration_ms).map_err(refusal)?;
     let stored =
         progress::record(&s.db, caller.user.id, &row.id, &report.watched, position_ms, duration_ms, now_ms()).await?;
-    Ok(Json(view(Some(stored), duration_ms)))
+    let request = acknowledgements::request_of(&s.db, &row.id, caller.user.id).await?;
+    Ok(Json(view(Some(stored), duration_ms, request)))
 }

@@ -147,3 +147,68 @@ async fn what_each_person_has_not_seen_yet_per_channel() {
         send(&bea, reqwest::Method::GET, server.url(&format!("/api/updates/{private}/progress")), Value::Null).await;
     assert_eq!(status, 404);
 }
+
+#[tokio::test]
+async fn the_author_asks_people_to_acknowledge_and_sees_who_is_outstanding() {
+    let server = TestServer::start();
+    for login in ["bea", "cal", "dee"] {
+        let added = server.command(&["user", "add", login, "--password-stdin"], "a long enough one\n");
+        assert!(added.status.success());
+    }
+    let (bea, cal) = (signed_in_client(&server.new_token("bea")), signed_in_client(&server.new_token("cal")));
+    let admin = server.client();
+    // A private channel with the admin, bea and cal in it; dee is not.
+    let (status, _) =
+        send(&admin, reqwest::Method::POST, server.url("/api/channels"), json!({ "name": "Leads", "private": true }))
+            .await;
+    assert_eq!(status, 201);
+    for login in ["bea", "cal"] {
+        let url = server.url(&format!("/api/channels/leads/members/{login}"));
+        assert_eq!(send(&admin, reqwest::Method::PUT, url, json!({})).await.0, 204);
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let video = tone_video(dir.path(), "ack", 2.0, "64x64", 5);
+    let id = post_in(&server, "leads", "Please read", &video).await;
+    let asks = server.url(&format!("/api/updates/{id}/acknowledgements"));
+
+    // Dee cannot see the channel: a clear refusal, and nobody is asked.
+    let (status, body) = send(&admin, reqwest::Method::POST, asks.clone(), json!({ "people": ["bea", "dee"] })).await;
+    assert_eq!(status, 422, "{body}");
+    assert_eq!(body["error"]["code"], "cannot_see", "{body}");
+    assert!(body["error"]["message"].as_str().unwrap().contains("dee cannot see Leads"), "{body}");
+    let (status, body) = send(&admin, reqwest::Method::POST, asks.clone(), json!({ "people": ["nobody"] })).await;
+    assert_eq!((status, body["error"]["code"].clone()), (422, json!("unknown_person")), "{body}");
+    // Only the author (or an admin) asks, and only they see who watched.
+    let (status, body) = send(&bea, reqwest::Method::POST, asks.clone(), json!({ "people": ["cal"] })).await;
+    assert_eq!((status, body["error"]["code"].clone()), (403, json!("not_allowed_to_ask")), "{body}");
+
+    let (status, audience) =
+        send(&admin, reqwest::Method::POST, asks.clone(), json!({ "people": ["bea", "cal"] })).await;
+    assert_eq!(status, 200, "{audience}");
+    assert_eq!((audience["asked"].clone(), audience["outstanding"].clone()), (json!(2), json!(2)), "{audience}");
+
+    // Bea is asked and acknowledges; it also counts as seen.
+    let progress = server.url(&format!("/api/updates/{id}/progress"));
+    let (_, mine) = send(&bea, reqwest::Method::GET, progress.clone(), Value::Null).await;
+    assert_eq!(mine["asked_to_acknowledge"], true, "{mine}");
+    let acknowledge = server.url(&format!("/api/updates/{id}/acknowledge"));
+    let (status, body) = send(&bea, reqwest::Method::POST, acknowledge.clone(), Value::Null).await;
+    assert_eq!(status, 200, "{body}");
+    let (_, mine) = send(&bea, reqwest::Method::GET, progress, Value::Null).await;
+    assert_eq!((mine["seen"].clone(), mine["acknowledged_at"].is_string()), (json!(true), true), "{mine}");
+    // The admin was not asked (she posted it).
+    let (status, body) = send(&admin, reqwest::Method::POST, acknowledge.clone(), Value::Null).await;
+    assert_eq!((status, body["error"]["code"].clone()), (409, json!("not_asked")), "{body}");
+
+    // The author sees bea acknowledged and cal outstanding; cal may not look.
+    let (status, audience) = send(&admin, reqwest::Method::GET, asks.clone(), Value::Null).await;
+    assert_eq!(status, 200, "{audience}");
+    let who =
+        |login: &str| audience["people"].as_array().unwrap().iter().find(|p| p["login"] == login).cloned().unwrap();
+    assert!(who("bea")["acknowledged_at"].is_string() && who("bea")["seen_at"].is_string(), "{audience}");
+    assert_eq!(who("bea")["outstanding"], false);
+    assert_eq!((who("cal")["outstanding"].clone(), who("cal")["acknowledged_at"].clone()), (json!(true), Value::Null));
+    assert_eq!((audience["acknowledged"].clone(), audience["outstanding"].clone()), (json!(1), json!(1)), "{audience}");
+    let (status, body) = send(&cal, reqwest::Method::GET, asks, Value::Null).await;
+    assert_eq!((status, body["error"]["code"].clone()), (403, json!("not_allowed_to_see_audience")), "{body}");
+}
