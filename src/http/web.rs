@@ -57,6 +57,7 @@ const ASSETS: &[Asset] = &[
     asset!("js/nav.js", JS),
     asset!("js/people.js", JS),
     asset!("js/player.js", JS),
+    asset!("js/progress.js", JS),
     asset!("js/record.js", JS),
     asset!("js/search.js", JS),
     asset!("js/stages.js", JS),

@@ -11,8 +11,8 @@ use std::time::Duration;
 
 use crate::support::browser::{step, Browser};
 use crate::support::{
-    get_json, long_faststart_mp4, noisy_video, post_update, speech_video, tone_video, wait_until_done, S3sFs,
-    TestServer, ADMIN_LOGIN, ADMIN_PASSWORD,
+    get_json, long_faststart_mp4, noisy_video, post_update, send, signed_in_client, speech_video, tone_video,
+    wait_until_done, S3sFs, TestServer, ADMIN_LOGIN, ADMIN_PASSWORD,
 };
 use serde_json::{json, Value};
 
@@ -670,6 +670,89 @@ async fn presigned_media_plays_in_the_page() {
             .await;
         assert_eq!(poster, json!(320), "the poster loads");
         browser.screenshot("presigned-watch").await;
+    })
+    .await;
+    browser.close().await;
+}
+
+/// Catching up in a real browser: a teammate asked to acknowledge sees so,
+/// plays the update to the end (the author then sees it seen), acknowledges,
+/// and finds the player where she left it after a reload.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn catching_up_in_the_browser() {
+    let server = TestServer::start();
+    let added = server.command(&["user", "add", "bea", "--password-stdin"], "bea's long password\n");
+    assert!(added.status.success(), "{}", String::from_utf8_lossy(&added.stderr));
+    let fixtures = tempfile::tempdir().expect("fixtures");
+    let video = tone_video(fixtures.path(), "catch-up", 6.0, "320x240", 25);
+    let (status, created) = post_update(&server, "Please watch this", &video).await;
+    assert_eq!(status, 202, "{created}");
+    let id = created["id"].as_str().expect("update id").to_string();
+    let update = wait_until_done(&server, &id, PROCESSING).await;
+    assert_eq!(update["status"], "ready", "{update}");
+    let asks = server.url(&format!("/api/updates/{id}/acknowledgements"));
+    let (status, body) =
+        send(&server.client(), reqwest::Method::POST, asks.clone(), json!({ "people": ["bea"] })).await;
+    assert_eq!(status, 200, "{body}");
+    let browser = Browser::start().await;
+
+    step("catch-up: asked to acknowledge, bea plays it to the end and it counts as seen", async {
+        browser.goto(&server.url(&format!("/login?next=%2Fupdates%2F{id}"))).await;
+        browser.type_into("#login", "bea").await;
+        browser.type_into("#password", "bea's long password").await;
+        browser.click(".auth-form button[type=submit]").await;
+        browser.wait_js("the acknowledgement request", "const a = document.querySelector('#ack'); return a && !a.hidden ? document.querySelector('#ack-text').textContent : ''", PAGE).await;
+        wait_video_ready(&browser).await;
+        browser.js("const v = document.querySelector('#video'); v.muted = true; v.playbackRate = 2; v.play(); return true", vec![]).await;
+        browser.wait_js("the end", "return document.querySelector('#video').ended", PAGE).await;
+        let started = std::time::Instant::now();
+        loop {
+            let (_, audience) = get_json(&server, &format!("/api/updates/{id}/acknowledgements")).await;
+            let bea = audience["people"].as_array().and_then(|p| p.iter().find(|p| p["login"] == "bea").cloned());
+            if bea.as_ref().is_some_and(|b| b["seen_at"].is_string()) {
+                assert_eq!(bea.unwrap()["outstanding"], true, "seen, not yet acknowledged: {audience}");
+                break;
+            }
+            assert!(started.elapsed() < PAGE, "watching to the end never counted as seen: {audience}");
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        browser.screenshot("catch-up-asked").await;
+    })
+    .await;
+
+    step("catch-up: bea acknowledges, and the author sees it", async {
+        browser.click("#ack-button").await;
+        let text = browser
+            .wait_js("the acknowledgement", "const a = document.querySelector('#ack'); return a.classList.contains('done') ? document.querySelector('#ack-text').textContent : ''", PAGE)
+            .await;
+        assert_eq!(text, json!("You acknowledged this update."));
+        let (_, audience) = get_json(&server, &format!("/api/updates/{id}/acknowledgements")).await;
+        assert_eq!((audience["acknowledged"].clone(), audience["outstanding"].clone()), (json!(1), json!(0)), "{audience}");
+    })
+    .await;
+
+    step("catch-up: after a reload the player is where she left it", async {
+        // Somewhere in the middle, paused: the pause reports the position.
+        browser.js("const v = document.querySelector('#video'); v.currentTime = 2.5; return true", vec![]).await;
+        browser.wait_js("the seek", "const v = document.querySelector('#video'); return !v.seeking && Math.abs(v.currentTime - 2.5) < 0.1", PAGE).await;
+        browser.js("const v = document.querySelector('#video'); v.play(); v.pause(); return true", vec![]).await;
+        let bea = signed_in_client(&server.new_token("bea"));
+        let started = std::time::Instant::now();
+        loop {
+            let url = server.url(&format!("/api/updates/{id}/progress"));
+            let (_, progress) = send(&bea, reqwest::Method::GET, url, Value::Null).await;
+            if progress["resume_ms"].as_u64().is_some_and(|ms| (2_000..3_500).contains(&ms)) {
+                break;
+            }
+            assert!(started.elapsed() < PAGE, "the position never reached the server: {progress}");
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        browser.goto(&server.url(&format!("/updates/{id}"))).await;
+        let resumed = browser
+            .wait_js("the resumed position", "const v = document.querySelector('#video'); return v && v.readyState >= 1 && !v.seeking && v.currentTime > 1.5 ? v.currentTime : 0", PAGE)
+            .await;
+        let resumed = resumed.as_f64().unwrap_or(0.0);
+        assert!((2.0..3.5).contains(&resumed), "resumed at {resumed}");
     })
     .await;
     browser.close().await;

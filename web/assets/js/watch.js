@@ -5,6 +5,7 @@ import { correctLine, getChannels, getJson, getUpdate, sendJson } from './api.js
 import { $, announce, h, linkified, replace } from './dom.js';
 import { ago, clock, fullDate, parseTime, readingTime } from './format.js';
 import { createPlayer } from './player.js';
+import { acknowledge, getProgress, trackProgress } from './progress.js';
 import { overallProgress, renderStages, summary } from './stages.js';
 import { loadStoryboard } from './storyboard.js';
 import { createTranscript } from './transcript.js';
@@ -36,6 +37,32 @@ const transcript = createTranscript({
 });
 let captionsUrl = null;
 player.onTime((t) => transcript.highlight(t));
+
+// This person's progress: where to resume, and whether they were asked to acknowledge.
+const progressReady = getProgress(id).catch(() => null);
+progressReady.then(showAcknowledgement);
+
+function showAcknowledgement(progress) {
+  if (!progress || !progress.asked_to_acknowledge) return;
+  const done = Boolean(progress.acknowledged_at);
+  $('#ack').hidden = false;
+  $('#ack').classList.toggle('done', done);
+  $('#ack-text').textContent = done ? 'You acknowledged this update.' : 'Please acknowledge this update.';
+  $('#ack-button').hidden = done;
+}
+
+$('#ack-button').addEventListener('click', async () => {
+  $('#ack-button').disabled = true;
+  try {
+    const answer = await acknowledge(id);
+    showAcknowledgement({ asked_to_acknowledge: true, acknowledged_at: answer.acknowledged_at });
+    announce(statusRegion, 'Acknowledged.');
+  } catch (error) {
+    $('#ack-text').textContent = error.message;
+  } finally {
+    $('#ack-button').disabled = false;
+  }
+});
 
 let videoLoaded = false;
 let transcriptState = 'none'; // none → loading → loaded
@@ -89,6 +116,20 @@ function loadVideo(update) {
   $('#player-placeholder').hidden = true;
   $('#player').hidden = false;
   player.load(update, startAt);
+  const video = $('#video');
+  trackProgress(video, id, showAcknowledgement);
+  // Back where this person left off, unless the link names a moment.
+  if (startAt === null) {
+    progressReady.then((progress) => {
+      const resume = progress ? progress.resume_ms / 1000 : 0;
+      if (resume <= 0) return;
+      const seek = () => {
+        if (video.paused && video.currentTime === 0) player.seek(resume);
+      };
+      if (video.readyState >= 1) seek();
+      else video.addEventListener('loadedmetadata', seek, { once: true });
+    });
+  }
   $('#copy-link').disabled = false;
   loadStoryboard(update.links.storyboard).then(player.setStoryboard).catch(() => {});
 }
