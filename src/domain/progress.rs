@@ -23,6 +23,8 @@ pub enum ProgressError {
     TooMany,
     #[error("the position {0} ms is past the end of the update")]
     PastTheEnd(u64),
+    #[error("the share of the transcript read must be between 0 and 1")]
+    BadFraction,
 }
 
 impl Watched {
@@ -68,6 +70,28 @@ impl Watched {
     pub fn is_seen(&self, duration_ms: u64) -> bool {
         duration_ms > 0 && self.covered_ms() as f64 >= SEEN_FRACTION * duration_ms as f64
     }
+}
+
+/// Share of the transcript's lines that must have been on screen to count as read.
+pub const READ_FRACTION: f64 = 0.8;
+/// Share of the estimated reading time the transcript must have been on screen.
+pub const READ_TIME_FRACTION: f64 = 0.4;
+/// On-screen time one report may add: reports come every few seconds.
+pub const MAX_READ_MS_PER_REPORT: u64 = 10 * 60 * 1000;
+
+/// Whether reading counts as catching up: most lines were on screen, for a
+/// plausible share of the time reading `words` takes.
+pub fn read_enough(fraction: f64, read_ms: u64, words: u64) -> bool {
+    let reading_ms = words as f64 / crate::domain::transcript::WORDS_PER_MINUTE as f64 * 60_000.0;
+    words > 0 && fraction >= READ_FRACTION && read_ms as f64 >= READ_TIME_FRACTION * reading_ms
+}
+
+/// A reading report, checked.
+pub fn parse_reading(fraction: f64, visible_ms: u64) -> Result<(f64, u64), ProgressError> {
+    if !(0.0..=1.0).contains(&fraction) {
+        return Err(ProgressError::BadFraction);
+    }
+    Ok((fraction, visible_ms.min(MAX_READ_MS_PER_REPORT)))
 }
 
 /// Where to resume: `position_ms`, unless the person reached the end (start over then).
@@ -131,6 +155,17 @@ mod tests {
         }
         assert!(many.intervals().len() <= MAX_KEPT);
         assert!(many.covered_ms() >= 5_000);
+    }
+
+    #[test]
+    fn reading_counts_when_most_lines_were_on_screen_long_enough() {
+        // 238 words take a minute to read: 40 % of it is 24 s.
+        assert!(read_enough(0.85, 24_000, 238));
+        assert!(!read_enough(0.85, 20_000, 238), "scrolled through too fast");
+        assert!(!read_enough(0.5, 60_000, 238), "most lines never on screen");
+        assert!(!read_enough(1.0, 60_000, 0), "nothing to read");
+        assert_eq!(parse_reading(1.5, 0), Err(ProgressError::BadFraction));
+        assert_eq!(parse_reading(0.5, u64::MAX), Ok((0.5, MAX_READ_MS_PER_REPORT)));
     }
 
     #[test]

@@ -77,6 +77,7 @@ use crate::pipeline::Services;
         super::glossary::GlossaryBody,
         super::transcripts::LineCorrection,
         super::progress::ProgressReport,
+        super::progress::ReadReport,
         super::progress::ProgressView,
         super::progress::UnseenView,
         super::progress::UnseenChannel,

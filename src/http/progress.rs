@@ -15,10 +15,10 @@ use super::{ApiError, Caller};
 use crate::channels;
 use crate::clock::now_ms;
 use crate::db::acknowledgements;
-use crate::db::progress::{self, ProgressRow};
+use crate::db::progress::{self, ProgressRow, Reading, Report};
 use crate::db::updates::{self, Viewer};
 use crate::domain::account::Role;
-use crate::domain::progress::{parse_position, resume_at, ProgressError, Watched};
+use crate::domain::progress::{parse_position, parse_reading, resume_at, ProgressError, Watched};
 use crate::pipeline::Services;
 
 pub fn router() -> Router<Services> {
@@ -96,6 +96,15 @@ pub(super) struct ProgressReport {
     watched: Vec<(u64, u64)>,
     /// Where playback is now.
     position_ms: u64,
+    /// Reading the transcript instead: the share of its lines that has been on
+    /// screen (0–1, the largest so far) and for how long since the last report.
+    read: Option<ReadReport>,
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub(super) struct ReadReport {
+    fraction: f64,
+    visible_ms: u64,
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -106,7 +115,10 @@ pub(super) struct ProgressView {
     /// Time covered by what was watched (each moment once, at any speed).
     watched_ms: u64,
     duration_ms: u64,
-    /// At least 80 % of the duration watched; it stays seen.
+    /// Share of the transcript's lines that has been on screen.
+    read_fraction: f64,
+    /// At least 80 % of the duration watched, or of the transcript read for a
+    /// plausible time (40 % of its reading time); it stays seen.
     seen: bool,
     seen_at: Option<String>,
     /// The author asked this person to acknowledge it ("Please acknowledge").
@@ -115,12 +127,19 @@ pub(super) struct ProgressView {
 }
 
 fn view(row: Option<ProgressRow>, duration_ms: u64, request: Option<Option<i64>>) -> ProgressView {
-    let row = row.unwrap_or(ProgressRow { watched: Watched::default(), position_ms: 0, seen_at: None });
+    let row = row.unwrap_or(ProgressRow {
+        watched: Watched::default(),
+        position_ms: 0,
+        seen_at: None,
+        read_fraction: 0.0,
+        read_ms: 0,
+    });
     ProgressView {
         resume_ms: resume_at(row.position_ms, duration_ms),
         position_ms: row.position_ms,
         watched_ms: row.watched.covered_ms(),
         duration_ms,
+        read_fraction: row.read_fraction,
         seen: row.seen_at.is_some(),
         seen_at: row.seen_at.map(crate::clock::rfc3339),
         asked_to_acknowledge: request.is_some(),
@@ -169,8 +188,16 @@ pub(super) async fn report_progress(
     // Checked before anything is stored: a bad report changes nothing.
     Watched::default().add(&report.watched, duration_ms).map_err(refusal)?;
     let position_ms = parse_position(report.position_ms, duration_ms).map_err(refusal)?;
-    let stored =
-        progress::record(&s.db, caller.user.id, &row.id, &report.watched, position_ms, duration_ms, now_ms()).await?;
+    let reading = match report.read {
+        Some(read) => {
+            let (fraction, visible_ms) = parse_reading(read.fraction, read.visible_ms).map_err(refusal)?;
+            Reading { fraction, visible_ms }
+        }
+        None => Reading::default(),
+    };
+    let words = u64::try_from(row.word_count).unwrap_or(0);
+    let checked = Report { watched: &report.watched, position_ms, reading };
+    let stored = progress::record(&s.db, caller.user.id, &row.id, checked, duration_ms, words, now_ms()).await?;
     let request = acknowledgements::request_of(&s.db, &row.id, caller.user.id).await?;
     Ok(Json(view(Some(stored), duration_ms, request)))
 }

@@ -212,3 +212,34 @@ async fn the_author_asks_people_to_acknowledge_and_sees_who_is_outstanding() {
     let (status, body) = send(&cal, reqwest::Method::GET, asks, Value::Null).await;
     assert_eq!((status, body["error"]["code"].clone()), (403, json!("not_allowed_to_see_audience")), "{body}");
 }
+
+#[tokio::test]
+async fn reading_the_transcript_through_counts_as_seen() {
+    let server = TestServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let words = "The office moves next month. Pack your desk by Friday. The new address is on the wiki.";
+    let video = speech_video(dir.path(), "read", words, 0.5);
+    let (status, body) = post_update(&server, "Read me", &video).await;
+    assert_eq!(status, 202, "{body}");
+    let id = body["id"].as_str().unwrap().to_string();
+    let update = wait_until_done(&server, &id, Duration::from_secs(120)).await;
+    let count = update["word_count"].as_u64().unwrap();
+    assert!(count > 5, "{update}");
+    // Reading takes count / 238 minutes; 40 % of that on screen is enough.
+    let enough_ms = (count as f64 / 238.0 * 60_000.0 * 0.4).ceil() as u64;
+    let token = server.token.clone();
+
+    // Most lines on screen, but far too briefly: not yet.
+    let (_, seen) =
+        report(&server, &token, &id, json!({ "position_ms": 0, "read": { "fraction": 0.9, "visible_ms": 100 } })).await;
+    assert_eq!((seen["seen"].clone(), seen["read_fraction"].clone()), (json!(false), json!(0.9)), "{seen}");
+    // Long enough in all, but only half the lines: not yet.
+    let (_, seen) =
+        report(&server, &token, &id, json!({ "position_ms": 0, "read": { "fraction": 0.5, "visible_ms": enough_ms } }))
+            .await;
+    assert_eq!(seen["seen"], true, "the largest share so far (0.9) counts with the time added up: {seen}");
+    assert_eq!(seen["watched_ms"], 0, "{seen}");
+    let (status, body) =
+        report(&server, &token, &id, json!({ "position_ms": 0, "read": { "fraction": 1.5, "visible_ms": 0 } })).await;
+    assert_eq!((status, body["error"]["code"].clone()), (422, json!("invalid_progress")), "{body}");
+}
