@@ -17,8 +17,8 @@ use crate::channels;
 use crate::clock::{now_ms, rfc3339};
 use crate::db::accounts;
 use crate::db::acknowledgements::{self, AudienceRow};
-use crate::db::updates::UpdateRow;
-use crate::domain::account::{LoginName, Role};
+use crate::domain::account::LoginName;
+use crate::pipeline::edits::may_edit;
 use crate::pipeline::Services;
 
 pub fn router() -> Router<Services> {
@@ -83,11 +83,6 @@ fn audience_view(rows: Vec<AudienceRow>) -> AudienceView {
     }
 }
 
-/// The update's author or a workspace admin.
-fn manages(caller: &Caller, row: &UpdateRow) -> bool {
-    caller.user.role == Role::Admin || row.author.as_ref().is_some_and(|a| a.id == caller.user.id)
-}
-
 fn refused(code: &'static str, message: String) -> ApiError {
     ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code, message)
 }
@@ -106,7 +101,7 @@ pub(super) async fn audience(
     Path(raw): Path<String>,
 ) -> Result<Json<AudienceView>, ApiError> {
     let row = visible_update(&s, &caller, &raw).await?;
-    if !manages(&caller, &row) {
+    if !may_edit(&caller.user, &row) {
         return Err(ApiError::new(
             StatusCode::FORBIDDEN,
             "not_allowed_to_see_audience",
@@ -135,7 +130,7 @@ pub(super) async fn ask(
 ) -> Result<Json<AudienceView>, ApiError> {
     let row = visible_update(&s, &caller, &raw).await?;
     let Json(body) = body?;
-    if !manages(&caller, &row) {
+    if !may_edit(&caller.user, &row) {
         return Err(ApiError::new(
             StatusCode::FORBIDDEN,
             "not_allowed_to_ask",

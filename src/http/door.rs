@@ -23,6 +23,8 @@ use crate::accounts::throttle::RetryAfter;
 use crate::accounts::{self, sessions::session_user};
 use crate::config::Config;
 use crate::db::accounts::UserRow;
+use crate::db::updates::Viewer;
+use crate::domain::account::Role;
 use crate::pipeline::Services;
 
 /// The session cookie's name.
@@ -37,6 +39,13 @@ const CSRF_HEADER: &str = "x-csrf-token";
 pub struct Caller {
     pub user: UserRow,
     pub via: Credential,
+}
+
+impl Caller {
+    /// Who lists updates: everything for a workspace admin, else what their channels show.
+    pub fn viewer(&self) -> Viewer {
+        Viewer { user_id: self.user.id, sees_everything: self.user.role == Role::Admin }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -16,8 +16,7 @@ use crate::channels;
 use crate::clock::now_ms;
 use crate::db::acknowledgements;
 use crate::db::progress::{self, ProgressRow, Reading, Report};
-use crate::db::updates::{self, Viewer};
-use crate::domain::account::Role;
+use crate::db::updates;
 use crate::domain::progress::{parse_position, parse_reading, resume_at, ProgressError, Watched};
 use crate::pipeline::Services;
 
@@ -43,14 +42,10 @@ pub(super) struct UnseenChannel {
 }
 
 async fn unseen_view(s: &Services, caller: &Caller) -> Result<UnseenView, ApiError> {
-    let counts = updates::unseen_counts(&s.db, &viewer_of(caller)).await?;
+    let counts = updates::unseen_counts(&s.db, &caller.viewer()).await?;
     let channels: Vec<UnseenChannel> =
         counts.into_iter().map(|(slug, name, unseen)| UnseenChannel { slug, name, unseen }).collect();
     Ok(UnseenView { total: channels.iter().map(|c| c.unseen).sum(), channels })
-}
-
-fn viewer_of(caller: &Caller) -> Viewer {
-    Viewer { user_id: caller.user.id, sees_everything: caller.user.role == Role::Admin }
 }
 
 /// How many updates the caller has not seen (nor posted), per channel.
@@ -84,7 +79,7 @@ pub(super) async fn mark_all_seen(
         }
         None => None,
     };
-    updates::mark_all_seen(&s.db, &viewer_of(&caller), channel_id, now_ms()).await?;
+    updates::mark_all_seen(&s.db, &caller.viewer(), channel_id, now_ms()).await?;
     Ok(Json(unseen_view(&s, &caller).await?))
 }
 

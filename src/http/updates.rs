@@ -15,8 +15,7 @@ use super::upload::{read_form, UploadLimits};
 use super::views::{UpdatePage, UpdateView};
 use super::{ApiError, Caller};
 use crate::channels;
-use crate::db::updates::{self, UpdateRow, Viewer};
-use crate::domain::account::Role;
+use crate::db::updates::{self, UpdateRow};
 use crate::domain::description::{parse_description, DescriptionError};
 use crate::domain::UpdateId;
 use crate::pipeline::deletion::{self, DeleteError};
@@ -244,7 +243,7 @@ pub(super) async fn list_updates(
         ),
         None => None,
     };
-    let viewer = Viewer { user_id: caller.user.id, sees_everything: caller.user.role == Role::Admin };
+    let viewer = caller.viewer();
     let unseen = params.unseen.unwrap_or(false);
     let rows = updates::list(&services.db, &viewer, channel_id, unseen, before.as_ref(), limit).await?;
     let ids: Vec<UpdateId> = rows.iter().map(|r| r.id.clone()).collect();
