@@ -33,6 +33,10 @@ pub struct Reading {
     pub visible_ms: u64,
 }
 
+/// One person's row for one update ($1 the person, $2 the update), as [`from_row`] reads it.
+const ONE_ROW: &str = "SELECT watched, position_ms, seen_at, read_fraction, read_ms FROM watch_progress \
+                       WHERE user_id = $1 AND update_id = $2";
+
 fn from_row<R: Row>(row: &R) -> Result<ProgressRow, DbError>
 where
     for<'a> &'a str: sqlx::ColumnIndex<R>,
@@ -52,9 +56,8 @@ where
 }
 
 pub async fn get(db: &Db, user_id: i64, update: &UpdateId) -> Result<Option<ProgressRow>, DbError> {
-    let sql = "SELECT watched, position_ms, seen_at, read_fraction, read_ms FROM watch_progress WHERE user_id = $1 AND update_id = $2";
     on_pool!(db, |pool| {
-        let row = sqlx::query(sql).bind(user_id).bind(update.as_str()).fetch_optional(pool).await?;
+        let row = sqlx::query(ONE_ROW).bind(user_id).bind(update.as_str()).fetch_optional(pool).await?;
         row.as_ref().map(from_row).transpose()
     })
 }
@@ -84,13 +87,7 @@ pub async fn record(
         .bind(now)
         .execute(&mut *tx)
         .await?;
-        let current = sqlx::query(
-            "SELECT watched, position_ms, seen_at, read_fraction, read_ms FROM watch_progress WHERE user_id = $1 AND update_id = $2",
-        )
-        .bind(user_id)
-        .bind(update.as_str())
-        .fetch_one(&mut *tx)
-        .await?;
+        let current = sqlx::query(ONE_ROW).bind(user_id).bind(update.as_str()).fetch_one(&mut *tx).await?;
         let mut row = from_row(&current)?;
         row.watched.add(report, duration_ms).map_err(|e| DbError::Corrupt(e.to_string()))?;
         row.position_ms = position_ms;

@@ -19,6 +19,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use super::Services;
+use crate::config::Config;
 use crate::db::updates;
 
 /// What one pass removed, and how many removals failed.
@@ -43,16 +44,18 @@ impl Janitor {
     pub async fn sweep(&mut self, services: &Services) -> Swept {
         let mut swept = Swept::default();
         self.sweep_store(services, &mut swept).await;
-        let config = &services.config;
-        let resumable = config.resumable_dir();
-        sweep_files(&resumable, LEFTOVER_AGE, &mut swept, |name| {
-            let orphan_data =
-                name.strip_suffix(".bin").is_some_and(|key| !resumable.join(format!("{key}.json")).exists());
-            orphan_data || name.ends_with(".json.tmp")
-        });
-        sweep_files(&config.upload_tmp_dir(), LEFTOVER_AGE, &mut swept, |_| true);
-        let longest_job = Duration::from_secs(config.job_timeout_secs.saturating_mul(2));
-        sweep_files(&config.job_tmp_dir(), longest_job.max(LEFTOVER_AGE), &mut swept, |_| true);
+        // Plain file-system calls, many of them: off the async workers.
+        let config = services.config.clone();
+        match tokio::task::spawn_blocking(move || sweep_local(&config)).await {
+            Ok(local) => {
+                swept.files += local.files;
+                swept.errors += local.errors;
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "janitor: the local sweep failed");
+                swept.errors += 1;
+            }
+        }
         swept
     }
 
@@ -88,6 +91,21 @@ impl Janitor {
         }
         self.suspects = unowned;
     }
+}
+
+/// Leftover local files: resumable data without its record and half-written
+/// records, upload temp files, job scratch folders.
+fn sweep_local(config: &Config) -> Swept {
+    let mut swept = Swept::default();
+    let resumable = config.resumable_dir();
+    sweep_files(&resumable, LEFTOVER_AGE, &mut swept, |name| {
+        let orphan_data = name.strip_suffix(".bin").is_some_and(|key| !resumable.join(format!("{key}.json")).exists());
+        orphan_data || name.ends_with(".json.tmp")
+    });
+    sweep_files(&config.upload_tmp_dir(), LEFTOVER_AGE, &mut swept, |_| true);
+    let longest_job = Duration::from_secs(config.job_timeout_secs.saturating_mul(2));
+    sweep_files(&config.job_tmp_dir(), longest_job.max(LEFTOVER_AGE), &mut swept, |_| true);
+    swept
 }
 
 /// The prefix of `key` nothing owns: its update's, if the database does not know
