@@ -193,8 +193,11 @@ impl MediaRunner {
 
         let (status, out, diagnostics) = match tokio::time::timeout(timeout, work).await {
             Ok(result) => result?,
-            // Dropping `work` drops the child handle, which kills it.
-            Err(_) => return Err(StepError::TimedOut(timeout.as_secs())),
+            Err(_) => {
+                // Kill it and wait until it is gone: its media slot is free only then.
+                let _ = child.kill().await;
+                return Err(StepError::TimedOut(timeout.as_secs()));
+            }
         };
         if !status.success() {
             let how = exit_description(&status);
