@@ -4,7 +4,11 @@
 //! - every other word must match exactly, as a prefix (`plan` finds
 //!   "planning", from two letters; a trailing `*` is accepted), or with a typo
 //!   (one edit from 4 letters, two from 8), with exact matches ranked first;
-//! - repeated words count once, and a query holds at most [`MAX_CLAUSES`].
+//! - repeated words count once, and a query holds at most [`MAX_CLAUSES`];
+//! - at most [`MAX_EXPANDING_WORDS`] words (the longest) expand to prefixes and
+//!   typos; the others match as written. That caps the work of one query without
+//!   looking at the dictionary, which holds private updates' words too: a cap
+//!   counted there would let what others posted change what you find.
 
 use tantivy::query::{BooleanQuery, BoostQuery, FuzzyTermQuery, Occur, PhraseQuery, Query, TermQuery};
 use tantivy::schema::{Field, IndexRecordOption};
@@ -14,7 +18,12 @@ use super::schema::words_with_offsets;
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Clause {
-    Word { text: String, prefix: bool },
+    /// `prefix`: also as the start of longer words; `max_edits`: typos allowed.
+    Word {
+        text: String,
+        prefix: bool,
+        max_edits: u8,
+    },
     Phrase(Vec<String>),
 }
 
@@ -29,6 +38,9 @@ const MIN_PREFIX_LEN: usize = 2;
 /// Words and phrases one query may hold (after merging repeats). Each is a must-
 /// match over two fields with prefix and typo expansion; more is only cost.
 pub const MAX_CLAUSES: usize = 10;
+/// Words of one query that expand to prefixes and typos; the longest ones,
+/// which expand to the fewest words.
+pub const MAX_EXPANDING_WORDS: usize = 3;
 
 impl ParsedQuery {
     pub fn parse(input: &str) -> ParsedQuery {
@@ -39,7 +51,7 @@ impl ParsedQuery {
                 let words: Vec<String> = words_with_offsets(part).into_iter().map(|w| w.0).collect();
                 match words.len() {
                     0 => {}
-                    1 => clauses.push(Clause::Word { text: words[0].clone(), prefix: false }),
+                    1 => clauses.push(Clause::Word { text: words[0].clone(), prefix: false, max_edits: 0 }),
                     _ => clauses.push(Clause::Phrase(words)),
                 }
                 continue;
@@ -52,7 +64,8 @@ impl ParsedQuery {
                     0 => {}
                     1 => {
                         let prefix = words[0].chars().count() >= MIN_PREFIX_LEN;
-                        clauses.push(Clause::Word { text: words[0].clone(), prefix });
+                        let max_edits = max_edits(&words[0]);
+                        clauses.push(Clause::Word { text: words[0].clone(), prefix, max_edits });
                     }
                     // "e-mail" is two words that must stay together.
                     _ => clauses.push(Clause::Phrase(words)),
@@ -66,6 +79,7 @@ impl ParsedQuery {
                 unique.push(clause);
             }
         }
+        limit_expansion(&mut unique);
         ParsedQuery { clauses: unique }
     }
 
@@ -85,8 +99,8 @@ impl ParsedQuery {
         let mut matchers = Vec::new();
         for clause in &self.clauses {
             match clause {
-                Clause::Word { text, prefix } => {
-                    matchers.push(WordMatcher { text: text.clone(), prefix: *prefix, max_edits: max_edits(text) })
+                Clause::Word { text, prefix, max_edits } => {
+                    matchers.push(WordMatcher { text: text.clone(), prefix: *prefix, max_edits: *max_edits })
                 }
                 Clause::Phrase(words) => {
                     matchers.extend(words.iter().map(|w| WordMatcher { text: w.clone(), prefix: false, max_edits: 0 }))
@@ -94,6 +108,25 @@ impl ParsedQuery {
             }
         }
         matchers
+    }
+}
+
+/// Only the longest [`MAX_EXPANDING_WORDS`] expanding words keep expanding (on a tie, the later one: it is being typed).
+fn limit_expansion(clauses: &mut [Clause]) {
+    let mut expanding: Vec<(usize, usize)> = clauses
+        .iter()
+        .enumerate()
+        .filter_map(|(i, clause)| match clause {
+            Clause::Word { text, prefix, max_edits } if *prefix || *max_edits > 0 => Some((text.chars().count(), i)),
+            _ => None,
+        })
+        .collect();
+    expanding.sort_unstable_by(|a, b| b.cmp(a));
+    for &(_, i) in expanding.iter().skip(MAX_EXPANDING_WORDS) {
+        if let Clause::Word { prefix, max_edits, .. } = &mut clauses[i] {
+            *prefix = false;
+            *max_edits = 0;
+        }
     }
 }
 
@@ -109,15 +142,14 @@ fn clause_query(clause: &Clause, fields: &[Field]) -> Box<dyn Query> {
     let mut should: Vec<(Occur, Box<dyn Query>)> = Vec::new();
     for &field in fields {
         match clause {
-            Clause::Word { text, prefix } => {
+            Clause::Word { text, prefix, max_edits } => {
                 let term = Term::from_field_text(field, text);
                 should.push((Occur::Should, boosted(TermQuery::new(term.clone(), IndexRecordOption::WithFreqs), 4.0)));
                 if *prefix {
                     should.push((Occur::Should, boosted(FuzzyTermQuery::new_prefix(term.clone(), 0, true), 1.5)));
                 }
-                let edits = max_edits(text);
-                if edits > 0 {
-                    should.push((Occur::Should, boosted(FuzzyTermQuery::new(term, edits, true), 1.0)));
+                if *max_edits > 0 {
+                    should.push((Occur::Should, boosted(FuzzyTermQuery::new(term, *max_edits, true), 1.0)));
                 }
             }
             Clause::Phrase(words) => {
@@ -186,10 +218,10 @@ mod tests {
         assert_eq!(
             q.clauses,
             vec![
-                Clause::Word { text: "budget".into(), prefix: true },
+                Clause::Word { text: "budget".into(), prefix: true, max_edits: 1 },
                 Clause::Phrase(vec!["next".into(), "quarter".into()]),
-                Clause::Word { text: "plan".into(), prefix: true },
-                Clause::Word { text: "a".into(), prefix: false },
+                Clause::Word { text: "plan".into(), prefix: true, max_edits: 1 },
+                Clause::Word { text: "a".into(), prefix: false, max_edits: 0 },
             ]
         );
         assert!(ParsedQuery::parse("  \"\" ,,, ").is_empty());
@@ -198,16 +230,37 @@ mod tests {
     #[test]
     fn repeats_merge_and_one_letter_never_expands() {
         let hostile = "t* ".repeat(85);
-        assert_eq!(ParsedQuery::parse(&hostile).clauses, vec![Clause::Word { text: "t".into(), prefix: false }]);
+        assert_eq!(
+            ParsedQuery::parse(&hostile).clauses,
+            vec![Clause::Word { text: "t".into(), prefix: false, max_edits: 0 }]
+        );
         let q = ParsedQuery::parse(r#"plan Plan "next step" "Next  step" a* plan*"#);
         assert_eq!(
             q.clauses,
             vec![
-                Clause::Word { text: "plan".into(), prefix: true },
+                Clause::Word { text: "plan".into(), prefix: true, max_edits: 1 },
                 Clause::Phrase(vec!["next".into(), "step".into()]),
-                Clause::Word { text: "a".into(), prefix: false },
+                Clause::Word { text: "a".into(), prefix: false, max_edits: 0 },
             ]
         );
+    }
+
+    #[test]
+    fn only_the_longest_words_expand() {
+        let q = ParsedQuery::parse("ab cd roadmap ef budget gh");
+        let expanding: Vec<&str> = q
+            .clauses
+            .iter()
+            .filter_map(|c| match c {
+                Clause::Word { text, prefix: true, .. } => Some(text.as_str()),
+                _ => None,
+            })
+            .collect();
+        // The two long ones, then the last of the two-letter words.
+        assert_eq!(expanding, ["roadmap", "budget", "gh"]);
+        let exact = q.clauses.iter().filter(|c| matches!(c, Clause::Word { prefix: false, max_edits: 0, .. })).count();
+        assert_eq!(exact, 3);
+        assert_eq!(q.matchers().iter().filter(|m| m.prefix || m.max_edits > 0).count(), MAX_EXPANDING_WORDS);
     }
 
     #[test]
