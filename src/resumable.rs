@@ -34,6 +34,9 @@ pub struct UploadRecord {
     /// Its description, checked when the upload was created.
     #[serde(default)]
     pub description: String,
+    /// The ids of the people to ask to acknowledge it, checked when it was created.
+    #[serde(default)]
+    pub ask: Vec<i64>,
 }
 
 /// See [`ResumableUploads::open_uploads`].
@@ -272,6 +275,7 @@ mod tests {
             owner: Some(1),
             channel: None,
             description: String::new(),
+            ask: Vec::new(),
         }
     }
 

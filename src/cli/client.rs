@@ -54,12 +54,14 @@ pub struct Post<'a> {
     pub title: &'a str,
     /// A channel's name or slug; the server's default (`General`) when `None`.
     pub channel: Option<&'a str>,
+    /// Whom to ask to acknowledge it: login names or `everyone`.
+    pub ask: &'a [String],
     /// Wait until the update is ready.
     pub wait: bool,
 }
 
 pub async fn post(server: &str, token: Option<&str>, post: &Post<'_>) -> anyhow::Result<()> {
-    let Post { file, title, channel, wait } = *post;
+    let Post { file, title, channel, ask, wait } = *post;
     let server = server.trim_end_matches('/');
     let client = client(token)?;
     check_signed_in(&client, server, token).await?;
@@ -81,6 +83,9 @@ pub async fn post(server: &str, token: Option<&str>, post: &Post<'_>) -> anyhow:
     let mut form = reqwest::multipart::Form::new().text("title", title.to_string());
     if let Some(channel) = channel {
         form = form.text("channel", channel.to_string());
+    }
+    if !ask.is_empty() {
+        form = form.text("acknowledge", ask.join(","));
     }
     let form = form.part("file", part);
     let response =

@@ -81,6 +81,9 @@ pub enum Command {
         /// The channel to post in (its name or slug); default `General`.
         #[arg(long)]
         channel: Option<String>,
+        /// Ask people to acknowledge it: login names, or `everyone` in the channel (repeat or separate with commas).
+        #[arg(long = "ask", value_name = "LOGIN|everyone")]
+        ask: Vec<String>,
         /// Default: the server of the last `bulletin login`, else http://127.0.0.1:8080.
         #[arg(long, env = "BULLETIN_SERVER")]
         server: Option<String>,

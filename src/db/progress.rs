@@ -1,5 +1,7 @@
 //! Each person's progress through each update (`watch_progress`).
 
+use std::collections::HashMap;
+
 use sqlx::Row;
 
 use super::{in_write_tx, on_pool, Db, DbError};
@@ -22,7 +24,8 @@ pub struct ProgressRow {
 #[derive(Debug, Clone, Copy)]
 pub struct Report<'a> {
     pub watched: &'a [(u64, u64)],
-    pub position_ms: u64,
+    /// `None` keeps the stored position.
+    pub position_ms: Option<u64>,
     pub reading: Reading,
 }
 
@@ -90,7 +93,7 @@ pub async fn record(
         let current = sqlx::query(ONE_ROW).bind(user_id).bind(update.as_str()).fetch_one(&mut *tx).await?;
         let mut row = from_row(&current)?;
         row.watched.add(report, duration_ms).map_err(|e| DbError::Corrupt(e.to_string()))?;
-        row.position_ms = position_ms;
+        row.position_ms = position_ms.unwrap_or(row.position_ms);
         row.read_fraction = row.read_fraction.max(reading.fraction);
         row.read_ms = row.read_ms.saturating_add(reading.visible_ms);
         let read = read_enough(row.read_fraction, row.read_ms, words);
@@ -103,7 +106,7 @@ pub async fn record(
              read_fraction = $7, read_ms = $8 WHERE user_id = $5 AND update_id = $6",
         )
         .bind(watched)
-        .bind(i64::try_from(position_ms).unwrap_or(i64::MAX))
+        .bind(i64::try_from(row.position_ms).unwrap_or(i64::MAX))
         .bind(row.seen_at)
         .bind(now)
         .bind(user_id)
@@ -115,4 +118,47 @@ pub async fn record(
         row
     });
     Ok(row)
+}
+
+/// Where one person stands with one update, as lists show it.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Standing {
+    /// They reported watching or reading some of it.
+    pub started: bool,
+    pub seen: bool,
+    /// Asked to acknowledge it: `Some(when they did)`.
+    pub request: Option<Option<i64>>,
+}
+
+/// Person `user_id`'s standing with each of `ids` (those without a row stand nowhere).
+pub async fn standings(db: &Db, user_id: i64, ids: &[UpdateId]) -> Result<HashMap<UpdateId, Standing>, DbError> {
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let placeholders: Vec<String> = (2..ids.len() + 2).map(|i| format!("${i}")).collect();
+    let list = placeholders.join(", ");
+    // Opening an update with nothing reported leaves no row; mark-all-seen leaves
+    // one without anything watched, which is seen but not started.
+    let sql = format!(
+        "SELECT update_id, (watched <> '[]' OR read_ms > 0) AS started, seen_at IS NOT NULL AS seen, \
+         NULL AS requested_at, NULL AS acknowledged_at FROM watch_progress WHERE user_id = $1 AND update_id IN ({list}) \
+         UNION ALL SELECT update_id, FALSE, FALSE, requested_at, acknowledged_at FROM acknowledgements \
+         WHERE user_id = $1 AND update_id IN ({list})"
+    );
+    on_pool!(db, |pool| {
+        let mut query = sqlx::query(&sql).bind(user_id);
+        for id in ids {
+            query = query.bind(id.as_str());
+        }
+        let mut standings: HashMap<UpdateId, Standing> = HashMap::new();
+        for row in query.fetch_all(pool).await? {
+            let standing = standings.entry(UpdateId::from_trusted(row.try_get("update_id")?)).or_default();
+            standing.started |= row.try_get::<bool, _>("started")?;
+            standing.seen |= row.try_get::<bool, _>("seen")?;
+            if row.try_get::<Option<i64>, _>("requested_at")?.is_some() {
+                standing.request = Some(row.try_get("acknowledged_at")?);
+            }
+        }
+        Ok(standings)
+    })
 }

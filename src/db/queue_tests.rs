@@ -24,6 +24,7 @@ async fn new_update(db: &Db) -> UpdateId {
         author_id: None,
         channel_id: 1,
         created_at: now_ms(),
+        ask: Vec::new(),
     };
     updates::insert_with_jobs(db, &new, &FIRST, 2).await.unwrap();
     id

@@ -23,6 +23,8 @@ pub struct NewUpdate {
     pub author_id: Option<i64>,
     pub channel_id: i64,
     pub created_at: i64,
+    /// People asked to acknowledge it, from the moment it exists.
+    pub ask: Vec<i64>,
 }
 
 #[derive(Debug, Clone)]
@@ -158,6 +160,14 @@ pub async fn insert_with_jobs(db: &Db, new: &NewUpdate, first: &[JobKind], max_a
             .bind(due)
             .execute(&mut *tx)
             .await?;
+        }
+        for user_id in &new.ask {
+            sqlx::query("INSERT INTO acknowledgements (update_id, user_id, requested_at) VALUES ($1, $2, $3)")
+                .bind(new.id.as_str())
+                .bind(user_id)
+                .bind(new.created_at)
+                .execute(&mut *tx)
+                .await?;
         }
     });
     Ok(())

@@ -38,6 +38,21 @@ pub(super) struct AskBody {
     everyone: bool,
 }
 
+impl AskBody {
+    /// The `acknowledge` form field or upload metadata: `everyone` and/or login
+    /// names, separated by commas or spaces; `None` when it names nobody.
+    pub(super) fn from_field(text: &str) -> Option<AskBody> {
+        let mut body = AskBody { people: Vec::new(), everyone: false };
+        for word in text.split(|c: char| c == ',' || c.is_whitespace()).filter(|w| !w.is_empty()) {
+            match word.trim_start_matches('@') {
+                "everyone" => body.everyone = true,
+                login => body.people.push(login.to_string()),
+            }
+        }
+        (body.everyone || !body.people.is_empty()).then_some(body)
+    }
+}
+
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub(super) struct AudienceView {
     /// Everyone asked, and everyone who has started it, by login.
@@ -137,11 +152,25 @@ pub(super) async fn ask(
             "only the update's author and admins ask for acknowledgements",
         ));
     }
+    let channel = row.channel.as_ref().map(|c| (c.id, c.name.as_str()));
+    let ids = whom_to_ask(&s, &body, channel, row.author.as_ref().map(|a| a.id)).await?;
+    acknowledgements::ask(&s.db, &row.id, &ids, now_ms()).await?;
+    Ok(Json(audience_view(acknowledgements::audience(&s.db, &row.id).await?)))
+}
+
+/// The people `body` names, checked: each exists and sees `channel` (id and
+/// name; `None` is General), without `author`, who does not acknowledge their own update.
+pub(super) async fn whom_to_ask(
+    s: &Services,
+    body: &AskBody,
+    channel: Option<(i64, &str)>,
+    author: Option<i64>,
+) -> Result<Vec<i64>, ApiError> {
     if body.people.is_empty() && !body.everyone {
         return Err(refused("nobody_named", "name the people to ask, or ask everyone".into()));
     }
-    let channel_id = row.channel.as_ref().map(|c| c.id);
-    let channel_name = row.channel.as_ref().map_or("General".to_string(), |c| c.name.clone());
+    let channel_id = channel.map(|(id, _)| id);
+    let channel_name = channel.map_or("General", |(_, name)| name);
     let mut ids = Vec::new();
     for raw_login in &body.people {
         let unknown = || refused("unknown_person", format!("there is nobody called {raw_login}"));
@@ -166,13 +195,10 @@ pub(super) async fn ask(
         };
         ids.extend(everyone);
     }
-    // The author does not acknowledge their own update.
-    let author = row.author.as_ref().map(|a| a.id);
     ids.retain(|id| Some(*id) != author);
     ids.sort_unstable();
     ids.dedup();
-    acknowledgements::ask(&s.db, &row.id, &ids, now_ms()).await?;
-    Ok(Json(audience_view(acknowledgements::audience(&s.db, &row.id).await?)))
+    Ok(ids)
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]

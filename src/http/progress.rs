@@ -89,8 +89,8 @@ pub(super) struct ProgressReport {
     /// Watched stretches, `[start_ms, end_ms]`, at whatever speed (at most 200 per report).
     #[serde(default)]
     watched: Vec<(u64, u64)>,
-    /// Where playback is now.
-    position_ms: u64,
+    /// Where playback is now; absent (a report of reading alone) keeps the last one.
+    position_ms: Option<u64>,
     /// Reading the transcript instead: the share of its lines that has been on
     /// screen (0–1, the largest so far) and for how long since the last report.
     read: Option<ReadReport>,
@@ -182,7 +182,7 @@ pub(super) async fn report_progress(
     let duration_ms = u64::try_from(row.duration_ms).unwrap_or(0);
     // Checked before anything is stored: a bad report changes nothing.
     Watched::default().add(&report.watched, duration_ms).map_err(refusal)?;
-    let position_ms = parse_position(report.position_ms, duration_ms).map_err(refusal)?;
+    let position_ms = report.position_ms.map(|ms| parse_position(ms, duration_ms)).transpose().map_err(refusal)?;
     let reading = match report.read {
         Some(read) => {
             let (fraction, visible_ms) = parse_reading(read.fraction, read.visible_ms).map_err(refusal)?;

@@ -15,6 +15,7 @@ use axum::Router;
 use base64::Engine;
 use sha1::Digest;
 
+use super::acknowledgements::{whom_to_ask, AskBody};
 use super::channels::channel_refusal;
 use super::error::ErrorBody;
 use super::ingest::{self, NotPosted};
@@ -22,6 +23,7 @@ use super::receive::{append_body, disk_full, too_large, ReceiveLimits};
 use super::updates::description_refusal;
 use super::{header_value, ApiError, Caller};
 use crate::channels::{self, ChannelError};
+use crate::db::accounts;
 use crate::domain::description::parse_description;
 use crate::pipeline::ingest::{NewPost, TempUpload};
 use crate::pipeline::Services;
@@ -98,6 +100,10 @@ pub(super) async fn create(
     let channel_field = field("channel");
     let channel =
         channels::channel_to_post_in(&services.db, &caller.user, channel_field).await.map_err(channel_refusal)?;
+    let ask = match field("acknowledge").and_then(AskBody::from_field) {
+        Some(body) => whom_to_ask(&services, &body, Some((channel.id, &channel.name)), Some(caller.user.id)).await?,
+        None => Vec::new(),
+    };
     // Bounded: uploads nobody finishes hold disk for a day, so each person may
     // keep a few open, the server a few hundred, and all of them must fit.
     let config = &services.config;
@@ -128,6 +134,7 @@ pub(super) async fn create(
         owner: Some(caller.user.id),
         channel: Some(channel.slug),
         description,
+        ask,
     };
     let uploads = &services.uploads;
     let key = uploads.create(&record).await.map_err(ApiError::internal)?;
@@ -337,12 +344,23 @@ async fn finish(
             return Err(channel_refusal(refusal));
         }
     };
+    // Only those who still see the channel: someone may have left it meanwhile.
+    let mut ask = Vec::with_capacity(state.record.ask.len());
+    for &id in &state.record.ask {
+        let person = accounts::user_by_id(&services.db, id).await.map_err(ApiError::internal)?;
+        if let Some(person) = person.filter(|p| !p.disabled) {
+            if channels::may_see_channel(&services.db, &person, Some(channel.id)).await.map_err(ApiError::internal)? {
+                ask.push(id);
+            }
+        }
+    }
     let upload = TempUpload::adopt(uploads.data_path(&key), state.offset);
     let post = NewPost {
         author: caller.user.id,
         channel_id: channel.id,
         title,
         description: state.record.description.clone(),
+        ask,
     };
     match ingest::accept_id(&services, &post, upload).await {
         Ok(id) => {

@@ -7,14 +7,16 @@ use axum::routing::get;
 use axum::{Json, Router};
 use serde::Deserialize;
 
+use super::acknowledgements::{whom_to_ask, AskBody};
 use super::channels::channel_refusal;
 use super::error::ErrorBody;
 use super::ingest;
 use super::receive::{disk_full, too_large};
 use super::upload::{read_form, UploadLimits};
-use super::views::{UpdatePage, UpdateView};
+use super::views::{UpdatePage, UpdateView, YouView};
 use super::{ApiError, Caller};
 use crate::channels;
+use crate::db::progress;
 use crate::db::updates::{self, UpdateRow};
 use crate::domain::description::{parse_description, DescriptionError};
 use crate::domain::UpdateId;
@@ -108,7 +110,11 @@ pub(super) async fn create_update(
         .map_err(channel_refusal)?;
     let description =
         parse_description(form.description.as_deref().unwrap_or_default()).map_err(description_refusal)?;
-    let post = NewPost { author: caller.user.id, channel_id: channel.id, title, description };
+    let ask = match form.acknowledge.as_deref().and_then(AskBody::from_field) {
+        Some(body) => whom_to_ask(&services, &body, Some((channel.id, &channel.name)), Some(caller.user.id)).await?,
+        None => Vec::new(),
+    };
+    let post = NewPost { author: caller.user.id, channel_id: channel.id, title, description, ask };
     let view = ingest::accept(&services, &post, upload).await?;
     Ok((StatusCode::ACCEPTED, Json(view)))
 }
@@ -123,9 +129,25 @@ pub(super) async fn get_update(
     Path(raw): Path<String>,
 ) -> Result<Json<UpdateView>, ApiError> {
     let row = visible_update(&services, &caller, &raw).await?;
-    let id = row.id.clone();
-    let stages = updates::stages(&services.db, std::slice::from_ref(&id)).await?;
-    Ok(Json(UpdateView::build(row, &stages)))
+    let mut views = views_for(&services, &caller, vec![row]).await?;
+    Ok(Json(views.remove(0)))
+}
+
+/// Views of `rows` with their stages and where the caller stands with each.
+async fn views_for(services: &Services, caller: &Caller, rows: Vec<UpdateRow>) -> Result<Vec<UpdateView>, ApiError> {
+    let ids: Vec<UpdateId> = rows.iter().map(|r| r.id.clone()).collect();
+    let stages = updates::stages(&services.db, &ids).await?;
+    let mut standings = progress::standings(&services.db, caller.user.id, &ids).await?;
+    Ok(rows
+        .into_iter()
+        .map(|row| {
+            let author = row.author.as_ref().is_some_and(|a| a.id == caller.user.id);
+            let standing = standings.remove(&row.id).unwrap_or_default();
+            let mut view = UpdateView::build(row, &stages);
+            view.you = Some(YouView::new(author, standing));
+            view
+        })
+        .collect())
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -175,8 +197,8 @@ pub(super) async fn change_update(
         })?;
     }
     let row = visible_update(&services, &caller, &raw).await?;
-    let stages = updates::stages(&services.db, std::slice::from_ref(&row.id)).await?;
-    Ok(Json(UpdateView::build(row, &stages)))
+    let mut views = views_for(&services, &caller, vec![row]).await?;
+    Ok(Json(views.remove(0)))
 }
 
 /// Delete an update: its rows, transcript, media, index documents and pending
@@ -246,9 +268,7 @@ pub(super) async fn list_updates(
     let viewer = caller.viewer();
     let unseen = params.unseen.unwrap_or(false);
     let rows = updates::list(&services.db, &viewer, channel_id, unseen, before.as_ref(), limit).await?;
-    let ids: Vec<UpdateId> = rows.iter().map(|r| r.id.clone()).collect();
-    let stages = updates::stages(&services.db, &ids).await?;
-    let next = (rows.len() as i64 == limit).then(|| ids.last().map(|id| id.to_string())).flatten();
-    let views: Vec<UpdateView> = rows.into_iter().map(|row| UpdateView::build(row, &stages)).collect();
+    let next = (rows.len() as i64 == limit).then(|| rows.last().map(|row| row.id.to_string())).flatten();
+    let views = views_for(&services, &caller, rows).await?;
     Ok(Json(UpdatePage { updates: views, next }))
 }

@@ -22,6 +22,8 @@ pub struct UploadForm {
     /// The channel to post in (a name or slug); `General` when absent.
     pub channel: Option<String>,
     pub description: Option<String>,
+    /// Whom to ask to acknowledge it: `everyone` and/or login names.
+    pub acknowledge: Option<String>,
     pub file: Option<TempUpload>,
 }
 
@@ -39,7 +41,7 @@ pub async fn read_form(
     limits: &UploadLimits,
     early: &mut EarlyCheck,
 ) -> Result<UploadForm, ApiError> {
-    let mut form = UploadForm { title: None, channel: None, description: None, file: None };
+    let mut form = UploadForm { title: None, channel: None, description: None, acknowledge: None, file: None };
     // What the other fields may still take up: many small ones cost no more than one.
     let mut budget = MAX_NON_FILE_BYTES;
     loop {
@@ -60,6 +62,10 @@ pub async fn read_form(
             Some("description") => {
                 let text = read_text(field, limits, "invalid_description", "description").await?;
                 form.description = Some(charged(text, &mut budget)?)
+            }
+            Some("acknowledge") => {
+                let text = read_text(field, limits, "invalid_acknowledge", "acknowledge").await?;
+                form.acknowledge = Some(charged(text, &mut budget)?)
             }
             Some("file") if form.file.is_none() => form.file = Some(receive_file(field, tmp_dir, limits, early).await?),
             // Ignored, but read (the file may come after it), and counted.

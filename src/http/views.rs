@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::clock::rfc3339;
+use crate::db::progress::Standing;
 use crate::db::updates::{StageRow, UpdateRow};
 use crate::domain::job::parse_update_error;
 use crate::domain::transcript::WORDS_PER_MINUTE;
@@ -49,6 +50,35 @@ pub struct UpdateView {
     #[schema(value_type = BTreeMap<String, StageView>)]
     pub stages: BTreeMap<&'static str, StageView>,
     pub links: Links,
+    /// Where the caller stands with it (absent where no one asked).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub you: Option<YouView>,
+}
+
+/// The caller and one update: what the feed marks as new or awaiting acknowledgement.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct YouView {
+    /// They posted it.
+    pub author: bool,
+    /// They reported watching or reading some of it.
+    pub started: bool,
+    /// It counts as seen (watched or read, acknowledged, or marked as seen).
+    pub seen: bool,
+    /// The author asked them to acknowledge it.
+    pub asked_to_acknowledge: bool,
+    pub acknowledged: bool,
+}
+
+impl YouView {
+    pub fn new(author: bool, standing: Standing) -> YouView {
+        YouView {
+            author,
+            started: standing.started,
+            seen: standing.seen,
+            asked_to_acknowledge: standing.request.is_some(),
+            acknowledged: matches!(standing.request, Some(Some(_))),
+        }
+    }
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -142,6 +172,7 @@ impl UpdateView {
             author: row.author.map(|a| AuthorView { login: a.login, display_name: a.display_name }),
             channel: row.channel.map(|c| ChannelRefView { slug: c.slug, name: c.name }),
             stages: views,
+            you: None,
         }
     }
 }

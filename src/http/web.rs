@@ -49,6 +49,7 @@ const ASSETS: &[Asset] = &[
     asset!("icon.svg", "image/svg+xml"),
     asset!("js/account.js", JS),
     asset!("js/api.js", JS),
+    asset!("js/audience.js", JS),
     asset!("js/channels.js", JS),
     asset!("js/compose.js", JS),
     asset!("js/dom.js", JS),

@@ -116,6 +116,8 @@ pub struct NewPost {
     pub title: Title,
     /// Checked with [`crate::domain::description::parse_description`]; may be empty.
     pub description: String,
+    /// People asked to acknowledge it (checked: each sees the channel).
+    pub ask: Vec<i64>,
 }
 
 /// Accept `upload` as a new update, or refuse it. Accepted, the file is moved
@@ -154,6 +156,7 @@ pub async fn accept(services: &Services, post: &NewPost, upload: TempUpload) -> 
         author_id: Some(post.author),
         channel_id: post.channel_id,
         created_at: now,
+        ask: post.ask.clone(),
     };
     let bytes = upload.bytes;
     let local = upload.keep();

@@ -694,13 +694,46 @@ async fn catching_up_in_the_browser() {
     let (status, body) =
         send(&server.client(), reqwest::Method::POST, asks.clone(), json!({ "people": ["bea"] })).await;
     assert_eq!(status, 200, "{body}");
+    // An update to read rather than watch: several sentences, several lines.
+    let words = "Good morning everyone. The office move is planned for the first week of March. \
+                 Please pack your desks on the Friday before. The movers arrive early on Monday. \
+                 Your new desk number is on the wiki page. Parking passes are at the front desk. \
+                 Thank you all for your patience during the move.";
+    let speech = speech_video(fixtures.path(), "to-read", words, 0.5);
+    let (status, created) = post_update(&server, "The office move", &speech).await;
+    assert_eq!(status, 202, "{created}");
+    let to_read = created["id"].as_str().expect("update id").to_string();
+    let update = wait_until_done(&server, &to_read, PROCESSING).await;
+    assert!(update["word_count"].as_u64().unwrap_or(0) > 20, "{update}");
     let browser = Browser::start().await;
 
-    step("catch-up: asked to acknowledge, bea plays it to the end and it counts as seen", async {
-        browser.goto(&server.url(&format!("/login?next=%2Fupdates%2F{id}"))).await;
+    step("catch-up: bea's feed shows what is new to her first, and what she is asked to acknowledge", async {
+        browser.goto(&server.url("/login?next=%2F")).await;
         browser.type_into("#login", "bea").await;
         browser.type_into("#password", "bea's long password").await;
         browser.click(".auth-form button[type=submit]").await;
+        let new = browser
+            .wait_js("the new updates", "const s = document.querySelector('#unseen'); return s && !s.hidden && s.querySelectorAll('#unseen-list li').length === 2 ? [...s.querySelectorAll('#unseen-list li')].map((li) => li.textContent).join(' | ') : ''", PAGE)
+            .await;
+        let new = new.as_str().unwrap_or_default().to_string();
+        assert!(new.contains("Please watch this") && new.contains("Please acknowledge"), "{new}");
+        let counts = browser.js("return document.querySelector('#unseen-channels').textContent", vec![]).await;
+        assert_eq!(counts, json!("#General · 2"));
+        // Below them, every update, each marked.
+        let all = browser
+            .wait_js("the full list", "return document.querySelectorAll('#feed li.card').length === 2 && document.querySelector('#feed-error').hidden ? document.querySelectorAll('#feed li.card.is-new').length : -1", PAGE)
+            .await;
+        assert_eq!(all, json!(2));
+        browser.screenshot("catch-up-feed").await;
+        browser.goto(&server.url(&format!("/updates/{id}"))).await;
+        let badge = browser
+            .wait_js("the new badge", "const c = document.querySelector('#meta .chip.new'); return c ? c.textContent : ''", PAGE)
+            .await;
+        assert_eq!(badge, json!("New since your last visit"));
+    })
+    .await;
+
+    step("catch-up: asked to acknowledge, bea plays it to the end and it counts as seen", async {
         browser.wait_js("the acknowledgement request", "const a = document.querySelector('#ack'); return a && !a.hidden ? document.querySelector('#ack-text').textContent : ''", PAGE).await;
         wait_video_ready(&browser).await;
         browser.js("const v = document.querySelector('#video'); v.muted = true; v.playbackRate = 2; v.play(); return true", vec![]).await;
@@ -753,6 +786,50 @@ async fn catching_up_in_the_browser() {
             .await;
         let resumed = resumed.as_f64().unwrap_or(0.0);
         assert!((2.0..3.5).contains(&resumed), "resumed at {resumed}");
+        let badge = browser.js("return document.querySelectorAll('#meta .chip.new').length", vec![]).await;
+        assert_eq!(badge, json!(0), "not new any more");
+    })
+    .await;
+
+    step("catch-up: bea reads the transcript through instead of watching, and it counts", async {
+        browser.goto(&server.url(&format!("/updates/{to_read}"))).await;
+        let lines = browser
+            .wait_js("the reading view", "return document.querySelectorAll('#paragraphs span[data-line]').length", PAGE)
+            .await;
+        assert!(lines.as_u64().unwrap_or(0) >= 3, "{lines} lines");
+        // Down the reading view a line at a time, at a reader's pace.
+        browser
+            .js("(async () => { for (const s of document.querySelectorAll('#paragraphs span[data-line]')) { s.scrollIntoView({ block: 'center' }); await new Promise((r) => setTimeout(r, 700)); } })(); return true", vec![])
+            .await;
+        let bea = signed_in_client(&server.new_token("bea"));
+        let url = server.url(&format!("/api/updates/{to_read}/progress"));
+        let started = std::time::Instant::now();
+        loop {
+            let (_, progress) = send(&bea, reqwest::Method::GET, url.clone(), Value::Null).await;
+            if progress["seen"] == true {
+                assert_eq!(progress["watched_ms"], 0, "read, not watched: {progress}");
+                assert!(progress["read_fraction"].as_f64().unwrap_or(0.0) >= 0.8, "{progress}");
+                break;
+            }
+            assert!(started.elapsed() < Duration::from_secs(60), "reading it through never counted: {progress}");
+            tokio::time::sleep(Duration::from_millis(500)).await;
+        }
+    })
+    .await;
+
+    step("catch-up: the author sees who has seen and acknowledged it", async {
+        browser.cdp("Network.clearBrowserCookies", json!({})).await;
+        browser.goto(&server.url(&format!("/login?next=%2Fupdates%2F{id}"))).await;
+        browser.type_into("#login", ADMIN_LOGIN).await;
+        browser.type_into("#password", ADMIN_PASSWORD).await;
+        browser.click(".auth-form button[type=submit]").await;
+        let bea = browser
+            .wait_js("who has seen it", "const s = document.querySelector('#audience-section'); const li = document.querySelector('#audience li[data-login=bea]'); return s && !s.hidden && li ? li.textContent : ''", PAGE)
+            .await;
+        assert!(bea.as_str().unwrap_or_default().contains("Acknowledged"), "{bea}");
+        let summary = browser.js("return document.querySelector('#audience-summary').textContent", vec![]).await;
+        assert_eq!(summary, json!("1 of 1 acknowledged · 1 seen"));
+        browser.screenshot("catch-up-audience").await;
     })
     .await;
     browser.close().await;

@@ -161,8 +161,10 @@ async fn leaders_post_in_announcements_and_everyone_in_general() {
 }
 
 #[tokio::test]
-async fn the_command_line_posts_to_a_channel() {
+async fn the_command_line_posts_to_a_channel_and_asks_for_acknowledgements() {
     let server = TestServer::start();
+    let added = server.command(&["user", "add", "bea", "--password-stdin"], "a long enough one\n");
+    assert!(added.status.success());
     let (status, _) =
         send(&server.client(), reqwest::Method::POST, server.url("/api/channels"), json!({ "name": "Team Berlin" }))
             .await;
@@ -170,7 +172,8 @@ async fn the_command_line_posts_to_a_channel() {
     let dir = tempfile::tempdir().unwrap();
     let video = silent_video(dir.path(), "cli", 1.0, "160x120", 10);
     let post = tokio::process::Command::new(bulletin_exe())
-        .args(["post", "--title", "From Berlin", "--channel", "Team Berlin", "--no-wait", "--server", &server.base])
+        .args(["post", "--title", "From Berlin", "--channel", "Team Berlin", "--ask", "bea", "--no-wait"])
+        .args(["--server", &server.base])
         .arg(&video)
         .env("BULLETIN_TOKEN", &server.token)
         .output()
@@ -179,6 +182,13 @@ async fn the_command_line_posts_to_a_channel() {
     assert!(post.status.success(), "{}", String::from_utf8_lossy(&post.stderr));
     let (_, page) = get_json(&server, "/api/updates?channel=team-berlin").await;
     assert_eq!(page["updates"][0]["title"], "From Berlin", "{page}");
+    let id = page["updates"][0]["id"].as_str().unwrap();
+    let (_, audience) = get_json(&server, &format!("/api/updates/{id}/acknowledgements")).await;
+    assert_eq!(
+        (audience["asked"].clone(), audience["people"][0]["login"].clone()),
+        (json!(1), json!("bea")),
+        "{audience}"
+    );
 }
 
 #[tokio::test]

@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use crate::support::*;
+use base64::Engine;
 use serde_json::{json, Value};
 
 async fn report(server: &TestServer, token: &str, id: &str, body: Value) -> (u16, Value) {
@@ -242,4 +243,94 @@ async fn reading_the_transcript_through_counts_as_seen() {
     let (status, body) =
         report(&server, &token, &id, json!({ "position_ms": 0, "read": { "fraction": 1.5, "visible_ms": 0 } })).await;
     assert_eq!((status, body["error"]["code"].clone()), (422, json!("invalid_progress")), "{body}");
+}
+
+#[tokio::test]
+async fn asking_when_posting_and_where_each_person_stands_in_lists() {
+    let server = TestServer::start();
+    for login in ["bea", "dee"] {
+        let added = server.command(&["user", "add", login, "--password-stdin"], "a long enough one\n");
+        assert!(added.status.success());
+    }
+    let bea = signed_in_client(&server.new_token("bea"));
+    let admin = server.client();
+    let (status, _) =
+        send(&admin, reqwest::Method::POST, server.url("/api/channels"), json!({ "name": "Leads", "private": true }))
+            .await;
+    assert_eq!(status, 201);
+    let url = server.url("/api/channels/leads/members/bea");
+    assert_eq!(send(&admin, reqwest::Method::PUT, url, json!({})).await.0, 204);
+    let dir = tempfile::tempdir().unwrap();
+    let video = tone_video(dir.path(), "ask", 2.0, "64x64", 5);
+    let bytes = std::fs::read(&video).unwrap();
+    let form = |acknowledge: &str| {
+        reqwest::multipart::Form::new()
+            .text("title", "Asked")
+            .text("channel", "leads")
+            .text("acknowledge", acknowledge.to_string())
+            .part("file", reqwest::multipart::Part::bytes(bytes.clone()).file_name("v.mp4"))
+    };
+
+    // Dee cannot see Leads: the post is refused and leaves nothing behind.
+    let response = admin.post(server.url("/api/updates")).multipart(form("bea, dee")).send().await.unwrap();
+    assert_eq!(response.status(), 422);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "cannot_see", "{body}");
+    assert_eq!(get_json(&server, "/api/updates").await.1["updates"], json!([]));
+
+    // Everyone in the channel, from the moment it exists.
+    let response = admin.post(server.url("/api/updates")).multipart(form("everyone")).send().await.unwrap();
+    assert_eq!(response.status(), 202);
+    let id = response.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_string();
+    let (_, page) = send(&bea, reqwest::Method::GET, server.url("/api/updates"), Value::Null).await;
+    let you = &page["updates"][0]["you"];
+    assert_eq!(
+        *you,
+        json!({ "author": false, "started": false, "seen": false, "asked_to_acknowledge": true, "acknowledged": false }),
+        "{page}"
+    );
+    let (_, mine) = get_json(&server, &format!("/api/updates/{id}")).await;
+    assert_eq!(
+        (mine["you"]["author"].clone(), mine["you"]["asked_to_acknowledge"].clone()),
+        (json!(true), json!(false))
+    );
+
+    // Reading a little is starting; acknowledging is seeing.
+    let progress = server.url(&format!("/api/updates/{id}/progress"));
+    let (status, body) =
+        send(&bea, reqwest::Method::POST, progress, json!({ "read": { "fraction": 0.2, "visible_ms": 900 } })).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["position_ms"], 0, "a report without a position keeps the last one: {body}");
+    let acknowledge = server.url(&format!("/api/updates/{id}/acknowledge"));
+    assert_eq!(send(&bea, reqwest::Method::POST, acknowledge, Value::Null).await.0, 200);
+    let (_, bea_view) = send(&bea, reqwest::Method::GET, server.url(&format!("/api/updates/{id}")), Value::Null).await;
+    assert_eq!(
+        bea_view["you"],
+        json!({ "author": false, "started": true, "seen": true, "asked_to_acknowledge": true, "acknowledged": true })
+    );
+
+    // A tus upload names them in its metadata, checked when it is created.
+    let b64 = |t: &str| base64::engine::general_purpose::STANDARD.encode(t);
+    let tus = |acknowledge: &str| {
+        admin
+            .post(server.url("/api/uploads"))
+            .header("Tus-Resumable", "1.0.0")
+            .header("Upload-Length", bytes.len().to_string())
+            .header(
+                "Upload-Metadata",
+                format!("title {},channel {},acknowledge {}", b64("By tus"), b64("leads"), b64(acknowledge)),
+            )
+    };
+    let refused = tus("nobody").send().await.unwrap();
+    assert_eq!(refused.status(), 422);
+    let created =
+        tus("bea").header("Content-Type", "application/offset+octet-stream").body(bytes.clone()).send().await.unwrap();
+    assert_eq!(created.status(), 201);
+    let by_tus = created.headers()["bulletin-update-id"].to_str().unwrap().to_string();
+    let (_, audience) = get_json(&server, &format!("/api/updates/{by_tus}/acknowledgements")).await;
+    assert_eq!(
+        (audience["asked"].clone(), audience["people"][0]["login"].clone()),
+        (json!(1), json!("bea")),
+        "{audience}"
+    );
 }

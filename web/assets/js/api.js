@@ -78,6 +78,12 @@ export async function sendJson(method, path, body) {
 /** Channels the person sees, with `can_post` for each. */
 export const getChannels = () => getJson('/api/channels');
 
+/** The `acknowledge` field of a post: `everyone` and/or login names, or '' for nobody. */
+export function whomToAsk(everyone, people) {
+  const names = people.split(/[\s,]+/).map((w) => w.replace(/^@/, '')).filter(Boolean);
+  return [everyone ? 'everyone' : null, ...names].filter(Boolean).join(',');
+}
+
 export const getUpdate = (id, options) => getJson(`/api/updates/${encodeURIComponent(id)}`, options);
 
 /** Replace the text of transcript line `index` (its position in `segments`). */
@@ -85,18 +91,19 @@ export const correctLine = (id, index, text) =>
   sendJson('PATCH', `/api/updates/${encodeURIComponent(id)}/transcript/segments/${index}`, { text });
 
 /**
- * POST /api/updates as multipart (`title`, `channel`, `file`) with upload progress.
+ * POST /api/updates as multipart (`fields`: title, channel, description,
+ * acknowledge; then the file) with upload progress.
  * XMLHttpRequest, because fetch() cannot report upload progress.
  * Returns {promise, abort}; `onProgress(loaded, total)`.
  */
-export function uploadUpdate(title, channel, description, blob, filename, onProgress) {
+export function uploadUpdate(fields, blob, filename, onProgress) {
   const xhr = new XMLHttpRequest();
   const promise = new Promise((resolve, reject) => {
     const form = new FormData();
-    form.append('title', title);
-    // Before the file, so the server knows where it goes before the bytes arrive.
-    if (channel) form.append('channel', channel);
-    if (description) form.append('description', description);
+    // Before the file, so the server knows where it goes (and checks the rest) before the bytes arrive.
+    for (const [name, value] of Object.entries(fields)) {
+      if (value) form.append(name, value);
+    }
     form.append('file', blob, filename);
     xhr.open('POST', '/api/updates');
     xhr.responseType = 'json';

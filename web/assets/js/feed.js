@@ -1,12 +1,16 @@
-// The feed: newest updates first, "load more" pages, live status of updates still processing.
+// The feed: what is new to this person first (per channel, with "mark all as
+// seen"), then every update newest first, "load more" pages, and live status
+// of updates still processing.
 
-import { getChannels, getJson, getUpdate } from './api.js';
+import { getChannels, getJson, getUpdate, sendJson } from './api.js';
 import { $, announce, h, icon, replace } from './dom.js';
 import { ago, clock, fullDate, readingTime, spokenDuration } from './format.js';
 import { overallProgress, renderStages } from './stages.js';
 import { setupUploads } from './uploader.js';
 
 const PAGE_SIZE = 12;
+/** New updates shown on top; the rest are marked in the full list. */
+const UNSEEN_SHOWN = 12;
 const POLL_MS = 2000;
 
 const list = $('#feed');
@@ -20,7 +24,8 @@ const channelFilter = $('#feed-channel');
 let channel = new URLSearchParams(location.search).get('channel') ?? '';
 
 let next = null;
-const cards = new Map(); // id → <li>
+const cards = new Map(); // id → <li> in the full list
+const newCards = new Map(); // id → <li> in "New for you"
 let polling = null;
 
 function thumbnail(update) {
@@ -53,6 +58,16 @@ function statusLine(update) {
   return [];
 }
 
+/** Not seen yet, or asked to acknowledge: what the person should catch up on. */
+function youChips(update) {
+  const you = update.you;
+  if (!you || you.author) return [];
+  const chips = [];
+  if (you.asked_to_acknowledge && !you.acknowledged) chips.push(h('span', { class: 'chip ack' }, 'Please acknowledge'));
+  if (!you.seen && update.status !== 'failed') chips.push(h('span', { class: 'chip new' }, 'New'));
+  return chips.length ? [h('p', { class: 'you-chips' }, ...chips)] : [];
+}
+
 function cardContent(update) {
   const reading = readingTime(update.reading_minutes, update.word_count);
   return [
@@ -65,20 +80,22 @@ function cardContent(update) {
         h('time', { datetime: update.created_at, title: fullDate(update.created_at) }, ago(update.created_at)),
         reading ? h('span', {}, reading) : null,
       ),
+      ...youChips(update),
       ...statusLine(update),
     ),
   ];
 }
 
-function renderCard(update) {
-  let card = cards.get(update.id);
+function renderCard(update, into = cards) {
+  let card = into.get(update.id);
   if (!card) {
     card = h('li', { class: 'card' });
-    cards.set(update.id, card);
+    into.set(update.id, card);
   }
   const hadFocus = card.contains(document.activeElement);
   card.dataset.id = update.id;
   card.dataset.status = update.status;
+  card.classList.toggle('is-new', Boolean(update.you && !update.you.author && !update.you.seen && update.status !== 'failed'));
   replace(card, cardContent(update));
   // A status refresh must not throw keyboard focus back to the page start.
   if (hadFocus) card.querySelector('h2 a')?.focus();
@@ -94,7 +111,7 @@ async function loadPage() {
   try {
     const page = await getJson(url);
     errorBox.hidden = true;
-    const fresh = page.updates.filter((u) => !cards.has(u.id)).map(renderCard);
+    const fresh = page.updates.filter((u) => !cards.has(u.id)).map((u) => renderCard(u));
     list.append(...fresh);
     next = page.next;
     more.hidden = !next;
@@ -127,14 +144,17 @@ function showEmpty() {
 /** Refresh cards that are still processing, until none are. */
 function schedulePoll() {
   if (polling) return;
-  const processing = [...cards.values()].filter((c) => c.dataset.status === 'processing');
-  if (!processing.length) return;
+  const processing = new Set([...cards.values(), ...newCards.values()]
+    .filter((c) => c.dataset.status === 'processing')
+    .map((c) => c.dataset.id));
+  if (!processing.size) return;
   polling = setTimeout(async () => {
     polling = null;
-    for (const card of processing) {
+    for (const id of processing) {
       try {
-        const update = await getUpdate(card.dataset.id);
-        if (update.status !== card.dataset.status || card.dataset.status === 'processing') renderCard(update);
+        const update = await getUpdate(id);
+        if (cards.has(id)) renderCard(update);
+        if (newCards.has(id)) renderCard(update, newCards);
         if (update.status === 'ready') announce(status, `“${update.title}” is ready to watch.`);
       } catch {
         // A transient failure: try again on the next round.
@@ -155,6 +175,51 @@ async function loadChannels() {
   }
 }
 
+/** "New for you": the unseen updates (of the channel shown), and counts per channel. */
+async function loadUnseen() {
+  const section = $('#unseen');
+  try {
+    const counts = await getJson('/api/unseen');
+    const params = new URLSearchParams({ unseen: 'true', limit: UNSEEN_SHOWN });
+    if (channel) params.set('channel', channel);
+    const page = await getJson(`/api/updates?${params}`);
+    newCards.clear();
+    replace($('#unseen-list'), page.updates.map((u) => renderCard(u, newCards)));
+    replace($('#unseen-channels'), counts.channels.map((c) =>
+      h('li', {}, h('a', { class: 'chip', href: `/?channel=${encodeURIComponent(c.slug)}`, 'aria-current': c.slug === channel ? 'true' : null,
+        'aria-label': `${c.unseen} new in ${c.name}` }, `#${c.name} · ${c.unseen}`))));
+    const shown = page.updates.length;
+    const inView = channel ? (counts.channels.find((c) => c.slug === channel)?.unseen ?? 0) : counts.total;
+    $('#unseen-more').hidden = inView <= shown;
+    $('#unseen-more').textContent = `${inView - shown} more below, marked New.`;
+    $('#mark-seen').textContent = channel ? 'Mark this channel as seen' : 'Mark all as seen';
+    section.hidden = counts.total === 0;
+    $('#all-heading').classList.toggle('visually-hidden', section.hidden);
+    schedulePoll();
+  } catch {
+    // Without it, the full list below still shows everything.
+    section.hidden = true;
+  }
+}
+
+$('#mark-seen').addEventListener('click', async () => {
+  const button = $('#mark-seen');
+  button.disabled = true;
+  try {
+    const left = await sendJson('POST', '/api/unseen/mark-seen', channel ? { channel } : {});
+    for (const card of cards.values()) {
+      card.classList.remove('is-new');
+      card.querySelector('.chip.new')?.remove();
+    }
+    announce(status, left.total ? `Marked as seen; ${left.total} new in other channels.` : 'Everything is marked as seen.');
+    await loadUnseen();
+  } catch (e) {
+    announce(status, e.message);
+  } finally {
+    button.disabled = false;
+  }
+});
+
 channelFilter.addEventListener('change', () => {
   channel = channelFilter.value;
   const url = new URL(location.href);
@@ -165,6 +230,7 @@ channelFilter.addEventListener('change', () => {
   cards.clear();
   replace(list);
   loading.hidden = false;
+  loadUnseen();
   loadPage();
 });
 
@@ -179,4 +245,5 @@ function showPosted(update) {
 more.addEventListener('click', loadPage);
 setupUploads({ posted: showPosted, channel: () => channel });
 loadChannels();
+loadUnseen();
 loadPage();

@@ -2,7 +2,7 @@
 // a 3-2-1 countdown, a timer that stops at the 3-minute limit, a preview,
 // retake, then upload with progress and follow processing until it is ready.
 
-import { getChannels, getUpdate, uploadUpdate } from './api.js';
+import { getChannels, getUpdate, uploadUpdate, whomToAsk } from './api.js';
 import { $, announce, h, replace } from './dom.js';
 import { clock } from './format.js';
 import { composeScreenAndCamera } from './compose.js';
@@ -314,7 +314,13 @@ async function post(e) {
   $('#upload-progress').hidden = false;
   showUploadProgress(0, recording.blob.size);
   const extension = recording.type.includes('mp4') ? 'mp4' : 'webm';
-  upload = uploadUpdate(title, channelSelect.value, $('#description').value, recording.blob, `recording.${extension}`, showUploadProgress);
+  const fields = {
+    title,
+    channel: channelSelect.value,
+    description: $('#description').value,
+    acknowledge: whomToAsk($('#ask-everyone').checked, $('#ask-people').value),
+  };
+  upload = uploadUpdate(fields, recording.blob, `recording.${extension}`, showUploadProgress);
   try {
     const update = await upload.promise;
     stopSources(); // the camera light goes off once the recording is safely uploaded

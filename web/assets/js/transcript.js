@@ -39,7 +39,7 @@ export function createTranscript({ lines, empty, follow, paragraphs, chapters, o
   }
 
   function lineItem(seg, i) {
-    return h('li', { dataset: { index: i, startMs: seg.start_ms } },
+    return h('li', { dataset: { index: i, line: i, startMs: seg.start_ms } },
       h('button', { type: 'button', class: 'seek-line', 'aria-label': `${clock(seg.start_ms)}: ${seg.text.trim()}`, onclick: () => seekTo(seg.start_ms) },
         h('span', { class: 'ts', 'aria-hidden': 'true' }, clock(seg.start_ms)),
         h('span', { class: 'text' }, seg.text.trim()),
@@ -115,7 +115,7 @@ export function createTranscript({ lines, empty, follow, paragraphs, chapters, o
         if (!seg) return;
         if (n > 0) words.append(' ');
         // Mouse convenience: the timestamp button is the keyboard route.
-        const span = h('span', { onclick: () => seekTo(seg.start_ms) }, seg.text.trim());
+        const span = h('span', { dataset: { line: index }, onclick: () => seekTo(seg.start_ms) }, seg.text.trim());
         wordSpans[index] = span;
         words.append(span);
       });
@@ -164,6 +164,10 @@ export function createTranscript({ lines, empty, follow, paragraphs, chapters, o
       currentIndex = -2;
       currentChapter = -2;
       return { lines: segments.length, paragraphs: paras.length, chapters: chapterList.length };
+    },
+    /** Every element showing a line (`data-line`), in the panel and the reading view. */
+    readable() {
+      return [...lines.querySelectorAll('li[data-line]'), ...paragraphs.querySelectorAll('span[data-line]')];
     },
     /** Mark what is playing at `seconds`. Cheap when nothing changed. */
     highlight(seconds) {

@@ -111,7 +111,7 @@ async function tusFetch(url, method, headers = {}) {
 }
 
 /**
- * One file on its way to becoming an update. `metadata`: {title, channel, description}.
+ * One file on its way to becoming an update. `metadata`: {title, channel, description, acknowledge}.
  * `onProgress(sent, total)` follows the bytes; `onRetry(ms)` says a retry is coming.
  */
 export class ResumableUpload {
@@ -121,7 +121,7 @@ export class ResumableUpload {
     this.onProgress = onProgress;
     this.onRetry = onRetry;
     // Same file, same destination: the same upload.
-    this.key = [file.name, file.size, file.lastModified, metadata.title, metadata.channel, metadata.description ?? ''].join('|');
+    this.key = [file.name, file.size, file.lastModified, metadata.title, metadata.channel, metadata.description ?? '', metadata.acknowledge ?? ''].join('|');
     this.url = null;
     /** Whether this page created or wrote to the upload (so its disappearing is news). */
     this.startedHere = false;

@@ -4,7 +4,7 @@
 // The server's early refusal (too long, not a video) is shown while the rest
 // of the file would still be on its way.
 
-import { getChannels, getUpdate } from './api.js';
+import { getChannels, getUpdate, whomToAsk } from './api.js';
 import { $, announce, h, replace } from './dom.js';
 import { bytes } from './format.js';
 import { showUploadProgress } from './stages.js';
@@ -111,6 +111,7 @@ async function start(e) {
     title,
     channel: channelSelect.value,
     description: $('#upload-description').value.trim(),
+    acknowledge: whomToAsk($('#upload-ask-everyone').checked, $('#upload-ask-people').value),
   }, {
     onProgress: showUploadProgress,
     onRetry: (ms) => {

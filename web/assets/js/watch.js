@@ -5,7 +5,8 @@ import { correctLine, getChannels, getJson, getUpdate, sendJson } from './api.js
 import { $, announce, h, linkified, replace } from './dom.js';
 import { ago, clock, fullDate, parseTime, readingTime } from './format.js';
 import { createPlayer } from './player.js';
-import { acknowledge, getProgress, trackProgress } from './progress.js';
+import { acknowledge, getProgress, trackProgress, trackReading } from './progress.js';
+import { showAudience } from './audience.js';
 import { overallProgress, renderStages, summary } from './stages.js';
 import { loadStoryboard } from './storyboard.js';
 import { createTranscript } from './transcript.js';
@@ -41,6 +42,11 @@ player.onTime((t) => transcript.highlight(t));
 // This person's progress: where to resume, and whether they were asked to acknowledge.
 const progressReady = getProgress(id).catch(() => null);
 progressReady.then(showAcknowledgement);
+// Reading the transcript (panel or reading view) counts as catching up too.
+const reading = trackReading();
+progressReady.then((progress) => {
+  if (progress?.seen) reading.stop();
+});
 
 function showAcknowledgement(progress) {
   if (!progress || !progress.asked_to_acknowledge) return;
@@ -70,7 +76,14 @@ let lastStatus = null;
 let failures = 0;
 let settleRounds = 0;
 
+/** Whether the update was new to this person when the page opened (decided once). */
+let isNew = null;
+
 function renderHead(update) {
+  if (isNew === null && update.you) {
+    const you = update.you;
+    isNew = !you.author && !you.started && !you.seen && update.status !== 'failed';
+  }
   document.title = `${update.title} · Bulletin`;
   $('#title').textContent = update.title;
   const description = $('#description');
@@ -83,6 +96,7 @@ function renderHead(update) {
     h('time', { datetime: update.created_at, title: fullDate(update.created_at) }, ago(update.created_at)),
     update.duration_ms ? h('span', {}, clock(update.duration_ms)) : null,
     reading ? h('span', {}, reading) : null,
+    isNew ? h('span', { class: 'chip new' }, 'New since your last visit') : null,
   );
   $('#reading-time').textContent = reading ?? '';
 }
@@ -117,7 +131,7 @@ function loadVideo(update) {
   $('#player').hidden = false;
   player.load(update, startAt);
   const video = $('#video');
-  trackProgress(video, id, showAcknowledgement);
+  trackProgress(video, id, showAcknowledgement, reading);
   // Back where this person left off, unless the link names a moment.
   if (startAt === null) {
     progressReady.then((progress) => {
@@ -143,6 +157,7 @@ async function loadTranscript(update) {
       return;
     }
     const counts = transcript.render(data);
+    reading.observe(transcript.readable(), counts.lines);
     player.setChapters(data.chapters || []);
     $('#chapters-section').hidden = counts.chapters < 2;
     $('#read-section').hidden = counts.paragraphs === 0;
@@ -166,7 +181,11 @@ async function loadTranscript(update) {
 async function setUpManage(update) {
   try {
     const me = await getJson('/api/me');
-    if (update.author?.login !== me.login && me.role !== 'admin') return;
+    if (update.author?.login !== me.login && me.role !== 'admin') {
+      $('#audience-private').hidden = false;
+      return;
+    }
+    showAudience(id, update.channel);
     const { channels } = await getChannels();
     const here = update.channel?.slug;
     replace($('#move-channel'), ...channels
