@@ -9,6 +9,7 @@
 pub mod accounts;
 pub mod acknowledgements;
 pub mod channels;
+pub mod comments;
 pub mod glossary;
 pub mod invitations;
 pub mod jobs;

@@ -3,6 +3,7 @@
 
 pub mod account;
 pub mod channel;
+pub mod comment;
 pub mod description;
 pub mod glossary;
 pub mod id;

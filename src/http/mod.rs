@@ -2,6 +2,7 @@
 
 mod acknowledgements;
 mod channels;
+mod comments;
 mod door;
 mod error;
 mod glossary;
@@ -48,6 +49,7 @@ pub fn router(services: Services) -> Router {
         .merge(transcripts::router())
         .merge(progress::router())
         .merge(acknowledgements::router())
+        .merge(comments::router())
         .merge(search::router())
         .merge(glossary::router())
         .merge(session::api_router())

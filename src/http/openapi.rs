@@ -6,8 +6,8 @@ use axum::{Json, Router};
 use utoipa::OpenApi;
 
 use super::{
-    acknowledgements, channels, glossary, health, me, media, metrics, people, progress, search, session, transcripts,
-    tus, updates,
+    acknowledgements, channels, comments, glossary, health, me, media, metrics, people, progress, search, session,
+    transcripts, tus, updates,
 };
 use crate::pipeline::Services;
 
@@ -35,6 +35,12 @@ use crate::pipeline::Services;
         acknowledgements::audience,
         acknowledgements::ask,
         acknowledgements::acknowledge,
+        comments::thread,
+        comments::add_comment,
+        comments::edit_comment,
+        comments::delete_comment,
+        comments::add_reaction,
+        comments::remove_reaction,
         search::search,
         glossary::get_glossary,
         glossary::put_glossary,
@@ -86,6 +92,12 @@ use crate::pipeline::Services;
         super::acknowledgements::AudienceView,
         super::acknowledgements::PersonView,
         super::acknowledgements::Acknowledged,
+        super::comments::ThreadView,
+        super::comments::CommentView,
+        super::comments::ReactionView,
+        super::comments::NewCommentBody,
+        super::comments::CommentEdit,
+        super::comments::ReactionBody,
         super::views::UpdatePage,
         super::session::Credentials,
         super::session::MeView,

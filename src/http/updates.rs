@@ -16,8 +16,8 @@ use super::upload::{read_form, UploadLimits};
 use super::views::{UpdatePage, UpdateView, YouView};
 use super::{ApiError, Caller};
 use crate::channels;
-use crate::db::progress;
 use crate::db::updates::{self, UpdateRow};
+use crate::db::{comments, progress};
 use crate::domain::description::{parse_description, DescriptionError};
 use crate::domain::UpdateId;
 use crate::pipeline::deletion::{self, DeleteError};
@@ -138,13 +138,16 @@ async fn views_for(services: &Services, caller: &Caller, rows: Vec<UpdateRow>) -
     let ids: Vec<UpdateId> = rows.iter().map(|r| r.id.clone()).collect();
     let stages = updates::stages(&services.db, &ids).await?;
     let mut standings = progress::standings(&services.db, caller.user.id, &ids).await?;
+    let comment_counts = comments::counts(&services.db, &ids).await?;
     Ok(rows
         .into_iter()
         .map(|row| {
             let author = row.author.as_ref().is_some_and(|a| a.id == caller.user.id);
             let standing = standings.remove(&row.id).unwrap_or_default();
+            let comment_count = comment_counts.get(&row.id).copied().unwrap_or(0);
             let mut view = UpdateView::build(row, &stages);
             view.you = Some(YouView::new(author, standing));
+            view.comment_count = comment_count;
             view
         })
         .collect())

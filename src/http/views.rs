@@ -50,6 +50,8 @@ pub struct UpdateView {
     #[schema(value_type = BTreeMap<String, StageView>)]
     pub stages: BTreeMap<&'static str, StageView>,
     pub links: Links,
+    /// Comments on it (deleted ones not counted).
+    pub comment_count: i64,
     /// Where the caller stands with it (absent where no one asked).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub you: Option<YouView>,
@@ -172,6 +174,7 @@ impl UpdateView {
             author: row.author.map(|a| AuthorView { login: a.login, display_name: a.display_name }),
             channel: row.channel.map(|c| ChannelRefView { slug: c.slug, name: c.name }),
             stages: views,
+            comment_count: 0,
             you: None,
         }
     }

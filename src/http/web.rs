@@ -62,6 +62,7 @@ const ASSETS: &[Asset] = &[
     asset!("js/record.js", JS),
     asset!("js/search.js", JS),
     asset!("js/stages.js", JS),
+    asset!("js/thread.js", JS),
     asset!("js/storyboard.js", JS),
     asset!("js/ticker.js", JS),
     asset!("js/transcript.js", JS),

@@ -6,9 +6,9 @@ use tantivy::doc;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
-use super::schema::{update_key, KIND_SEGMENT, KIND_TITLE};
+use super::schema::{update_key, KIND_COMMENT, KIND_SEGMENT, KIND_TITLE};
 use super::{SearchError, SearchIndex};
-use crate::db::{search_feed, updates, Db};
+use crate::db::{comments, search_feed, updates, Db};
 use crate::domain::transcript::TranscriptSegment;
 use crate::domain::UpdateId;
 
@@ -32,6 +32,8 @@ pub struct UpdateContent {
     /// Its channel's id: searches are limited to the channels a person may see.
     pub channel_id: i64,
     pub segments: Vec<TranscriptSegment>,
+    /// Its comments' text and moments (`None`: the whole update).
+    pub comments: Vec<(String, Option<i64>)>,
 }
 
 pub fn spawn_follower(index: SearchIndex, db: Db, shutdown: CancellationToken) -> JoinHandle<()> {
@@ -104,6 +106,7 @@ async fn step(index: &SearchIndex, db: &Db, applied: i64, cursor: &mut FeedCurso
                 description: row.description,
                 title: row.title,
                 segments: updates::segments(db, &id).await?,
+                comments: comments::searchable(db, &id).await?,
             }),
             None => None,
         };
@@ -124,7 +127,7 @@ pub(super) fn apply(index: &SearchIndex, docs: Vec<UpdateDocs>, last_seq: i64) -
     let mut writer = index.inner.writer.lock().map_err(|_| SearchError::Task("index writer poisoned".into()))?;
     for (id, content) in docs {
         writer.delete_term(index.index_id_term(&id));
-        let Some(UpdateContent { title, description, channel_id, segments }) = content else { continue };
+        let Some(UpdateContent { title, description, channel_id, segments, comments }) = content else { continue };
         let key = update_key(id.as_str());
         let channel = u64::try_from(channel_id).unwrap_or(0);
         writer.add_document(doc!(
@@ -139,6 +142,15 @@ pub(super) fn apply(index: &SearchIndex, docs: Vec<UpdateDocs>, last_seq: i64) -
                 f.display_title => title.as_str(), f.description => description.as_str(),
                 f.text => seg.text,
                 f.start_ms => seg.start_ms.max(0) as u64, f.end_ms => seg.end_ms.max(0) as u64,
+            ))?;
+        }
+        for (text, at_ms) in comments {
+            let at_ms = at_ms.unwrap_or(0).max(0) as u64;
+            writer.add_document(doc!(
+                f.update_id => id.as_str(), f.update_key => key, f.channel => channel, f.doc_kind => KIND_COMMENT,
+                f.display_title => title.as_str(), f.description => description.as_str(),
+                f.text => text,
+                f.start_ms => at_ms, f.end_ms => at_ms,
             ))?;
         }
     }

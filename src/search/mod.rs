@@ -26,7 +26,7 @@ use tokio::sync::{watch, Notify, Semaphore};
 use crate::domain::UpdateId;
 pub use follower::{spawn_follower, UpdateContent, UpdateDocs};
 use query::{ParsedQuery, MAX_CLAUSES};
-use schema::{build_schema, register_analyzer, Fields, KIND_TITLE};
+use schema::{build_schema, register_analyzer, Fields, KIND_COMMENT, KIND_TITLE};
 
 #[derive(Debug, thiserror::Error)]
 pub enum SearchError {
@@ -46,6 +46,8 @@ pub enum SearchError {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct SearchMatch {
+    /// `transcript` (what was said) or `comment` (what someone wrote about that moment).
+    pub kind: &'static str,
     pub start_ms: u64,
     pub end_ms: u64,
     /// Segment text, HTML-escaped, matched words wrapped in `<mark>`.
@@ -251,7 +253,9 @@ impl SearchIndex {
                 continue;
             }
             let number_of = |field| doc.get_first(field).and_then(|v| v.as_u64()).unwrap_or(0);
+            let kind = if text_of(f.doc_kind) == KIND_COMMENT { "comment" } else { "transcript" };
             hit.matches.push(SearchMatch {
+                kind,
                 start_ms: number_of(f.start_ms),
                 end_ms: number_of(f.end_ms),
                 snippet: highlight::highlight(&text_of(f.text), &matchers),
@@ -335,7 +339,13 @@ mod tests {
             let description = String::new();
             (
                 id,
-                Some(UpdateContent { title: format!("Update {n}"), description, channel_id: (n % 3) as i64, segments }),
+                Some(UpdateContent {
+                    title: format!("Update {n}"),
+                    description,
+                    channel_id: (n % 3) as i64,
+                    segments,
+                    comments: Vec::new(),
+                }),
             )
         };
         index.apply_blocking((0..15).map(update).collect(), 1).unwrap();

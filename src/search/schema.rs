@@ -37,6 +37,8 @@ pub struct Fields {
 }
 
 pub const KIND_SEGMENT: &str = "segment";
+/// A comment, at its moment (0 for one on the whole update).
+pub const KIND_COMMENT: &str = "comment";
 pub const KIND_TITLE: &str = "title";
 
 pub fn build_schema() -> (Schema, Fields) {

@@ -832,5 +832,36 @@ async fn catching_up_in_the_browser() {
         browser.screenshot("catch-up-audience").await;
     })
     .await;
+
+    step("discussion: a comment at the current moment puts a marker on the timeline that seeks there", async {
+        wait_video_ready(&browser).await;
+        browser.js("const v = document.querySelector('#video'); v.currentTime = 3; return true", vec![]).await;
+        browser.wait_js("the seek", "const v = document.querySelector('#video'); return !v.seeking && Math.abs(v.currentTime - 3) < 0.1 && document.querySelector('#comment-at-label').textContent === 'At 0:03'", PAGE).await;
+        browser.type_into("#comment-text", "At this point the chart shows March, not May?").await;
+        browser.click("#comment-form button[type=submit]").await;
+        let time = browser
+            .wait_js("the comment", "const c = document.querySelector('#comments li.comment'); return c && c.textContent.includes('not May?') ? c.querySelector('.ts').textContent : ''", PAGE)
+            .await;
+        assert_eq!(time, json!("0:03"));
+        browser.wait_js("the marker", "return document.querySelectorAll('.comment-strip .comment-mark').length === 1", PAGE).await;
+        browser.js("const v = document.querySelector('#video'); v.currentTime = 0; return true", vec![]).await;
+        browser.wait_js("back at the start", "const v = document.querySelector('#video'); return !v.seeking && v.currentTime < 0.1", PAGE).await;
+        // Under the page's sticky header a marker at the viewport's top edge is covered: center it.
+        browser.js("document.querySelector('#player').scrollIntoView({ block: 'center' }); return true", vec![]).await;
+        browser.click(".comment-strip .comment-mark").await;
+        let at = browser
+            .wait_js("the marker's moment", "const v = document.querySelector('#video'); return !v.seeking && v.currentTime > 2.5 ? v.currentTime : 0", PAGE)
+            .await;
+        assert!((2.9..3.1).contains(&at.as_f64().unwrap_or(0.0)), "the marker seeks to its moment: {at}");
+        browser.click("#reactions .reaction").await;
+        let count = browser
+            .wait_js("the reaction", "const r = document.querySelector('#reactions .reaction.is-mine .count'); return r ? r.textContent : ''", PAGE)
+            .await;
+        assert_eq!(count, json!("1"));
+        browser.screenshot("discussion").await;
+        let (_, update) = get_json(&server, &format!("/api/updates/{id}")).await;
+        assert_eq!(update["comment_count"], 1, "{update}");
+    })
+    .await;
     browser.close().await;
 }

@@ -21,6 +21,7 @@ mod privacy;
 mod processes;
 mod progress;
 mod rejections;
+mod replies;
 mod scale_out;
 mod tus;
 mod vocabulary;

@@ -71,7 +71,17 @@ async fn a_private_update_does_not_exist_for_anyone_outside_its_channel() {
     let open = post_to(&server, "general", "Budget: cafeteria", OPEN_WORDS, dir.path()).await;
     let word = longest_word(&server, &secret).await;
 
-    // Every operation on an update, as listed by the API's own document.
+    // Every operation on an update, as listed by the API's own document; one
+    // on a comment names the admin's comment on the secret update.
+    let (status, comment) = send(
+        &admin,
+        reqwest::Method::POST,
+        server.url(&format!("/api/updates/{secret}/comments")),
+        json!({ "body": "Keep this quiet" }),
+    )
+    .await;
+    assert_eq!(status, 201, "{comment}");
+    let comment = comment["id"].to_string();
     let (_, spec) = get_json(&server, "/api/openapi.json").await;
     let mut checked = 0;
     for (path, operations) in spec["paths"].as_object().unwrap() {
@@ -82,7 +92,8 @@ async fn a_private_update_does_not_exist_for_anyone_outside_its_channel() {
             let verb = reqwest::Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
             // A correction that is refused (empty) changes nothing, wherever it lands.
             let body = if method == "patch" { json!({ "text": "" }) } else { Value::Null };
-            let url_of = |id: &str| server.url(&path.replace("{id}", id).replace("{index}", "0"));
+            let url_of =
+                |id: &str| server.url(&path.replace("{id}", id).replace("{index}", "0").replace("{comment}", &comment));
             let request = |client: &reqwest::Client, id: &str| {
                 let request = client.request(verb.clone(), url_of(id));
                 if body.is_null() {

@@ -79,6 +79,7 @@ function cardContent(update) {
         update.channel ? h('span', { class: 'channel' }, `#${update.channel.name}`) : null,
         h('time', { datetime: update.created_at, title: fullDate(update.created_at) }, ago(update.created_at)),
         reading ? h('span', {}, reading) : null,
+        update.comment_count ? h('span', { class: 'chip comments-count', 'aria-label': `${update.comment_count} comments` }, `💬 ${update.comment_count}`) : null,
       ),
       ...youChips(update),
       ...statusLine(update),

@@ -2,7 +2,7 @@
 // chapter marks and storyboard previews, speed, captions, full screen, and
 // the page's keyboard shortcuts (space, ←/→ 5 s, j/l 10 s).
 
-import { $, icon, replace } from './dom.js';
+import { $, h, icon, replace } from './dom.js';
 import { clock, spokenDuration } from './format.js';
 import { cueAt } from './storyboard.js';
 
@@ -15,6 +15,7 @@ export function createPlayer(root) {
   const buffered = $('.buffered', timeline);
   const hoverFill = $('.hover-fill', timeline);
   const marks = $('.marks', timeline);
+  const commentStrip = $('.comment-strip', root);
   const knob = $('.knob', timeline);
   const preview = $('.preview', timeline);
   const previewFrame = $('.frame', preview);
@@ -30,6 +31,7 @@ export function createPlayer(root) {
 
   let storyboard = [];
   let chapters = [];
+  let commentMarks = [];
   let dragging = false;
   let frame = 0;
   const listeners = new Set();
@@ -85,6 +87,19 @@ export function createPlayer(root) {
   function paintMute() {
     replace(muteButton, icon(video.muted || video.volume === 0 ? 'muted' : 'volume'));
     muteButton.setAttribute('aria-label', video.muted ? 'Unmute' : 'Mute');
+  }
+
+  function paintCommentMarks() {
+    const end = duration();
+    replace(commentStrip);
+    if (!end) return;
+    for (const mark of commentMarks) {
+      const button = h('button', { type: 'button', class: 'comment-mark', 'aria-label': mark.label, title: mark.label, onclick: mark.onClick });
+      // Not a scrub: the timeline under it would take the press.
+      button.addEventListener('pointerdown', (e) => e.stopPropagation());
+      button.style.left = `${Math.min(100, (mark.at_ms / 1000 / end) * 100)}%`;
+      commentStrip.append(button);
+    }
   }
 
   function paintChapters() {
@@ -175,6 +190,7 @@ export function createPlayer(root) {
     total.textContent = clock(duration() * 1000);
     timeline.setAttribute('aria-valuemax', String(Math.floor(duration())));
     paintChapters();
+    paintCommentMarks();
     paint();
   });
 
@@ -259,6 +275,11 @@ export function createPlayer(root) {
     setChapters(list) {
       chapters = list;
       paintChapters();
+    },
+    /** Comment markers above the timeline: `[{ at_ms, label, onClick }]`. */
+    setCommentMarks(list) {
+      commentMarks = list;
+      paintCommentMarks();
     },
     enableCaptions(url) {
       if (video.querySelector('track')) return;

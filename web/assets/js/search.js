@@ -27,6 +27,7 @@ function renderHit(hit) {
     h('li', {},
       h('a', { class: 'match', href: watchUrl(hit.update_id, m.start_ms), dataset: { startMs: m.start_ms } },
         h('span', { class: 'ts' }, clock(m.start_ms)),
+        m.kind === 'comment' ? h('span', { class: 'chip comments-count' }, 'Comment') : null,
         trustedSnippet('span', 'snippet', m.snippet))));
   const title = trustedSnippet('a', 'hit-link', hit.title_snippet || '');
   if (!title.textContent.trim()) title.textContent = hit.title;

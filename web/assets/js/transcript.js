@@ -165,6 +165,22 @@ export function createTranscript({ lines, empty, follow, paragraphs, chapters, o
       currentChapter = -2;
       return { lines: segments.length, paragraphs: paras.length, chapters: chapterList.length };
     },
+    /** A badge on each line where comments are (`[{ at_ms, id }]`); `onOpen(id)` shows the first. */
+    setCommentMoments(moments, onOpen) {
+      for (const badge of lines.querySelectorAll('.comment-badge')) badge.remove();
+      const byLine = new Map();
+      for (const moment of moments) {
+        const index = Math.max(0, segmentAt(segments, moment.at_ms));
+        if (!byLine.has(index)) byLine.set(index, []);
+        byLine.get(index).push(moment.id);
+      }
+      for (const [index, ids] of byLine) {
+        const item = lineItems[index];
+        if (!item) continue;
+        const label = `${ids.length} comment${ids.length === 1 ? '' : 's'} here`;
+        item.append(h('button', { type: 'button', class: 'comment-badge', 'aria-label': label, title: label, onclick: () => onOpen(ids[0]) }, `💬 ${ids.length}`));
+      }
+    },
     /** Every element showing a line (`data-line`), in the panel and the reading view. */
     readable() {
       return [...lines.querySelectorAll('li[data-line]'), ...paragraphs.querySelectorAll('span[data-line]')];

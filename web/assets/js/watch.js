@@ -7,6 +7,7 @@ import { ago, clock, fullDate, parseTime, readingTime } from './format.js';
 import { createPlayer } from './player.js';
 import { acknowledge, getProgress, trackProgress, trackReading } from './progress.js';
 import { showAudience } from './audience.js';
+import { createThread } from './thread.js';
 import { overallProgress, renderStages, summary } from './stages.js';
 import { loadStoryboard } from './storyboard.js';
 import { createTranscript } from './transcript.js';
@@ -38,6 +39,9 @@ const transcript = createTranscript({
 });
 let captionsUrl = null;
 player.onTime((t) => transcript.highlight(t));
+// The discussion, once the update is known to exist (and be visible).
+const thread = createThread({ id, player, transcript, status: statusRegion });
+let threadStarted = false;
 
 // This person's progress: where to resume, and whether they were asked to acknowledge.
 const progressReady = getProgress(id).catch(() => null);
@@ -158,6 +162,7 @@ async function loadTranscript(update) {
     }
     const counts = transcript.render(data);
     reading.observe(transcript.readable(), counts.lines);
+    thread.repaint();
     player.setChapters(data.chapters || []);
     $('#chapters-section').hidden = counts.chapters < 2;
     $('#read-section').hidden = counts.paragraphs === 0;
@@ -246,6 +251,10 @@ let current = null; // the update as last shown
 
 function apply(update) {
   current = update;
+  if (!threadStarted) {
+    threadStarted = true;
+    thread.start().catch(() => { threadStarted = false; });
+  }
   if (!managing) {
     managing = true;
     setUpManage(update);

@@ -1,0 +1,212 @@
+// The discussion under an update: comments at a moment (or on the whole of
+// it) with their answers, reactions, and where they show: markers on the
+// timeline and beside the transcript line of their moment. Every time seeks.
+
+import { getJson, sendJson } from './api.js';
+import { $, announce, h, linkified, replace } from './dom.js';
+import { ago, clock, fullDate } from './format.js';
+
+const REFRESH_MS = 15000;
+
+/**
+ * `id`: the update; `player` (seek, video, setCommentMarks); `transcript`
+ * (setCommentCounts); `status`: the live region for announcements.
+ */
+export function createThread({ id, player, transcript, status }) {
+  const url = `/api/updates/${encodeURIComponent(id)}/comments`;
+  const list = $('#comments');
+  const form = $('#comment-form');
+  const input = $('#comment-text');
+  const atNow = $('#comment-at-now');
+  const atLabel = $('#comment-at-label');
+  const error = $('#comment-error');
+  let data = { comments: [], reactions: [], reaction_set: [] };
+  let replyingTo = null; // a comment, while answering it
+
+  const seekTo = (ms) => {
+    player.seek(ms / 1000);
+    player.video.focus?.();
+  };
+
+  function timeButton(ms) {
+    return h('button', { type: 'button', class: 'ts-button', 'aria-label': `Play from ${clock(ms)}`, onclick: () => seekTo(ms) },
+      h('span', { class: 'ts' }, clock(ms)));
+  }
+
+  function commentItem(comment, answers) {
+    const item = h('li', { class: 'comment', id: `comment-${comment.id}`, dataset: { id: comment.id } });
+    const head = h('p', { class: 'comment-head' },
+      comment.at_ms !== null && !comment.parent_id ? timeButton(comment.at_ms) : null,
+      h('strong', {}, comment.author.display_name), ' ',
+      h('time', { datetime: comment.created_at, title: fullDate(comment.created_at) }, ago(comment.created_at)),
+      comment.edited_at ? h('span', { class: 'hint' }, ' · edited') : null);
+    const body = comment.deleted
+      ? h('p', { class: 'comment-body hint' }, 'This comment was deleted.')
+      : h('p', { class: 'comment-body' }, ...linkified(comment.body));
+    const actions = comment.deleted ? null : h('p', { class: 'comment-actions' },
+      h('button', { type: 'button', class: 'btn btn-quiet btn-small', onclick: () => startReply(comment) }, 'Reply'),
+      comment.can_edit ? h('button', { type: 'button', class: 'btn btn-quiet btn-small', onclick: () => startEdit(comment, item) }, 'Edit') : null,
+      comment.can_delete ? h('button', { type: 'button', class: 'btn btn-quiet btn-small', onclick: () => remove(comment) }, 'Delete') : null);
+    replace(item, head, body, actions,
+      answers.length ? h('ol', { class: 'answers' }, answers.map((a) => commentItem(a, childrenOf(a.id)))) : null);
+    return item;
+  }
+
+  const childrenOf = (parent) => data.comments.filter((c) => c.parent_id === parent);
+
+  /** Top-level comments by moment (the whole update's first), answers under them. */
+  function render() {
+    const top = data.comments.filter((c) => !c.parent_id)
+      .sort((a, b) => (a.at_ms ?? -1) - (b.at_ms ?? -1) || a.id - b.id);
+    const standing = data.comments.filter((c) => !c.deleted).length;
+    $('#comments-heading').textContent = standing ? `Discussion (${standing})` : 'Discussion';
+    replace(list, top.length
+      ? top.map((c) => commentItem(c, childrenOf(c.id)))
+      : [h('li', { class: 'hint empty-thread' }, 'No comments yet. Ask about a moment, or say thanks.')]);
+    renderReactions();
+    const moments = data.comments.filter((c) => !c.parent_id && !c.deleted && c.at_ms !== null);
+    player.setCommentMarks(moments.map((c) => ({
+      at_ms: c.at_ms,
+      label: `Comment by ${c.author.display_name} at ${clock(c.at_ms)}: ${c.body}`,
+      onClick: () => {
+        seekTo(c.at_ms);
+        focusComment(c.id);
+      },
+    })));
+    transcript.setCommentMoments?.(moments.map((c) => ({ at_ms: c.at_ms, id: c.id })), focusComment);
+  }
+
+  function focusComment(commentId) {
+    const item = document.getElementById(`comment-${commentId}`);
+    if (!item) return;
+    item.scrollIntoView({ block: 'nearest', behavior: 'smooth' });
+    item.classList.add('is-flashed');
+    setTimeout(() => item.classList.remove('is-flashed'), 1500);
+  }
+
+  function renderReactions() {
+    const whole = new Map(data.reactions.filter((r) => r.at_ms === null).map((r) => [r.emoji, r]));
+    replace($('#reactions'), data.reaction_set.map((emoji) => {
+      const r = whole.get(emoji);
+      return h('button', {
+        type: 'button', class: `reaction${r?.mine ? ' is-mine' : ''}`, 'aria-pressed': r?.mine ? 'true' : 'false',
+        'aria-label': `${emoji} ${r ? r.count : 0}`, onclick: () => react(emoji, r?.mine),
+      }, emoji, r ? h('span', { class: 'count' }, String(r.count)) : null);
+    }));
+  }
+
+  async function react(emoji, mine) {
+    try {
+      const reactionsUrl = `/api/updates/${encodeURIComponent(id)}/reactions`;
+      data.reactions = mine
+        ? await sendJson('DELETE', `${reactionsUrl}?${new URLSearchParams({ emoji })}`)
+        : await sendJson('POST', reactionsUrl, { emoji });
+      renderReactions();
+    } catch (e) {
+      announce(status, e.message);
+    }
+  }
+
+  function paintAt() {
+    atLabel.textContent = `At ${clock(player.video.currentTime * 1000)}`;
+    $('#comment-at').hidden = Boolean(replyingTo);
+    const replying = $('#comment-replying');
+    replying.hidden = !replyingTo;
+    replying.textContent = replyingTo ? `Answering ${replyingTo.author.display_name}` : '';
+  }
+
+  function startReply(comment) {
+    replyingTo = comment;
+    $('#comment-cancel').hidden = false;
+    paintAt();
+    input.focus();
+  }
+
+  function stopReply() {
+    replyingTo = null;
+    $('#comment-cancel').hidden = true;
+    paintAt();
+  }
+
+  function startEdit(comment, item) {
+    const area = h('textarea', { class: 'edit-input', rows: 3, maxlength: 10000, 'aria-label': 'Comment text' });
+    area.value = comment.body;
+    const problem = h('p', { class: 'field-error', role: 'alert', hidden: true });
+    const editor = h('form', { class: 'comment-edit', onsubmit: async (e) => {
+      e.preventDefault();
+      try {
+        await sendJson('PATCH', `${url}/${comment.id}`, { body: area.value });
+        await refresh();
+        announce(status, 'Comment saved.');
+      } catch (err) {
+        problem.textContent = err.message;
+        problem.hidden = false;
+      }
+    } }, area,
+    h('div', { class: 'row' },
+      h('button', { type: 'submit', class: 'btn btn-small btn-primary' }, 'Save'),
+      h('button', { type: 'button', class: 'btn btn-small btn-quiet', onclick: () => render() }, 'Cancel')),
+    problem);
+    item.querySelector('.comment-body').replaceWith(editor);
+    item.querySelector('.comment-actions')?.remove();
+    area.focus();
+  }
+
+  async function remove(comment) {
+    if (!window.confirm('Delete this comment?')) return;
+    try {
+      await sendJson('DELETE', `${url}/${comment.id}`);
+      await refresh();
+      announce(status, 'Comment deleted.');
+    } catch (e) {
+      announce(status, e.message);
+    }
+  }
+
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    error.hidden = true;
+    const body = { body: input.value };
+    if (replyingTo) body.parent_id = replyingTo.id;
+    else if (atNow.checked) body.at_ms = Math.round(player.video.currentTime * 1000);
+    const button = form.querySelector('button[type=submit]');
+    button.disabled = true;
+    try {
+      const posted = await sendJson('POST', url, body);
+      input.value = '';
+      stopReply();
+      await refresh();
+      focusComment(posted.id);
+      announce(status, 'Comment posted.');
+    } catch (e) {
+      error.textContent = e.message;
+      error.hidden = false;
+    } finally {
+      button.disabled = false;
+    }
+  });
+  $('#comment-cancel').addEventListener('click', stopReply);
+  player.onTime(() => {
+    if (!replyingTo) paintAt();
+  });
+
+  async function refresh() {
+    data = await getJson(url);
+    render();
+  }
+
+  return {
+    /** Paint again (the transcript's lines arrived: their badges). */
+    repaint: () => render(),
+    async start() {
+      await refresh();
+      $('#thread-section').hidden = false;
+      paintAt();
+      setInterval(() => {
+        // Not while someone is writing or editing: a repaint would lose their text.
+        const busy = document.activeElement && list.contains(document.activeElement) && document.activeElement.tagName === 'TEXTAREA';
+        if (document.visibilityState === 'visible' && !busy) refresh().catch(() => {});
+      }, REFRESH_MS);
+    },
+  };
+}
