@@ -115,6 +115,17 @@ pub async fn channel_to_post_in(db: &Db, user: &UserRow, reference: Option<&str>
     Ok(seen.channel)
 }
 
+/// The channel a video reply to an update of channel `slug` goes to: that one,
+/// for anyone who sees it, even where only listed people post updates (a reply
+/// is discussion, like a comment); not once it is archived.
+pub async fn channel_to_reply_in(db: &Db, user: &UserRow, slug: &str) -> Result<ChannelRow, ChannelError> {
+    let seen = channel_for(db, user, slug).await?;
+    if seen.channel.archived {
+        return Err(ChannelError::Archived(seen.channel.name));
+    }
+    Ok(seen.channel)
+}
+
 /// A new channel (workspace admins). A private one starts with its creator
 /// as its admin, who then adds the people it is for.
 pub async fn create(

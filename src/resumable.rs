@@ -37,6 +37,11 @@ pub struct UploadRecord {
     /// The ids of the people to ask to acknowledge it, checked when it was created.
     #[serde(default)]
     pub ask: Vec<i64>,
+    /// A video reply: the id of the update it answers, and the moment.
+    #[serde(default)]
+    pub reply_to: Option<String>,
+    #[serde(default)]
+    pub reply_at_ms: Option<u64>,
 }
 
 /// See [`ResumableUploads::open_uploads`].
@@ -276,6 +281,8 @@ mod tests {
             channel: None,
             description: String::new(),
             ask: Vec::new(),
+            reply_to: None,
+            reply_at_ms: None,
         }
     }
 

@@ -25,6 +25,8 @@ async fn new_update(db: &Db) -> UpdateId {
         channel_id: 1,
         created_at: now_ms(),
         ask: Vec::new(),
+        reply_to: None,
+        reply_at_ms: None,
     };
     updates::insert_with_jobs(db, &new, &FIRST, 2).await.unwrap();
     id

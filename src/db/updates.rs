@@ -25,6 +25,9 @@ pub struct NewUpdate {
     pub created_at: i64,
     /// People asked to acknowledge it, from the moment it exists.
     pub ask: Vec<i64>,
+    /// The update it answers (a video reply), at a moment of it.
+    pub reply_to: Option<UpdateId>,
+    pub reply_at_ms: Option<i64>,
 }
 
 #[derive(Debug, Clone)]
@@ -45,6 +48,9 @@ pub struct UpdateRow {
     pub storyboard_json: Option<String>,
     /// The transcode attempt whose outputs are shown (see `storage::output_key`).
     pub media_attempt: Option<i64>,
+    /// The update this one answers (a video reply; `None` once that is deleted), at a moment of it.
+    pub reply_to: Option<UpdateId>,
+    pub reply_at_ms: Option<i64>,
     pub created_at: i64,
     pub ready_at: Option<i64>,
     /// Who posted it; `None` for updates from before accounts.
@@ -81,7 +87,7 @@ pub struct StageRow {
 /// Selected `FROM updates LEFT JOIN users ON users.id = updates.author_id` ([`FROM_UPDATES`]).
 const UPDATE_COLUMNS: &str =
     "updates.id, title, description, status, error, duration_ms, width, height, has_audio, source_bytes, \
-                              language, word_count, storyboard, media_attempt, updates.created_at, ready_at, author_id, \
+                              language, word_count, storyboard, media_attempt, reply_to, reply_at_ms, updates.created_at, ready_at, author_id, \
                               users.login AS author_login, users.display_name AS author_name, \
                               updates.channel_id, channels.slug AS channel_slug, channels.name AS channel_name";
 const FROM_UPDATES: &str = "updates LEFT JOIN users ON users.id = updates.author_id \
@@ -112,6 +118,8 @@ where
         word_count: row.try_get("word_count")?,
         storyboard_json: row.try_get("storyboard")?,
         media_attempt: row.try_get("media_attempt")?,
+        reply_to: row.try_get::<Option<String>, _>("reply_to")?.map(UpdateId::from_trusted),
+        reply_at_ms: row.try_get("reply_at_ms")?,
         created_at: row.try_get("created_at")?,
         ready_at: row.try_get("ready_at")?,
         author: match (row.try_get("author_id")?, row.try_get("author_login")?, row.try_get("author_name")?) {
@@ -133,7 +141,8 @@ pub async fn insert_with_jobs(db: &Db, new: &NewUpdate, first: &[JobKind], max_a
     in_write_tx!(db, |tx| {
         sqlx::query(
             "INSERT INTO updates (id, title, status, duration_ms, width, height, has_audio, source_bytes, media_info, \
-             created_at, author_id, channel_id, description) VALUES ($1, $2, 'processing', $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+             created_at, author_id, channel_id, description, reply_to, reply_at_ms) \
+             VALUES ($1, $2, 'processing', $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
         )
         .bind(new.id.as_str())
         .bind(&new.title)
@@ -147,6 +156,8 @@ pub async fn insert_with_jobs(db: &Db, new: &NewUpdate, first: &[JobKind], max_a
         .bind(new.author_id)
         .bind(new.channel_id)
         .bind(&new.description)
+        .bind(new.reply_to.as_ref().map(|id| id.as_str().to_string()))
+        .bind(new.reply_at_ms)
         .execute(&mut *tx)
         .await?;
         for kind in first {
@@ -233,6 +244,23 @@ pub async fn list(
             .bind(viewer.sees_everything)
             .bind(viewer.user_id)
             .bind(unseen_only)
+            .fetch_all(pool)
+            .await?;
+        rows.iter().map(update_from_row).collect()
+    })
+}
+
+/// The video replies to `parent` that `viewer` may see, oldest first.
+pub async fn replies_to(db: &Db, viewer: &Viewer, parent: &UpdateId) -> Result<Vec<UpdateRow>, DbError> {
+    let sql = format!(
+        "SELECT {UPDATE_COLUMNS} FROM {FROM_UPDATES} WHERE updates.reply_to = $1 AND {} ORDER BY updates.id",
+        visible("$2", "$3")
+    );
+    on_pool!(db, |pool| {
+        let rows = sqlx::query(&sql)
+            .bind(parent.as_str())
+            .bind(viewer.sees_everything)
+            .bind(viewer.user_id)
             .fetch_all(pool)
             .await?;
         rows.iter().map(update_from_row).collect()

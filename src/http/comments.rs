@@ -14,14 +14,14 @@ use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 
 use super::error::ErrorBody;
-use super::updates::visible_update;
-use super::views::AuthorView;
+use super::updates::{views_for, visible_update};
+use super::views::{AuthorView, UpdateView};
 use super::{ApiError, Caller};
 use crate::channels;
 use crate::clock::{now_ms, rfc3339};
 use crate::db::accounts::{self, UserRow};
 use crate::db::comments::{self, CommentRow, NewComment};
-use crate::db::updates::UpdateRow;
+use crate::db::updates::{self, UpdateRow};
 use crate::domain::account::{LoginName, Role};
 use crate::domain::comment::{mentioned_logins, parse_comment, parse_moment, parse_reaction, CommentError, REACTIONS};
 use crate::pipeline::Services;
@@ -39,6 +39,8 @@ pub(super) struct ThreadView {
     /// Oldest first; answers name the comment they answer (`parent_id`).
     comments: Vec<CommentView>,
     reactions: Vec<ReactionView>,
+    /// Updates that answer this one on video (oldest first; `reply_to.at_ms` is their moment).
+    video_replies: Vec<UpdateView>,
     /// The reactions on offer.
     #[schema(value_type = Vec<String>)]
     reaction_set: [&'static str; REACTIONS.len()],
@@ -169,7 +171,13 @@ async fn thread_view(s: &Services, caller: &Caller, update: &UpdateRow) -> Resul
     for row in comments::list(&s.db, &update.id).await? {
         views.push(comment_view(&mut mentions, caller, row).await?);
     }
-    Ok(ThreadView { comments: views, reactions: reaction_views(s, caller, update).await?, reaction_set: REACTIONS })
+    let replies = updates::replies_to(&s.db, &caller.viewer(), &update.id).await?;
+    Ok(ThreadView {
+        comments: views,
+        reactions: reaction_views(s, caller, update).await?,
+        video_replies: views_for(s, caller, replies).await?,
+        reaction_set: REACTIONS,
+    })
 }
 
 async fn reaction_views(s: &Services, caller: &Caller, update: &UpdateRow) -> Result<Vec<ReactionView>, ApiError> {

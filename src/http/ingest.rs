@@ -5,8 +5,9 @@ use axum::http::StatusCode;
 use bulletin_workers::probe::ProbeError;
 
 use super::receive::EarlyCheck;
+use super::updates::views_for;
 use super::views::UpdateView;
-use super::ApiError;
+use super::{ApiError, Caller};
 use crate::db::updates;
 use crate::domain::{Title, UpdateId};
 use crate::media::StepError;
@@ -57,13 +58,18 @@ pub async fn accept_id(services: &Services, post: &NewPost, upload: TempUpload) 
     })
 }
 
-/// Accept `upload` as a new update and show it, or say why not.
-pub async fn accept(services: &Services, post: &NewPost, upload: TempUpload) -> Result<UpdateView, ApiError> {
+/// Accept `upload` as a new update and show it to its poster, or say why not.
+pub async fn accept(
+    services: &Services,
+    caller: &Caller,
+    post: &NewPost,
+    upload: TempUpload,
+) -> Result<UpdateView, ApiError> {
     // A post that did not go through is sent again whole: nothing to keep.
     let id = accept_id(services, post, upload).await.map_err(|not| not.error)?;
     let row = updates::get(&services.db, &id).await?.ok_or_else(|| ApiError::internal("accepted update vanished"))?;
-    let stages = updates::stages(&services.db, std::slice::from_ref(&id)).await?;
-    Ok(UpdateView::build(row, &stages))
+    let mut views = views_for(services, caller, vec![row]).await?;
+    Ok(views.remove(0))
 }
 
 pub fn probe_refusal(refusal: &ProbeError) -> ApiError {

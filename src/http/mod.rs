@@ -17,6 +17,7 @@ mod peer;
 mod people;
 mod progress;
 mod receive;
+mod reply_to;
 mod search;
 pub mod server;
 mod session;

@@ -93,6 +93,7 @@ use crate::pipeline::Services;
         super::acknowledgements::PersonView,
         super::acknowledgements::Acknowledged,
         super::comments::ThreadView,
+        super::views::ReplyRef,
         super::comments::CommentView,
         super::comments::ReactionView,
         super::comments::NewCommentBody,

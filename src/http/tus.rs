@@ -20,6 +20,7 @@ use super::channels::channel_refusal;
 use super::error::ErrorBody;
 use super::ingest::{self, NotPosted};
 use super::receive::{append_body, disk_full, too_large, ReceiveLimits};
+use super::reply_to::reply_target;
 use super::updates::description_refusal;
 use super::{header_value, ApiError, Caller};
 use crate::channels::{self, ChannelError};
@@ -97,9 +98,13 @@ pub(super) async fn create(
     // Refused before a byte is sent: an upload nobody may post gets no place to go.
     let field = |name: &str| metadata.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str());
     let description = parse_description(field("description").unwrap_or_default()).map_err(description_refusal)?;
-    let channel_field = field("channel");
-    let channel =
-        channels::channel_to_post_in(&services.db, &caller.user, channel_field).await.map_err(channel_refusal)?;
+    let reply = reply_target(&services, &caller, field("reply_to"), field("reply_at_ms")).await?;
+    let channel = match &reply {
+        Some(target) => target.channel.clone(),
+        None => {
+            channels::channel_to_post_in(&services.db, &caller.user, field("channel")).await.map_err(channel_refusal)?
+        }
+    };
     let ask = match field("acknowledge").and_then(AskBody::from_field) {
         Some(body) => whom_to_ask(&services, &body, Some((channel.id, &channel.name)), Some(caller.user.id)).await?,
         None => Vec::new(),
@@ -135,6 +140,8 @@ pub(super) async fn create(
         channel: Some(channel.slug),
         description,
         ask,
+        reply_to: reply.as_ref().map(|target| target.update.to_string()),
+        reply_at_ms: reply.as_ref().and_then(|target| target.at_ms),
     };
     let uploads = &services.uploads;
     let key = uploads.create(&record).await.map_err(ApiError::internal)?;
@@ -333,9 +340,22 @@ async fn finish(
 ) -> Result<(UploadState, Option<String>), ApiError> {
     let uploads = &services.uploads;
     let title = ingest::parse_title(&state.record.title)?;
-    // The channel may have been archived, or the poster taken off its list, meanwhile.
-    let channel = match channels::channel_to_post_in(&services.db, &caller.user, state.record.channel.as_deref()).await
-    {
+    // The channel may have been archived, or the poster taken off its list,
+    // and the update a reply answers deleted, meanwhile.
+    let reply_at = state.record.reply_at_ms.map(|ms| ms.to_string());
+    let reply = match reply_target(&services, &caller, state.record.reply_to.as_deref(), reply_at.as_deref()).await {
+        Ok(reply) => reply,
+        Err(refusal) if refusal.status.is_client_error() => {
+            uploads.remove(&key).await.map_err(ApiError::internal)?;
+            return Err(refusal);
+        }
+        Err(error) => return Err(error),
+    };
+    let channel = match &reply {
+        Some(target) => Ok(target.channel.clone()),
+        None => channels::channel_to_post_in(&services.db, &caller.user, state.record.channel.as_deref()).await,
+    };
+    let channel = match channel {
         Ok(channel) => channel,
         Err(ChannelError::Db(e)) => return Err(ApiError::internal(e)),
         Err(refusal) => {
@@ -361,6 +381,7 @@ async fn finish(
         title,
         description: state.record.description.clone(),
         ask,
+        reply: reply.map(|target| (target.update, target.at_ms)),
     };
     match ingest::accept_id(&services, &post, upload).await {
         Ok(id) => {

@@ -1,5 +1,7 @@
 //! `/api/updates`: post an update, read one, list them.
 
+use std::collections::HashMap;
+
 use axum::extract::multipart::MultipartRejection;
 use axum::extract::{DefaultBodyLimit, Multipart, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -12,8 +14,9 @@ use super::channels::channel_refusal;
 use super::error::ErrorBody;
 use super::ingest;
 use super::receive::{disk_full, too_large};
+use super::reply_to::reply_target;
 use super::upload::{read_form, UploadLimits};
-use super::views::{UpdatePage, UpdateView, YouView};
+use super::views::{ReplyRef, UpdatePage, UpdateView, YouView};
 use super::{ApiError, Caller};
 use crate::channels;
 use crate::db::updates::{self, UpdateRow};
@@ -59,7 +62,7 @@ pub async fn visible_update(s: &Services, caller: &Caller, raw: &str) -> Result<
 
 /// Post an update: the video is streamed to disk, probed in a sandbox and queued.
 #[utoipa::path(post, path = "/api/updates", tag = "updates",
-    request_body(content_type = "multipart/form-data", description = "fields `title` (text), `channel` (a channel's name or slug; default `General`) and `file` (the video)"),
+    request_body(content_type = "multipart/form-data", description = "fields `title` (text), `channel` (a channel's name or slug; default `General`), `description`, `acknowledge` (`everyone` and/or logins), `reply_to` and `reply_at_ms` (a video reply: the update it answers and the moment; it goes to that update's channel) and `file` (the video)"),
     responses(
         (status = 202, description = "accepted: processing has started", body = UpdateView),
         (status = 400, description = "`missing_file`, `malformed_upload`", body = ErrorBody),
@@ -69,7 +72,7 @@ pub async fn visible_update(s: &Services, caller: &Caller, raw: &str) -> Result<
         (status = 408, description = "`upload_timeout`: the client stalled", body = ErrorBody),
         (status = 413, description = "`too_large`", body = ErrorBody),
         (status = 415, description = "`bad_content_type`, `unsupported_media`", body = ErrorBody),
-        (status = 422, description = "`too_long`, `too_large_dimensions`, `unsupported_media`, `invalid_title`", body = ErrorBody),
+        (status = 422, description = "`too_long`, `too_large_dimensions`, `unsupported_media`, `invalid_title`, `cannot_see`, `unknown_person`, `unknown_reply_to`, `invalid_reply_at`, `moment_outside_video`", body = ErrorBody),
     ))]
 #[tracing::instrument(skip_all)]
 pub(super) async fn create_update(
@@ -105,17 +108,23 @@ pub(super) async fn create_update(
     let form = read_form(multipart, &config.upload_tmp_dir(), &limits, &mut early).await?;
     let title = ingest::parse_title(form.title.as_deref().unwrap_or_default())?;
     let upload = form.file.ok_or_else(|| ApiError::bad_request("missing_file", "the form has no `file` field"))?;
-    let channel = channels::channel_to_post_in(&services.db, &caller.user, form.channel.as_deref())
-        .await
-        .map_err(channel_refusal)?;
+    // A video reply goes where the update it answers is.
+    let reply = reply_target(&services, &caller, form.reply_to.as_deref(), form.reply_at_ms.as_deref()).await?;
+    let channel = match &reply {
+        Some(target) => target.channel.clone(),
+        None => channels::channel_to_post_in(&services.db, &caller.user, form.channel.as_deref())
+            .await
+            .map_err(channel_refusal)?,
+    };
     let description =
         parse_description(form.description.as_deref().unwrap_or_default()).map_err(description_refusal)?;
     let ask = match form.acknowledge.as_deref().and_then(AskBody::from_field) {
         Some(body) => whom_to_ask(&services, &body, Some((channel.id, &channel.name)), Some(caller.user.id)).await?,
         None => Vec::new(),
     };
-    let post = NewPost { author: caller.user.id, channel_id: channel.id, title, description, ask };
-    let view = ingest::accept(&services, &post, upload).await?;
+    let reply = reply.map(|target| (target.update, target.at_ms));
+    let post = NewPost { author: caller.user.id, channel_id: channel.id, title, description, ask, reply };
+    let view = ingest::accept(&services, &caller, &post, upload).await?;
     Ok((StatusCode::ACCEPTED, Json(view)))
 }
 
@@ -133,21 +142,53 @@ pub(super) async fn get_update(
     Ok(Json(views.remove(0)))
 }
 
+/// The titles of the updates `rows` answer, those the caller sees.
+async fn parents_of(
+    services: &Services,
+    caller: &Caller,
+    rows: &[UpdateRow],
+) -> Result<HashMap<UpdateId, String>, ApiError> {
+    let mut titles = HashMap::new();
+    for parent in rows.iter().filter_map(|r| r.reply_to.as_ref()) {
+        if titles.contains_key(parent) {
+            continue;
+        }
+        if let Some(row) = updates::get(&services.db, parent).await? {
+            let channel_id = row.channel.as_ref().map(|c| c.id);
+            if channels::may_see_channel(&services.db, &caller.user, channel_id).await? {
+                titles.insert(parent.clone(), row.title);
+            }
+        }
+    }
+    Ok(titles)
+}
+
 /// Views of `rows` with their stages and where the caller stands with each.
-async fn views_for(services: &Services, caller: &Caller, rows: Vec<UpdateRow>) -> Result<Vec<UpdateView>, ApiError> {
+pub(super) async fn views_for(
+    services: &Services,
+    caller: &Caller,
+    rows: Vec<UpdateRow>,
+) -> Result<Vec<UpdateView>, ApiError> {
     let ids: Vec<UpdateId> = rows.iter().map(|r| r.id.clone()).collect();
     let stages = updates::stages(&services.db, &ids).await?;
     let mut standings = progress::standings(&services.db, caller.user.id, &ids).await?;
     let comment_counts = comments::counts(&services.db, &ids).await?;
+    let parents = parents_of(services, caller, &rows).await?;
     Ok(rows
         .into_iter()
         .map(|row| {
             let author = row.author.as_ref().is_some_and(|a| a.id == caller.user.id);
             let standing = standings.remove(&row.id).unwrap_or_default();
             let comment_count = comment_counts.get(&row.id).copied().unwrap_or(0);
+            let reply_to = row.reply_to.as_ref().and_then(|parent| parents.get(parent)).map(|title| ReplyRef {
+                id: row.reply_to.as_ref().map(|p| p.to_string()).unwrap_or_default(),
+                title: title.clone(),
+                at_ms: row.reply_at_ms,
+            });
             let mut view = UpdateView::build(row, &stages);
             view.you = Some(YouView::new(author, standing));
             view.comment_count = comment_count;
+            view.reply_to = reply_to;
             view
         })
         .collect())

@@ -24,6 +24,9 @@ pub struct UploadForm {
     pub description: Option<String>,
     /// Whom to ask to acknowledge it: `everyone` and/or login names.
     pub acknowledge: Option<String>,
+    /// A video reply: the update it answers, and the moment (ms) of it.
+    pub reply_to: Option<String>,
+    pub reply_at_ms: Option<String>,
     pub file: Option<TempUpload>,
 }
 
@@ -41,7 +44,15 @@ pub async fn read_form(
     limits: &UploadLimits,
     early: &mut EarlyCheck,
 ) -> Result<UploadForm, ApiError> {
-    let mut form = UploadForm { title: None, channel: None, description: None, acknowledge: None, file: None };
+    let mut form = UploadForm {
+        title: None,
+        channel: None,
+        description: None,
+        acknowledge: None,
+        reply_to: None,
+        reply_at_ms: None,
+        file: None,
+    };
     // What the other fields may still take up: many small ones cost no more than one.
     let mut budget = MAX_NON_FILE_BYTES;
     loop {
@@ -66,6 +77,14 @@ pub async fn read_form(
             Some("acknowledge") => {
                 let text = read_text(field, limits, "invalid_acknowledge", "acknowledge").await?;
                 form.acknowledge = Some(charged(text, &mut budget)?)
+            }
+            Some("reply_to") => {
+                let text = read_text(field, limits, "unknown_reply_to", "reply_to").await?;
+                form.reply_to = Some(charged(text, &mut budget)?)
+            }
+            Some("reply_at_ms") => {
+                let text = read_text(field, limits, "invalid_reply_at", "reply_at_ms").await?;
+                form.reply_at_ms = Some(charged(text, &mut budget)?)
             }
             Some("file") if form.file.is_none() => form.file = Some(receive_file(field, tmp_dir, limits, early).await?),
             // Ignored, but read (the file may come after it), and counted.

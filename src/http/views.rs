@@ -52,9 +52,21 @@ pub struct UpdateView {
     pub links: Links,
     /// Comments on it (deleted ones not counted).
     pub comment_count: i64,
+    /// The update this video reply answers, if the caller sees it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reply_to: Option<ReplyRef>,
     /// Where the caller stands with it (absent where no one asked).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub you: Option<YouView>,
+}
+
+/// What a video reply answers.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ReplyRef {
+    pub id: String,
+    pub title: String,
+    /// The moment it answers; absent: the whole update.
+    pub at_ms: Option<i64>,
 }
 
 /// The caller and one update: what the feed marks as new or awaiting acknowledgement.
@@ -175,6 +187,7 @@ impl UpdateView {
             channel: row.channel.map(|c| ChannelRefView { slug: c.slug, name: c.name }),
             stages: views,
             comment_count: 0,
+            reply_to: None,
             you: None,
         }
     }

@@ -118,6 +118,8 @@ pub struct NewPost {
     pub description: String,
     /// People asked to acknowledge it (checked: each sees the channel).
     pub ask: Vec<i64>,
+    /// The update it answers, and at which moment (checked: the poster sees it).
+    pub reply: Option<(UpdateId, Option<u64>)>,
 }
 
 /// Accept `upload` as a new update, or refuse it. Accepted, the file is moved
@@ -157,6 +159,8 @@ pub async fn accept(services: &Services, post: &NewPost, upload: TempUpload) -> 
         channel_id: post.channel_id,
         created_at: now,
         ask: post.ask.clone(),
+        reply_to: post.reply.as_ref().map(|(id, _)| id.clone()),
+        reply_at_ms: post.reply.as_ref().and_then(|(_, at)| *at).map(|ms| i64::try_from(ms).unwrap_or(i64::MAX)),
     };
     let bytes = upload.bytes;
     let local = upload.keep();

@@ -863,5 +863,39 @@ async fn catching_up_in_the_browser() {
         assert_eq!(update["comment_count"], 1, "{update}");
     })
     .await;
+
+    step("discussion: a video reply recorded at that moment shows in the thread once ready", async {
+        let href = browser.js("return document.querySelector('#video-reply').getAttribute('href')", vec![]).await;
+        assert!(href.as_str().unwrap_or_default().contains(&format!("reply_to={id}")), "{href}");
+        browser.click("#video-reply").await;
+        let note = browser
+            .wait_js("the reply note", "const n = document.querySelector('#reply-note'); return n && !n.hidden && n.querySelector('a') ? n.textContent : ''", PAGE)
+            .await;
+        assert!(note.as_str().unwrap_or_default().starts_with("Replying to Please watch this at 0:03"), "{note}");
+        let hidden = browser.js("return document.querySelector('#channel-field').hidden", vec![]).await;
+        assert_eq!(hidden, json!(true), "a reply goes to its update's channel");
+        browser.click("#enable").await;
+        browser.wait_js("the live preview", "return document.querySelector('#recorder').dataset.state === 'live' && document.querySelector('#live').videoWidth > 0", PAGE).await;
+        browser.click("#start").await;
+        browser.wait_js("recording", "return document.querySelector('#recorder').dataset.state === 'recording'", PAGE).await;
+        tokio::time::sleep(Duration::from_millis(2500)).await;
+        browser.click("#stop").await;
+        browser.wait_js("the recorded preview", "return document.querySelector('#recorder').dataset.state === 'recorded'", PAGE).await;
+        let title = browser.js("return document.querySelector('#title').value", vec![]).await;
+        assert_eq!(title, json!("Re: Please watch this"));
+        browser.click("#post").await;
+        let state = browser
+            .wait_js("the reply's processing", "const s = document.querySelector('#recorder').dataset.state; return ['ready', 'failed'].includes(s) ? s : ''", PROCESSING)
+            .await;
+        assert_eq!(state, json!("ready"));
+        browser.goto(&server.url(&format!("/updates/{id}"))).await;
+        let reply = browser
+            .wait_js("the reply in the thread", "const r = document.querySelector('#comments li.video-reply'); return r ? r.textContent : ''", PAGE)
+            .await;
+        let reply = reply.as_str().unwrap_or_default().to_string();
+        assert!(reply.contains("0:03") && reply.contains("Re: Please watch this") && reply.contains("Video reply"), "{reply}");
+        browser.screenshot("discussion-video-reply").await;
+    })
+    .await;
     browser.close().await;
 }

@@ -234,3 +234,125 @@ async fn mentions_and_comments_stay_inside_a_private_channel() {
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
 }
+
+/// Post `video` as a reply (multipart) by `client`; status and body.
+async fn reply_with(
+    client: &reqwest::Client,
+    server: &TestServer,
+    fields: &[(&str, String)],
+    video: &std::path::Path,
+) -> (u16, Value) {
+    let mut form = reqwest::multipart::Form::new();
+    for (name, value) in fields {
+        form = form.text(name.to_string(), value.clone());
+    }
+    let form = form.part("file", reqwest::multipart::Part::bytes(std::fs::read(video).unwrap()).file_name("r.mp4"));
+    let response = client.post(server.url("/api/updates")).multipart(form).send().await.unwrap();
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+#[tokio::test]
+async fn a_video_reply_is_an_update_of_its_own_in_its_parents_thread() {
+    let server = TestServer::start();
+    let bea = add_user(&server, "bea");
+    let admin = server.client();
+    // Only the admin posts updates in News; anyone who sees it replies.
+    let (status, _) = send(
+        &admin,
+        reqwest::Method::POST,
+        server.url("/api/channels"),
+        json!({ "name": "News", "posting": "listed" }),
+    )
+    .await;
+    assert_eq!(status, 201);
+    let dir = tempfile::tempdir().unwrap();
+    let announcement = tone_video(dir.path(), "news", 4.0, "64x64", 5);
+    let (status, parent) =
+        reply_with(&admin, &server, &[("title", "Big news".into()), ("channel", "news".into())], &announcement).await;
+    assert_eq!(status, 202, "{parent}");
+    let parent = parent["id"].as_str().unwrap().to_string();
+    let duration = get_json(&server, &format!("/api/updates/{parent}")).await.1["duration_ms"].as_u64().unwrap();
+    let reply_video = speech_video(dir.path(), "reply", "The quarterly numbers look solid to me.", 0.3);
+
+    // Bea may not post an update in News, but she may answer one there.
+    let (status, refused) =
+        reply_with(&bea, &server, &[("title", "Mine".into()), ("channel", "news".into())], &reply_video).await;
+    assert_eq!((status, refused["error"]["code"].clone()), (403, json!("not_allowed_to_post")), "{refused}");
+    for (fields, code) in [
+        (vec![("reply_to", "0000000000000000".to_string())], "unknown_reply_to"),
+        (vec![("reply_to", parent.clone()), ("reply_at_ms", (duration + 1).to_string())], "moment_outside_video"),
+        (vec![("reply_to", parent.clone()), ("reply_at_ms", "soon".into())], "invalid_reply_at"),
+        (vec![("reply_at_ms", "1000".into())], "reply_at_without_reply_to"),
+    ] {
+        let mut fields = fields;
+        fields.push(("title", "Re".into()));
+        let (status, refused) = reply_with(&bea, &server, &fields, &reply_video).await;
+        assert_eq!((status, refused["error"]["code"].clone()), (422, json!(code)), "{refused}");
+    }
+    let (_, page) = get_json(&server, "/api/updates").await;
+    assert_eq!(page["updates"].as_array().unwrap().len(), 1, "refusals store nothing: {page}");
+
+    let fields = [
+        ("title", "Re: Big news".to_string()),
+        ("channel", "general".into()),
+        ("reply_to", parent.clone()),
+        ("reply_at_ms", "1000".into()),
+    ];
+    let (status, reply) = reply_with(&bea, &server, &fields, &reply_video).await;
+    assert_eq!(status, 202, "{reply}");
+    assert_eq!(reply["channel"]["slug"], "news", "a reply goes where its update is: {reply}");
+    assert_eq!(reply["reply_to"], json!({ "id": parent, "title": "Big news", "at_ms": 1000 }), "{reply}");
+    let reply_id = reply["id"].as_str().unwrap().to_string();
+    let done = wait_until_done(&server, &reply_id, Duration::from_secs(120)).await;
+    assert_eq!(done["status"], "ready", "{done}");
+
+    // In the parent's thread, and found by its own words, linking back.
+    let thread = thread(&bea, &server, &parent).await;
+    assert_eq!(thread["video_replies"][0]["id"], json!(reply_id), "{thread}");
+    assert_eq!(thread["video_replies"][0]["reply_to"]["at_ms"], 1000);
+    let transcript = get_json(&server, &format!("/api/updates/{reply_id}/transcript")).await.1;
+    let text: String = transcript["segments"].as_array().unwrap().iter().map(|s| s["text"].as_str().unwrap()).collect();
+    let word = text.split(|c: char| !c.is_alphabetic()).max_by_key(|w| w.len()).unwrap().to_lowercase();
+    let url = reqwest::Url::parse_with_params(&server.url("/api/search"), &[("q", word.as_str())]).unwrap();
+    let found: Value = bea.get(url).send().await.unwrap().json().await.unwrap();
+    assert_eq!(found["hits"][0]["update_id"], json!(reply_id), "{found}");
+
+    // Like any update, at most three minutes.
+    let long = silent_video(dir.path(), "long", 185.0, "64x64", 5);
+    let (status, refused) =
+        reply_with(&bea, &server, &[("title", "Long".into()), ("reply_to", parent.clone())], &long).await;
+    assert_eq!((status, refused["error"]["code"].clone()), (422, json!("too_long")), "{refused}");
+
+    // By tus too.
+    let b64 = |t: &str| {
+        use base64::Engine;
+        base64::engine::general_purpose::STANDARD.encode(t)
+    };
+    let bytes = std::fs::read(&announcement).unwrap();
+    let created = bea
+        .post(server.url("/api/uploads"))
+        .header("Tus-Resumable", "1.0.0")
+        .header("Upload-Length", bytes.len().to_string())
+        .header(
+            "Upload-Metadata",
+            format!("title {},reply_to {},reply_at_ms {}", b64("By tus"), b64(&parent), b64("0")),
+        )
+        .header("Content-Type", "application/offset+octet-stream")
+        .body(bytes)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), 201);
+    let by_tus = created.headers()["bulletin-update-id"].to_str().unwrap().to_string();
+    let (_, by_tus) = get_json(&server, &format!("/api/updates/{by_tus}")).await;
+    assert_eq!((by_tus["reply_to"]["id"].clone(), by_tus["reply_to"]["at_ms"].clone()), (json!(parent), json!(0)));
+
+    // The update answered is deleted: the reply stays, on its own.
+    wait_until_done(&server, &parent, Duration::from_secs(120)).await;
+    let (status, _) =
+        send(&admin, reqwest::Method::DELETE, server.url(&format!("/api/updates/{parent}")), Value::Null).await;
+    assert_eq!(status, 204);
+    let (status, alone) = get_json(&server, &format!("/api/updates/{reply_id}")).await;
+    assert_eq!((status, alone.get("reply_to").cloned()), (200, None), "{alone}");
+}

@@ -81,6 +81,7 @@ function cardContent(update) {
         reading ? h('span', {}, reading) : null,
         update.comment_count ? h('span', { class: 'chip comments-count', 'aria-label': `${update.comment_count} comments` }, `💬 ${update.comment_count}`) : null,
       ),
+      update.reply_to ? h('p', { class: 'hint reply-of' }, '↩ Reply to ', h('a', { href: `/updates/${encodeURIComponent(update.reply_to.id)}` }, update.reply_to.title)) : null,
       ...youChips(update),
       ...statusLine(update),
     ),

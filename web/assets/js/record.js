@@ -314,12 +314,14 @@ async function post(e) {
   $('#upload-progress').hidden = false;
   showUploadProgress(0, recording.blob.size);
   const extension = recording.type.includes('mp4') ? 'mp4' : 'webm';
-  const fields = {
-    title,
-    channel: channelSelect.value,
-    description: $('#description').value,
-    acknowledge: whomToAsk($('#ask-everyone').checked, $('#ask-people').value),
-  };
+  const fields = reply
+    ? { title, description: $('#description').value, reply_to: reply.id, reply_at_ms: reply.atMs ?? '' }
+    : {
+      title,
+      channel: channelSelect.value,
+      description: $('#description').value,
+      acknowledge: whomToAsk($('#ask-everyone').checked, $('#ask-people').value),
+    };
   upload = uploadUpdate(fields, recording.blob, `recording.${extension}`, showUploadProgress);
   try {
     const update = await upload.promise;
@@ -401,4 +403,32 @@ async function loadChannels() {
   }
 }
 
-loadChannels();
+/**
+ * `?reply_to=ID&at=MS`: a video reply to that update at that moment. It goes
+ * to that update's channel, so there is no channel to choose.
+ */
+const replyParams = new URLSearchParams(location.search);
+const reply = replyParams.get('reply_to')
+  ? { id: replyParams.get('reply_to'), atMs: replyParams.get('at') ? Number(replyParams.get('at')) : null }
+  : null;
+
+async function setUpReply() {
+  $('#channel-field').hidden = true;
+  $('#ask-field').hidden = true;
+  document.querySelector('.page-head h1').textContent = 'Reply with a video';
+  const note = $('#reply-note');
+  note.hidden = false;
+  try {
+    const parent = await getUpdate(reply.id);
+    const at = reply.atMs !== null ? ` at ${clock(reply.atMs)}` : '';
+    const link = h('a', { href: `${parent.links.watch}${reply.atMs ? `?t=${Math.floor(reply.atMs / 1000)}` : ''}` }, parent.title);
+    replace(note, 'Replying to ', link, at, '. Your reply goes to the same channel.');
+    if (!titleInput.value) titleInput.value = `Re: ${parent.title}`.slice(0, 200);
+  } catch (e) {
+    replace(note, `The update to reply to could not be loaded: ${e.message}`);
+    note.classList.add('error');
+  }
+}
+
+if (reply) setUpReply();
+else loadChannels();

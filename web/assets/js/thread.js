@@ -20,7 +20,7 @@ export function createThread({ id, player, transcript, status }) {
   const atNow = $('#comment-at-now');
   const atLabel = $('#comment-at-label');
   const error = $('#comment-error');
-  let data = { comments: [], reactions: [], reaction_set: [] };
+  let data = { comments: [], reactions: [], video_replies: [], reaction_set: [] };
   let replyingTo = null; // a comment, while answering it
 
   const seekTo = (ms) => {
@@ -54,26 +54,48 @@ export function createThread({ id, player, transcript, status }) {
 
   const childrenOf = (parent) => data.comments.filter((c) => c.parent_id === parent);
 
-  /** Top-level comments by moment (the whole update's first), answers under them. */
+  /** A video reply in the thread: an update of its own, opened on its page. */
+  function videoReplyItem(update) {
+    const at = update.reply_to?.at_ms ?? null;
+    const ready = update.status === 'ready';
+    return h('li', { class: 'comment video-reply', id: `comment-v${update.id}`, dataset: { replyId: update.id } },
+      h('p', { class: 'comment-head' },
+        at !== null ? timeButton(at) : null,
+        h('strong', {}, update.author?.display_name ?? 'Someone'), ' ',
+        h('span', { class: 'chip' }, 'Video reply'), ' ',
+        h('time', { datetime: update.created_at, title: fullDate(update.created_at) }, ago(update.created_at))),
+      h('a', { class: 'video-reply-link', href: update.links.watch },
+        ready ? h('img', { src: update.links.poster, alt: '', loading: 'lazy' }) : null,
+        h('span', {}, update.title, ready ? ` · ${clock(update.duration_ms)}` : ' · processing…')));
+  }
+
+  /** Comments and video replies by moment (the whole update's first), answers under comments. */
   function render() {
-    const top = data.comments.filter((c) => !c.parent_id)
-      .sort((a, b) => (a.at_ms ?? -1) - (b.at_ms ?? -1) || a.id - b.id);
-    const standing = data.comments.filter((c) => !c.deleted).length;
+    const top = [
+      ...data.comments.filter((c) => !c.parent_id).map((c) => ({ at: c.at_ms, order: c.created_at, item: () => commentItem(c, childrenOf(c.id)) })),
+      ...data.video_replies.map((u) => ({ at: u.reply_to?.at_ms ?? null, order: u.created_at, item: () => videoReplyItem(u) })),
+    ].sort((a, b) => (a.at ?? -1) - (b.at ?? -1) || a.order.localeCompare(b.order));
+    const standing = data.comments.filter((c) => !c.deleted).length + data.video_replies.length;
     $('#comments-heading').textContent = standing ? `Discussion (${standing})` : 'Discussion';
     replace(list, top.length
-      ? top.map((c) => commentItem(c, childrenOf(c.id)))
+      ? top.map((entry) => entry.item())
       : [h('li', { class: 'hint empty-thread' }, 'No comments yet. Ask about a moment, or say thanks.')]);
     renderReactions();
-    const moments = data.comments.filter((c) => !c.parent_id && !c.deleted && c.at_ms !== null);
-    player.setCommentMarks(moments.map((c) => ({
-      at_ms: c.at_ms,
-      label: `Comment by ${c.author.display_name} at ${clock(c.at_ms)}: ${c.body}`,
+    const moments = [
+      ...data.comments.filter((c) => !c.parent_id && !c.deleted && c.at_ms !== null)
+        .map((c) => ({ at_ms: c.at_ms, id: c.id, label: `Comment by ${c.author.display_name} at ${clock(c.at_ms)}: ${c.body}` })),
+      ...data.video_replies.filter((u) => u.reply_to?.at_ms != null)
+        .map((u) => ({ at_ms: u.reply_to.at_ms, id: `v${u.id}`, label: `Video reply by ${u.author?.display_name ?? 'someone'} at ${clock(u.reply_to.at_ms)}: ${u.title}` })),
+    ];
+    player.setCommentMarks(moments.map((m) => ({
+      at_ms: m.at_ms,
+      label: m.label,
       onClick: () => {
-        seekTo(c.at_ms);
-        focusComment(c.id);
+        seekTo(m.at_ms);
+        focusComment(m.id);
       },
     })));
-    transcript.setCommentMoments?.(moments.map((c) => ({ at_ms: c.at_ms, id: c.id })), focusComment);
+    transcript.setCommentMoments?.(moments, focusComment);
   }
 
   function focusComment(commentId) {
@@ -108,7 +130,9 @@ export function createThread({ id, player, transcript, status }) {
   }
 
   function paintAt() {
-    atLabel.textContent = `At ${clock(player.video.currentTime * 1000)}`;
+    const ms = Math.round(player.video.currentTime * 1000);
+    atLabel.textContent = `At ${clock(ms)}`;
+    $('#video-reply').href = `/record?${new URLSearchParams({ reply_to: id, at: String(ms) })}`;
     $('#comment-at').hidden = Boolean(replyingTo);
     const replying = $('#comment-replying');
     replying.hidden = !replyingTo;

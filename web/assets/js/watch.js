@@ -103,6 +103,13 @@ function renderHead(update) {
     isNew ? h('span', { class: 'chip new' }, 'New since your last visit') : null,
   );
   $('#reading-time').textContent = reading ?? '';
+  const replyOf = $('#reply-of');
+  replyOf.hidden = !update.reply_to;
+  if (update.reply_to) {
+    const at = update.reply_to.at_ms;
+    const href = `/updates/${encodeURIComponent(update.reply_to.id)}${at ? `?t=${Math.floor(at / 1000)}` : ''}`;
+    replace(replyOf, '↩ A video reply to ', h('a', { href }, update.reply_to.title), at !== null ? ` at ${clock(at)}` : '');
+  }
 }
 
 function renderProcessing(update) {
