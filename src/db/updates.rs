@@ -333,17 +333,21 @@ pub async fn edit_segment(
     id: &UpdateId,
     idx: i64,
     text: &str,
+    by: i64,
     now: i64,
 ) -> Result<Option<(TranscriptSegment, i64)>, DbError> {
     let edited = in_write_tx!(db, |tx| {
+        // The right-hand sides see the row as it was: whisper's text is kept once.
         let row = sqlx::query(
-            "UPDATE segments SET text = $1, words = NULL, edited_at = $2 WHERE update_id = $3 AND idx = $4 \
+            "UPDATE segments SET text = $1, words = NULL, edited_at = $2, edited_by = $5, \
+             original_text = COALESCE(original_text, text) WHERE update_id = $3 AND idx = $4 \
              RETURNING start_ms, end_ms",
         )
         .bind(text)
         .bind(now)
         .bind(id.as_str())
         .bind(idx)
+        .bind(by)
         .fetch_optional(&mut *tx)
         .await?;
         match row {
@@ -376,6 +380,34 @@ pub async fn edit_segment(
         }
     });
     Ok(edited)
+}
+
+/// A line corrected by hand: its index, who corrected it last (login, display name) and when.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Correction {
+    pub idx: i64,
+    pub login: String,
+    pub display_name: String,
+    pub at: i64,
+}
+
+/// The corrected lines of update `id`.
+pub async fn corrections(db: &Db, id: &UpdateId) -> Result<Vec<Correction>, DbError> {
+    let sql = "SELECT s.idx, u.login, u.display_name, s.edited_at FROM segments s JOIN users u ON u.id = s.edited_by \
+               WHERE s.update_id = $1 AND s.edited_at IS NOT NULL ORDER BY s.idx";
+    on_pool!(db, |pool| {
+        let rows = sqlx::query(sql).bind(id.as_str()).fetch_all(pool).await?;
+        rows.iter()
+            .map(|r| {
+                Ok(Correction {
+                    idx: r.try_get("idx")?,
+                    login: r.try_get("login")?,
+                    display_name: r.try_get("display_name")?,
+                    at: r.try_get("edited_at")?,
+                })
+            })
+            .collect()
+    })
 }
 
 /// The stages of the given updates, for status views.

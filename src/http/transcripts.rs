@@ -13,6 +13,7 @@ use serde_json::json;
 use super::error::ErrorBody;
 use super::updates::visible_update;
 use super::{ApiError, Caller};
+use crate::clock::rfc3339;
 use crate::db::updates;
 use crate::db::updates::UpdateRow;
 use crate::domain::skim::{chapters, paragraphs};
@@ -39,7 +40,7 @@ async fn load(s: &Services, caller: &Caller, raw: &str) -> Result<(UpdateRow, Ve
     params(("id" = String, Path, description = "update id")),
     responses(
         (status = 200, content_type = "application/json",
-         description = "`language`, `available`, `reading_minutes`, `segments` [{`start_ms`, `end_ms`, `text`}], `paragraphs`, `chapters`"),
+         description = "`language`, `available`, `reading_minutes`, `segments` [{`start_ms`, `end_ms`, `text`, `corrected` (`{by: {login, display_name}, at}` for a line corrected by hand, else null)}], `paragraphs`, `chapters`"),
         (status = 404, body = ErrorBody),
     ))]
 pub(super) async fn transcript_json(
@@ -53,12 +54,23 @@ pub(super) async fn transcript_json(
     // always in step with the stored segments.
     let paragraphs = paragraphs(&segments);
     let chapters = chapters(&segments, row.duration_ms);
+    let corrections = updates::corrections(&s.db, &row.id).await?;
+    let lines: Vec<_> = segments
+        .iter()
+        .enumerate()
+        .map(|(i, segment)| {
+            let corrected = corrections.iter().find(|c| c.idx == i as i64).map(|c| {
+                json!({ "by": { "login": c.login, "display_name": c.display_name }, "at": rfc3339(c.at) })
+            });
+            json!({ "start_ms": segment.start_ms, "end_ms": segment.end_ms, "text": segment.text, "corrected": corrected })
+        })
+        .collect();
     Ok(Json(json!({
         "language": row.language.unwrap_or_else(|| bulletin_workers::transcribe::UNDETERMINED_LANGUAGE.into()),
         // False while transcription has not finished yet.
         "available": available,
         "reading_minutes": reading_minutes(&segments),
-        "segments": segments,
+        "segments": lines,
         "paragraphs": paragraphs,
         "chapters": chapters,
     }))
@@ -108,6 +120,7 @@ pub(super) struct LineCorrection {
     responses(
         (status = 200, content_type = "application/json", description = "the corrected line: `index`, `start_ms`, `end_ms`, `text`"),
         (status = 400, description = "`malformed_body`", body = ErrorBody),
+        (status = 403, description = "`not_allowed_to_correct`: only the update's author and admins correct it", body = ErrorBody),
         (status = 404, description = "no such update or line", body = ErrorBody),
         (status = 422, description = "`invalid_text`", body = ErrorBody),
     ))]
@@ -120,8 +133,9 @@ pub(super) async fn edit_segment(
     let id = visible_update(&s, &caller, &raw).await?.id;
     let index: i64 = index.parse().map_err(|_| ApiError::not_found("transcript line"))?;
     let Json(correction) = body?;
-    let segment = correct_line(&s, &id, index, &correction.text).await.map_err(|e| match e {
+    let segment = correct_line(&s, &caller.user, &id, index, &correction.text).await.map_err(|e| match e {
         CorrectionError::NotFound => ApiError::not_found("transcript line"),
+        CorrectionError::NotAllowed => ApiError::new(StatusCode::FORBIDDEN, "not_allowed_to_correct", e.to_string()),
         CorrectionError::Invalid(e) => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_text", e.to_string()),
         CorrectionError::Db(e) => ApiError::from(e),
     })?;

@@ -130,6 +130,9 @@ async fn a_corrected_line_reaches_transcript_captions_and_search() {
 
     let (_, transcript) = get_json(&server, &format!("/api/updates/{id}/transcript")).await;
     assert_eq!(transcript["segments"][0]["text"], line["text"]);
+    let corrected = &transcript["segments"][0]["corrected"];
+    assert_eq!(corrected["by"]["login"], ADMIN_LOGIN, "who corrected it, and when: {corrected}");
+    assert!(corrected["at"].is_string(), "{corrected}");
     let corrected = transcript_text(&server, &id).await;
     assert_eq!(transcript["segments"].as_array().unwrap().len(), segments.len());
     assert_eq!(transcript["segments"][1], segments.get(1).cloned().unwrap_or(Value::Null));
@@ -166,5 +169,12 @@ async fn a_corrected_line_reaches_transcript_captions_and_search() {
         let (got, error) = patch_line(&server, update, index, body).await;
         assert_eq!((got, error["error"]["code"].as_str()), (status, Some(code)), "{update}/{index} {body}: {error}");
     }
+    // Only the author and admins correct a transcript: a member who sees it may not.
+    let added = server.command(&["user", "add", "bea", "--password-stdin"], "a long enough one\n");
+    assert!(added.status.success());
+    let bea = signed_in_client(&server.new_token("bea"));
+    let url = server.url(&format!("/api/updates/{id}/transcript/segments/1"));
+    let (status, refused) = send(&bea, reqwest::Method::PATCH, url, json!({ "text": "Mine now" })).await;
+    assert_eq!((status, refused["error"]["code"].clone()), (403, json!("not_allowed_to_correct")), "{refused}");
     assert_eq!(transcript_text(&server, &id).await, corrected, "a refused correction changed the transcript");
 }

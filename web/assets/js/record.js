@@ -72,6 +72,7 @@ function setState(next) {
   show(badge, next === 'recording');
   show(bar, next === 'recording');
   show(timer, next === 'recording' || next === 'recorded');
+  show($('#file-pick'), next === 'idle' || next === 'live');
   $('#setup').querySelectorAll('input, select').forEach((el) => { el.disabled = !['idle', 'live'].includes(next); });
   $('#post').disabled = next === 'uploading';
   titleInput.disabled = next === 'uploading';
@@ -275,6 +276,21 @@ function finishRecording() {
   titleInput.focus();
 }
 
+/** A file instead of a recording: previewed and posted the same way (the server checks it). */
+$('#record-file').addEventListener('change', (event) => {
+  const file = event.target.files[0];
+  event.target.value = '';
+  if (!file) return;
+  if (recording) URL.revokeObjectURL(recording.url);
+  stopSources();
+  recording = { blob: file, url: URL.createObjectURL(file), type: file.type || 'video/mp4', name: file.name };
+  playback.src = recording.url;
+  timer.textContent = '';
+  setState('recorded');
+  announce(status, `${file.name} chosen. Watch the preview, add a title and post it.`);
+  titleInput.focus();
+});
+
 function retake() {
   if (recording) URL.revokeObjectURL(recording.url);
   recording = null;
@@ -314,6 +330,7 @@ async function post(e) {
   $('#upload-progress').hidden = false;
   showUploadProgress(0, recording.blob.size);
   const extension = recording.type.includes('mp4') ? 'mp4' : 'webm';
+  const filename = recording.name ?? `recording.${extension}`;
   const fields = reply
     ? { title, description: $('#description').value, reply_to: reply.id, reply_at_ms: reply.atMs ?? '' }
     : {
@@ -322,7 +339,7 @@ async function post(e) {
       description: $('#description').value,
       acknowledge: whomToAsk($('#ask-everyone').checked, $('#ask-people').value),
     };
-  upload = uploadUpdate(fields, recording.blob, `recording.${extension}`, showUploadProgress);
+  upload = uploadUpdate(fields, recording.blob, filename, showUploadProgress);
   try {
     const update = await upload.promise;
     stopSources(); // the camera light goes off once the recording is safely uploaded

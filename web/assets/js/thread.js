@@ -8,6 +8,30 @@ import { ago, clock, fullDate } from './format.js';
 
 const REFRESH_MS = 15000;
 
+const MENTION = /@([A-Za-z0-9][A-Za-z0-9._-]*[A-Za-z0-9_]|[A-Za-z0-9])/g;
+
+/** Text nodes of a comment, with the `@names` the server resolved marked (others stay text). */
+function withMentions(nodes, mentions) {
+  const known = new Map(mentions.map((m) => [m.login, m.display_name]));
+  if (!known.size) return nodes;
+  return nodes.flatMap((node) => {
+    if (node.nodeType !== Node.TEXT_NODE) return [node];
+    const text = node.textContent;
+    const parts = [];
+    let last = 0;
+    for (const match of text.matchAll(MENTION)) {
+      const login = match[1].toLowerCase();
+      const before = match.index > 0 ? text[match.index - 1] : ' ';
+      if (!known.has(login) || /[\w.]/.test(before)) continue;
+      if (match.index > last) parts.push(text.slice(last, match.index));
+      parts.push(h('span', { class: 'mention', title: known.get(login) }, match[0]));
+      last = match.index + match[0].length;
+    }
+    if (last < text.length) parts.push(text.slice(last));
+    return parts;
+  });
+}
+
 /**
  * `id`: the update; `player` (seek, video, setCommentMarks); `transcript`
  * (setCommentCounts); `status`: the live region for announcements.
@@ -42,7 +66,7 @@ export function createThread({ id, player, transcript, status }) {
       comment.edited_at ? h('span', { class: 'hint' }, ' · edited') : null);
     const body = comment.deleted
       ? h('p', { class: 'comment-body hint' }, 'This comment was deleted.')
-      : h('p', { class: 'comment-body' }, ...linkified(comment.body));
+      : h('p', { class: 'comment-body' }, ...withMentions(linkified(comment.body), comment.mentions));
     const actions = comment.deleted ? null : h('p', { class: 'comment-actions' },
       h('button', { type: 'button', class: 'btn btn-quiet btn-small', onclick: () => startReply(comment) }, 'Reply'),
       comment.can_edit ? h('button', { type: 'button', class: 'btn btn-quiet btn-small', onclick: () => startEdit(comment, item) }, 'Edit') : null,

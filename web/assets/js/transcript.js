@@ -39,7 +39,8 @@ export function createTranscript({ lines, empty, follow, paragraphs, chapters, o
   }
 
   function lineItem(seg, i) {
-    return h('li', { dataset: { index: i, line: i, startMs: seg.start_ms } },
+    const corrected = seg.corrected ? `Corrected by ${seg.corrected.by.display_name}` : null;
+    return h('li', { dataset: { index: i, line: i, startMs: seg.start_ms }, class: corrected ? 'is-corrected' : null, title: corrected },
       h('button', { type: 'button', class: 'seek-line', 'aria-label': `${clock(seg.start_ms)}: ${seg.text.trim()}`, onclick: () => seekTo(seg.start_ms) },
         h('span', { class: 'ts', 'aria-hidden': 'true' }, clock(seg.start_ms)),
         h('span', { class: 'text' }, seg.text.trim()),
@@ -94,6 +95,7 @@ export function createTranscript({ lines, empty, follow, paragraphs, chapters, o
       try {
         const saved = await onCorrect(seg.index, text);
         seg.text = saved.text;
+        seg.corrected = { by: { display_name: 'you' } };
         if (wordSpans[i]) wordSpans[i].textContent = saved.text;
         finish();
       } catch (e) {
@@ -164,6 +166,10 @@ export function createTranscript({ lines, empty, follow, paragraphs, chapters, o
       currentIndex = -2;
       currentChapter = -2;
       return { lines: segments.length, paragraphs: paras.length, chapters: chapterList.length };
+    },
+    /** Lines show their Edit button (the update's author and admins). */
+    setEditable(on) {
+      lines.classList.toggle('can-edit', on);
     },
     /** A badge on each line where comments are (`[{ at_ms, id }]`); `onOpen(id)` shows the first. */
     setCommentMoments(moments, onOpen) {

@@ -197,6 +197,7 @@ async function setUpManage(update) {
       $('#audience-private').hidden = false;
       return;
     }
+    transcript.setEditable(true);
     showAudience(id, update.channel);
     const { channels } = await getChannels();
     const here = update.channel?.slug;
