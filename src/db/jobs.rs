@@ -10,7 +10,7 @@ use sqlx::Row;
 
 use super::{in_write_tx, on_pool, Db, DbError};
 use crate::domain::job::{retry_delay_ms, update_error};
-use crate::domain::transcript::{word_count, TranscriptSegment};
+use crate::domain::transcript::{same_line, word_count, TranscriptSegment};
 use crate::domain::{JobFailure, JobKind, JobState, UpdateId};
 
 /// A job this worker holds a lease on.
@@ -41,6 +41,7 @@ pub struct StoredTranscript {
     pub language: String,
     /// Each line, with its word timings as JSON when the model gave them.
     pub segments: Vec<(TranscriptSegment, Option<String>)>,
+    pub glossary_version: i64,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -172,7 +173,15 @@ pub async fn complete(db: &Db, job: &ClaimedJob, completion: &Completion) -> Res
                 .execute(&mut *tx)
                 .await?;
         }
-        if let Some(StoredTranscript { language, segments }) = &completion.transcript {
+        if let Some(StoredTranscript { language, segments, glossary_version }) = &completion.transcript {
+            // Hand corrections outlive a new transcript where their line still exists.
+            let corrected: Vec<(i64, i64, String, Option<i64>, i64)> = sqlx::query_as(
+                "SELECT start_ms, end_ms, text, edited_by, edited_at FROM segments \
+                 WHERE update_id = $1 AND edited_at IS NOT NULL ORDER BY idx",
+            )
+            .bind(id)
+            .fetch_all(&mut *tx)
+            .await?;
             // Replace, never append: a rerun of this stage leaves exactly one transcript.
             sqlx::query("DELETE FROM segments WHERE update_id = $1").bind(id).execute(&mut *tx).await?;
             for (idx, (seg, words)) in segments.iter().enumerate() {
@@ -188,10 +197,45 @@ pub async fn complete(db: &Db, job: &ClaimedJob, completion: &Completion) -> Res
                 .execute(&mut *tx)
                 .await?;
             }
-            let words = word_count(segments.iter().map(|(s, _)| s.text.as_str()));
-            sqlx::query("UPDATE updates SET language = $1, word_count = $2 WHERE id = $3")
+            let lines: Vec<(i64, i64)> = segments.iter().map(|(s, _)| (s.start_ms, s.end_ms)).collect();
+            let mut texts: Vec<&str> = segments.iter().map(|(s, _)| s.text.as_str()).collect();
+            for (start_ms, end_ms, text, by, at) in &corrected {
+                match same_line((*start_ms, *end_ms), &lines) {
+                    Some(idx) => {
+                        sqlx::query(
+                            "UPDATE segments SET original_text = text, text = $1, words = NULL, edited_by = $2, \
+                             edited_at = $3 WHERE update_id = $4 AND idx = $5",
+                        )
+                        .bind(text)
+                        .bind(by)
+                        .bind(at)
+                        .bind(id)
+                        .bind(idx as i64)
+                        .execute(&mut *tx)
+                        .await?;
+                        texts[idx] = text;
+                    }
+                    None => {
+                        sqlx::query(
+                            "INSERT INTO correction_suggestions (update_id, start_ms, end_ms, text, suggested_by, \
+                             suggested_at) VALUES ($1, $2, $3, $4, $5, $6)",
+                        )
+                        .bind(id)
+                        .bind(start_ms)
+                        .bind(end_ms)
+                        .bind(text)
+                        .bind(by)
+                        .bind(at)
+                        .execute(&mut *tx)
+                        .await?;
+                    }
+                }
+            }
+            let words = word_count(texts);
+            sqlx::query("UPDATE updates SET language = $1, word_count = $2, glossary_version = $3 WHERE id = $4")
                 .bind(language)
                 .bind(words as i64)
+                .bind(glossary_version)
                 .bind(id)
                 .execute(&mut *tx)
                 .await?;
@@ -381,4 +425,27 @@ pub async fn queue_stats(db: &Db) -> Result<(Vec<(String, String, i64)>, Vec<(St
         let oldest: Vec<(String, i64)> = sqlx::query_as(age_sql).bind(now).fetch_all(pool).await?;
         Ok((depth, oldest.into_iter().map(|(kind, due)| (kind, (now - due).max(0))).collect()))
     })
+}
+
+/// Queue stage `kind` of update `id` again (a re-transcription), unless it is
+/// queued or running already, or the update is still processing: `false` then.
+/// Its attempts go on counting; it gets `max_attempts` more.
+pub async fn run_again(db: &Db, id: &UpdateId, kind: JobKind, max_attempts: u32) -> Result<bool, DbError> {
+    let now = db.now_ms().await?;
+    let requeued = in_write_tx!(db, |tx| {
+        sqlx::query(
+            "UPDATE jobs SET state = 'queued', run_at = $1, max_attempts = attempt + $2, lease_until = NULL, \
+             worker = NULL, progress = 0, last_error = NULL, updated_at = $1 \
+             WHERE update_id = $3 AND kind = $4 AND state IN ('done', 'failed') \
+             AND EXISTS (SELECT 1 FROM updates WHERE id = $3 AND status = 'ready')",
+        )
+        .bind(now)
+        .bind(i64::from(max_attempts))
+        .bind(id.as_str())
+        .bind(kind.as_str())
+        .execute(&mut *tx)
+        .await?
+        .rows_affected()
+    });
+    Ok(requeued == 1)
 }

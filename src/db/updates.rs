@@ -51,6 +51,8 @@ pub struct UpdateRow {
     /// The update this one answers (a video reply; `None` once that is deleted), at a moment of it.
     pub reply_to: Option<UpdateId>,
     pub reply_at_ms: Option<i64>,
+    /// The glossary version its transcript was made with.
+    pub glossary_version: Option<i64>,
     pub created_at: i64,
     pub ready_at: Option<i64>,
     /// Who posted it; `None` for updates from before accounts.
@@ -87,7 +89,7 @@ pub struct StageRow {
 /// Selected `FROM updates LEFT JOIN users ON users.id = updates.author_id` ([`FROM_UPDATES`]).
 const UPDATE_COLUMNS: &str =
     "updates.id, title, description, status, error, duration_ms, width, height, has_audio, source_bytes, \
-                              language, word_count, storyboard, media_attempt, reply_to, reply_at_ms, updates.created_at, ready_at, author_id, \
+                              language, word_count, storyboard, media_attempt, reply_to, reply_at_ms, glossary_version, updates.created_at, ready_at, author_id, \
                               users.login AS author_login, users.display_name AS author_name, \
                               updates.channel_id, channels.slug AS channel_slug, channels.name AS channel_name";
 const FROM_UPDATES: &str = "updates LEFT JOIN users ON users.id = updates.author_id \
@@ -120,6 +122,7 @@ where
         media_attempt: row.try_get("media_attempt")?,
         reply_to: row.try_get::<Option<String>, _>("reply_to")?.map(UpdateId::from_trusted),
         reply_at_ms: row.try_get("reply_at_ms")?,
+        glossary_version: row.try_get("glossary_version")?,
         created_at: row.try_get("created_at")?,
         ready_at: row.try_get("ready_at")?,
         author: match (row.try_get("author_id")?, row.try_get("author_login")?, row.try_get("author_name")?) {
@@ -389,6 +392,14 @@ pub struct Correction {
     pub login: String,
     pub display_name: String,
     pub at: i64,
+}
+
+/// A hand correction whose line a re-transcription no longer has: (start, end, text, by whom, when).
+pub async fn correction_suggestions(db: &Db, id: &UpdateId) -> Result<Vec<(i64, i64, String, String, i64)>, DbError> {
+    let sql = "SELECT c.start_ms, c.end_ms, c.text, COALESCE(u.display_name, '') AS by_name, c.suggested_at \
+               FROM correction_suggestions c LEFT JOIN users u ON u.id = c.suggested_by \
+               WHERE c.update_id = $1 ORDER BY c.start_ms";
+    on_pool!(db, |pool| Ok(sqlx::query_as(sql).bind(id.as_str()).fetch_all(pool).await?))
 }
 
 /// The corrected lines of update `id`.

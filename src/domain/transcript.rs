@@ -102,6 +102,20 @@ fn escape_cue_text(text: &str) -> String {
     single_line(text).replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
 }
 
+/// The line of a new transcript (`lines`: start and end, ms) that is the same
+/// line as `old` was: one sharing at least half of each one's time with it. A
+/// hand correction moves there; a line split or merged differently has none.
+pub fn same_line(old: (i64, i64), lines: &[(i64, i64)]) -> Option<usize> {
+    let length = |(start, end): (i64, i64)| (end - start).max(1);
+    lines
+        .iter()
+        .enumerate()
+        .map(|(i, &line)| (i, old.1.min(line.1) - old.0.max(line.0), line))
+        .filter(|&(_, shared, line)| shared * 2 >= length(old).max(length(line)))
+        .max_by_key(|&(_, shared, _)| shared)
+        .map(|(i, _, _)| i)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -139,5 +153,15 @@ mod tests {
         assert_eq!(reading_minutes(&[]), 0);
         assert_eq!(reading_minutes(&[seg(0, 1, "one two")]), 1);
         assert_eq!(reading_minutes(&[seg(0, 1, &"w ".repeat(239))]), 2);
+    }
+
+    #[test]
+    fn a_line_is_the_same_line_where_most_of_its_time_is() {
+        let lines = [(0, 2_000), (2_000, 5_000), (5_000, 9_000)];
+        assert_eq!(same_line((0, 2_100), &lines), Some(0));
+        assert_eq!(same_line((1_900, 5_200), &lines), Some(1), "most of it is in the second line");
+        assert_eq!(same_line((4_000, 6_500), &lines), None, "split over two lines now");
+        assert_eq!(same_line((9_500, 11_000), &lines), None, "its time is gone from the new transcript");
+        assert_eq!(same_line((0, 9_000), &lines), None, "one long line is no longer any one line");
     }
 }

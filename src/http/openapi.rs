@@ -28,6 +28,7 @@ use crate::pipeline::Services;
         transcripts::transcript_vtt,
         transcripts::transcript_srt,
         transcripts::edit_segment,
+        transcripts::retranscribe,
         progress::get_progress,
         progress::report_progress,
         progress::unseen_counts,

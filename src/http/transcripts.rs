@@ -5,20 +5,23 @@ use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, patch};
+use axum::routing::{get, patch, post};
 use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::json;
 
 use super::error::ErrorBody;
-use super::updates::visible_update;
+use super::updates::{views_for, visible_update};
+use super::views::UpdateView;
 use super::{ApiError, Caller};
 use crate::clock::rfc3339;
-use crate::db::updates;
 use crate::db::updates::UpdateRow;
+use crate::db::{jobs, updates};
 use crate::domain::skim::{chapters, paragraphs};
 use crate::domain::transcript::{reading_minutes, to_srt, to_webvtt, TranscriptSegment};
+use crate::domain::JobKind;
 use crate::pipeline::corrections::{correct_line, CorrectionError};
+use crate::pipeline::edits::may_edit;
 use crate::pipeline::Services;
 
 pub fn router() -> Router<Services> {
@@ -27,6 +30,7 @@ pub fn router() -> Router<Services> {
         .route("/updates/{id}/transcript.vtt", get(transcript_vtt))
         .route("/updates/{id}/transcript.srt", get(transcript_srt))
         .route("/updates/{id}/transcript/segments/{index}", patch(edit_segment))
+        .route("/updates/{id}/retranscribe", post(retranscribe))
 }
 
 async fn load(s: &Services, caller: &Caller, raw: &str) -> Result<(UpdateRow, Vec<TranscriptSegment>), ApiError> {
@@ -40,7 +44,7 @@ async fn load(s: &Services, caller: &Caller, raw: &str) -> Result<(UpdateRow, Ve
     params(("id" = String, Path, description = "update id")),
     responses(
         (status = 200, content_type = "application/json",
-         description = "`language`, `available`, `reading_minutes`, `segments` [{`start_ms`, `end_ms`, `text`, `corrected` (`{by: {login, display_name}, at}` for a line corrected by hand, else null)}], `paragraphs`, `chapters`"),
+         description = "`language`, `available`, `reading_minutes`, `segments` [{`start_ms`, `end_ms`, `text`, `corrected` (`{by: {login, display_name}, at}` for a line corrected by hand, else null)}], `suggestions` [{`start_ms`, `end_ms`, `text`, `by`, `at`}] (corrections whose line a re-transcription no longer has), `paragraphs`, `chapters`"),
         (status = 404, body = ErrorBody),
     ))]
 pub(super) async fn transcript_json(
@@ -55,6 +59,13 @@ pub(super) async fn transcript_json(
     let paragraphs = paragraphs(&segments);
     let chapters = chapters(&segments, row.duration_ms);
     let corrections = updates::corrections(&s.db, &row.id).await?;
+    let suggestions: Vec<_> = updates::correction_suggestions(&s.db, &row.id)
+        .await?
+        .into_iter()
+        .map(|(start_ms, end_ms, text, by, at)| {
+            json!({ "start_ms": start_ms, "end_ms": end_ms, "text": text, "by": by, "at": rfc3339(at) })
+        })
+        .collect();
     let lines: Vec<_> = segments
         .iter()
         .enumerate()
@@ -71,6 +82,8 @@ pub(super) async fn transcript_json(
         "available": available,
         "reading_minutes": reading_minutes(&segments),
         "segments": lines,
+        // Hand corrections a re-transcription found no line for.
+        "suggestions": suggestions,
         "paragraphs": paragraphs,
         "chapters": chapters,
     }))
@@ -146,4 +159,41 @@ pub(super) async fn edit_segment(
         "text": segment.text,
     }))
     .into_response())
+}
+
+/// Transcribe the update again (its author or an admin), e.g. after the
+/// glossary changed: through the queue, and the new transcript replaces the
+/// old one (captions, reading view, chapters, search) only once it is complete.
+/// Hand corrections stay where their line still exists, else become suggestions.
+#[utoipa::path(post, path = "/api/updates/{id}/retranscribe", tag = "transcripts",
+    params(("id" = String, Path, description = "update id")),
+    responses(
+        (status = 202, description = "queued: the update, its `transcribe` stage queued", body = UpdateView),
+        (status = 403, description = "`not_allowed_to_retranscribe`: only the update's author and admins", body = ErrorBody),
+        (status = 404, description = "`not_found`", body = ErrorBody),
+        (status = 409, description = "`still_processing`: it is being processed or transcribed already", body = ErrorBody),
+    ))]
+pub(super) async fn retranscribe(
+    State(s): State<Services>,
+    caller: Caller,
+    Path(raw): Path<String>,
+) -> Result<(StatusCode, Json<UpdateView>), ApiError> {
+    let row = visible_update(&s, &caller, &raw).await?;
+    if !may_edit(&caller.user, &row) {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "not_allowed_to_retranscribe",
+            "only the update's author and admins have it transcribed again",
+        ));
+    }
+    if !jobs::run_again(&s.db, &row.id, JobKind::Transcribe, s.config.job_max_attempts).await? {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "still_processing",
+            "this update is being processed or transcribed already; try again once it is ready",
+        ));
+    }
+    s.wake.jobs_enqueued().await;
+    let mut views = views_for(&s, &caller, vec![row]).await?;
+    Ok((StatusCode::ACCEPTED, Json(views.remove(0))))
 }

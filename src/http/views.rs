@@ -52,6 +52,8 @@ pub struct UpdateView {
     pub links: Links,
     /// Comments on it (deleted ones not counted).
     pub comment_count: i64,
+    /// The glossary version its transcript was made with (absent before it has one).
+    pub glossary_version: Option<i64>,
     /// The update this video reply answers, if the caller sees it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reply_to: Option<ReplyRef>,
@@ -187,6 +189,7 @@ impl UpdateView {
             channel: row.channel.map(|c| ChannelRefView { slug: c.slug, name: c.name }),
             stages: views,
             comment_count: 0,
+            glossary_version: row.glossary_version,
             reply_to: None,
             you: None,
         }

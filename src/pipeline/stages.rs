@@ -96,6 +96,8 @@ pub enum StageOutput {
     Transcribed {
         language: String,
         segments: Vec<(TranscriptSegment, Option<String>)>,
+        /// The glossary version whose terms went to whisper.
+        glossary_version: i64,
     },
     Indexed,
 }
@@ -159,8 +161,8 @@ pub(crate) fn completion(kind: JobKind, output: StageOutput) -> Completion {
         StageOutput::Transcoded { storyboard_json, attempt } => {
             Completion { storyboard_json: Some(storyboard_json), media_attempt: Some(attempt), transcript: None, next }
         }
-        StageOutput::Transcribed { language, segments } => {
-            let transcript = StoredTranscript { language, segments };
+        StageOutput::Transcribed { language, segments, glossary_version } => {
+            let transcript = StoredTranscript { language, segments, glossary_version };
             Completion { storyboard_json: None, media_attempt: None, transcript: Some(transcript), next }
         }
         StageOutput::Indexed => Completion { storyboard_json: None, media_attempt: None, transcript: None, next },
@@ -202,7 +204,8 @@ async fn transcribe(
 ) -> Result<StageOutput, StageError> {
     let (_scratch, input) = ScratchDir::with_source(services, job).await?;
     // Read per job: a glossary edit applies to the next transcription without a restart.
-    let initial_prompt = glossary::get(&services.db).await?.prompt();
+    let (glossary, glossary_version) = glossary::get_versioned(&services.db).await?;
+    let initial_prompt = glossary.prompt();
     let options =
         TranscribeOptions { threads: services.config.whisper_threads, initial_prompt, ..TranscribeOptions::default() };
     let started = std::time::Instant::now();
@@ -219,7 +222,7 @@ async fn transcribe(
             (TranscriptSegment { start_ms: s.start_ms as i64, end_ms: s.end_ms as i64, text: s.text }, words)
         })
         .collect();
-    Ok(StageOutput::Transcribed { language: transcript.language, segments })
+    Ok(StageOutput::Transcribed { language: transcript.language, segments, glossary_version })
 }
 
 /// Bring this process's index up to the feed, which holds the transcript,

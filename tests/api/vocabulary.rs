@@ -52,18 +52,76 @@ async fn glossary_teaches_whisper_a_made_up_name() {
     let dir = tempfile::tempdir().unwrap();
     let video = speech_video(dir.path(), "launch", LAUNCH, 1.0);
 
-    let (_, without) = transcribe(&server, "Launch, no glossary", &video).await;
+    let (id, without) = transcribe(&server, "Launch", &video).await;
     assert!(!without.contains(PRODUCT), "whisper already knew the name, so this test proves nothing: {without}");
     assert!(word_error_rate(LAUNCH, &without) <= 0.5, "the clip is not understood at all: {without}");
+    // In quotes: the exact spelling, not the typo-tolerant match that finds whisper's guess.
+    let (_, found) = get_json(&server, &format!("/api/search?q=%22{PRODUCT}%22")).await;
+    assert_eq!(found["hits"], json!([]), "{found}");
+    assert_eq!(get_json(&server, &format!("/api/updates/{id}")).await.1["glossary_version"], 0);
 
     let (status, stored) = put_json(&server, "/api/glossary", &json!({ "terms": [" OKR ", PRODUCT, "okr"] })).await;
     assert_eq!(status, 200, "{stored}");
     assert_eq!(stored["terms"], json!(["OKR", PRODUCT]));
     assert_eq!(get_json(&server, "/api/glossary").await.1["terms"], json!(["OKR", PRODUCT]));
 
-    let (id, with) = transcribe(&server, "Launch, with glossary", &video).await;
+    // The same update, transcribed again with the glossary: found by the right spelling only now.
+    retranscribe(&server, &id, 1).await;
+    let with = transcript_text(&server, &id).await;
     assert!(with.contains(PRODUCT), "the glossary did not reach whisper: {with}");
-    let (_, found) = get_json(&server, &format!("/api/search?q={PRODUCT}")).await;
+    let (_, found) = get_json(&server, &format!("/api/search?q=%22{PRODUCT}%22")).await;
+    assert_eq!(found["hits"][0]["update_id"], id.as_str(), "{found}");
+}
+
+/// Have update `id` transcribed again and wait until that transcript (made
+/// with glossary version `version`) is searchable.
+async fn retranscribe(server: &TestServer, id: &str, version: i64) {
+    let url = server.url(&format!("/api/updates/{id}/retranscribe"));
+    let (status, queued) = send(&server.client(), reqwest::Method::POST, url.clone(), Value::Null).await;
+    assert_eq!(status, 202, "{queued}");
+    let (status, again) = send(&server.client(), reqwest::Method::POST, url, Value::Null).await;
+    assert_eq!((status, again["error"]["code"].clone()), (409, json!("still_processing")), "{again}");
+    let started = std::time::Instant::now();
+    loop {
+        let (_, update) = get_json(server, &format!("/api/updates/{id}")).await;
+        let done = |stage: &str| update["stages"][stage]["state"] == "done";
+        if update["glossary_version"] == version && done("transcribe") && done("index") {
+            assert_eq!(update["status"], "ready", "{update}");
+            break;
+        }
+        assert!(started.elapsed() < Duration::from_secs(180), "never transcribed again: {update}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_correction_survives_a_re_transcription_where_its_line_still_is() {
+    const SCRIPT: &str = "Pineapple deliveries arrive on Monday morning. \
+                          The warehouse team will count every crate before lunch.";
+    let server = TestServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let video = speech_video(dir.path(), "deliveries", SCRIPT, 1.0);
+    let (id, _) = transcribe(&server, "Week ahead", &video).await;
+    let (status, _) = patch_line(&server, &id, "0", r#"{"text": "Quokka shipments land on Tuesday."}"#).await;
+    assert_eq!(status, 200);
+
+    // Only its author or an admin has it transcribed again.
+    let added = server.command(&["user", "add", "bea", "--password-stdin"], "a long enough one\n");
+    assert!(added.status.success());
+    let bea = signed_in_client(&server.new_token("bea"));
+    let url = server.url(&format!("/api/updates/{id}/retranscribe"));
+    let (status, refused) = send(&bea, reqwest::Method::POST, url, Value::Null).await;
+    assert_eq!((status, refused["error"]["code"].clone()), (403, json!("not_allowed_to_retranscribe")), "{refused}");
+
+    let (status, _) = put_json(&server, "/api/glossary", &json!({ "terms": ["Quokka"] })).await;
+    assert_eq!(status, 200);
+    retranscribe(&server, &id, 1).await;
+    let (_, transcript) = get_json(&server, &format!("/api/updates/{id}/transcript")).await;
+    let first = &transcript["segments"][0];
+    assert_eq!(first["text"], "Quokka shipments land on Tuesday.", "{transcript}");
+    assert_eq!(first["corrected"]["by"]["login"], ADMIN_LOGIN, "{first}");
+    assert_eq!(transcript["suggestions"], json!([]), "{transcript}");
+    let (_, found) = get_json(&server, "/api/search?q=quokka").await;
     assert_eq!(found["hits"][0]["update_id"], id.as_str(), "{found}");
 }
 

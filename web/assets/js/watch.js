@@ -244,6 +244,39 @@ $('#description-form').addEventListener('submit', async (event) => {
   }
 });
 
+// Transcribe again (after a glossary change): the page swaps in the new
+// transcript once it is complete; until then the old one stays.
+$('#retranscribe').addEventListener('click', async () => {
+  const button = $('#retranscribe');
+  button.disabled = true;
+  try {
+    await sendJson('POST', `/api/updates/${encodeURIComponent(id)}/retranscribe`, {});
+    announce(statusRegion, 'Transcribing again. The new transcript replaces this one when it is ready.');
+    const wait = async () => {
+      const update = await getUpdate(id).catch(() => null);
+      const stages = update?.stages ?? {};
+      if (update && stages.transcribe?.state === 'done' && stages.index?.state === 'done') {
+        transcriptState = 'none';
+        await loadTranscript(update);
+        if (captionsUrl) player.reloadCaptions(`${captionsUrl}?transcribed=${Date.now()}`);
+        announce(statusRegion, 'The new transcript is here.');
+        button.disabled = false;
+        return;
+      }
+      if (stages.transcribe?.state === 'failed') {
+        showError('Transcribing again failed.', stages.transcribe.error || '');
+        button.disabled = false;
+        return;
+      }
+      setTimeout(wait, 2000);
+    };
+    setTimeout(wait, 2000);
+  } catch (e) {
+    showError('Could not transcribe this update again.', e.message);
+    button.disabled = false;
+  }
+});
+
 $('#delete').addEventListener('click', async () => {
   if (!window.confirm('Delete this update for everyone? Its video and transcript go too.')) return;
   try {
