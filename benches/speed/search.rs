@@ -214,6 +214,7 @@ async fn index_bulletin(dir: &Path, corpus: &Corpus) -> anyhow::Result<(SearchIn
                         // Spread evenly, so a scope of 50 channels holds a quarter of the corpus.
                         channel_id: (n as i64 % CHANNELS) + 1,
                         segments: u.segments.clone(),
+                        words: Vec::new(),
                         comments: Vec::new(),
                     };
                     (u.id.clone(), Some(content))

@@ -326,6 +326,13 @@ pub async fn segments(db: &Db, id: &UpdateId) -> Result<Vec<TranscriptSegment>, 
     })
 }
 
+/// Each line's word timings, as whisper gave them (JSON `[{start_ms, end_ms, text}]`;
+/// `None` for a line corrected by hand, whose words no longer match).
+pub async fn segment_words(db: &Db, id: &UpdateId) -> Result<Vec<Option<String>>, DbError> {
+    let sql = "SELECT words FROM segments WHERE update_id = $1 ORDER BY idx";
+    on_pool!(db, |pool| Ok(sqlx::query_scalar(sql).bind(id.as_str()).fetch_all(pool).await?))
+}
+
 /// A hand correction of one transcript line: its new text replaces the old,
 /// its word timings (which no longer match) are dropped, the update's word
 /// count follows, and the search feed gets a change so every index re-reads

@@ -44,7 +44,7 @@ async fn load(s: &Services, caller: &Caller, raw: &str) -> Result<(UpdateRow, Ve
     params(("id" = String, Path, description = "update id")),
     responses(
         (status = 200, content_type = "application/json",
-         description = "`language`, `available`, `reading_minutes`, `segments` [{`start_ms`, `end_ms`, `text`, `corrected` (`{by: {login, display_name}, at}` for a line corrected by hand, else null)}], `suggestions` [{`start_ms`, `end_ms`, `text`, `by`, `at`}] (corrections whose line a re-transcription no longer has), `paragraphs`, `chapters`"),
+         description = "`language`, `available`, `reading_minutes`, `segments` [{`start_ms`, `end_ms`, `text`, `words` ([{`start_ms`, `end_ms`, `text`}] as whisper timed them; null for a line corrected by hand), `corrected` (`{by: {login, display_name}, at}` for a line corrected by hand, else null)}], `suggestions` [{`start_ms`, `end_ms`, `text`, `by`, `at`}] (corrections whose line a re-transcription no longer has), `paragraphs`, `chapters`"),
         (status = 404, body = ErrorBody),
     ))]
 pub(super) async fn transcript_json(
@@ -59,6 +59,7 @@ pub(super) async fn transcript_json(
     let paragraphs = paragraphs(&segments);
     let chapters = chapters(&segments, row.duration_ms);
     let corrections = updates::corrections(&s.db, &row.id).await?;
+    let words = updates::segment_words(&s.db, &row.id).await?;
     let suggestions: Vec<_> = updates::correction_suggestions(&s.db, &row.id)
         .await?
         .into_iter()
@@ -70,10 +71,17 @@ pub(super) async fn transcript_json(
         .iter()
         .enumerate()
         .map(|(i, segment)| {
-            let corrected = corrections.iter().find(|c| c.idx == i as i64).map(|c| {
-                json!({ "by": { "login": c.login, "display_name": c.display_name }, "at": rfc3339(c.at) })
-            });
-            json!({ "start_ms": segment.start_ms, "end_ms": segment.end_ms, "text": segment.text, "corrected": corrected })
+            let corrected = corrections
+                .iter()
+                .find(|c| c.idx == i as i64)
+                .map(|c| json!({ "by": { "login": c.login, "display_name": c.display_name }, "at": rfc3339(c.at) }));
+            // Stored as whisper gave them; a line corrected by hand has none.
+            let words: Option<serde_json::Value> =
+                words.get(i).and_then(|w| w.as_deref()).and_then(|w| serde_json::from_str(w).ok());
+            json!({
+                "start_ms": segment.start_ms, "end_ms": segment.end_ms, "text": segment.text,
+                "words": words, "corrected": corrected,
+            })
         })
         .collect();
     Ok(Json(json!({

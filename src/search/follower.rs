@@ -32,6 +32,8 @@ pub struct UpdateContent {
     /// Its channel's id: searches are limited to the channels a person may see.
     pub channel_id: i64,
     pub segments: Vec<TranscriptSegment>,
+    /// Each segment's word timings (JSON, as stored), where known.
+    pub words: Vec<Option<String>>,
     /// Its comments' text and moments (`None`: the whole update).
     pub comments: Vec<(String, Option<i64>)>,
 }
@@ -106,6 +108,7 @@ async fn step(index: &SearchIndex, db: &Db, applied: i64, cursor: &mut FeedCurso
                 description: row.description,
                 title: row.title,
                 segments: updates::segments(db, &id).await?,
+                words: updates::segment_words(db, &id).await?,
                 comments: comments::searchable(db, &id).await?,
             }),
             None => None,
@@ -127,7 +130,9 @@ pub(super) fn apply(index: &SearchIndex, docs: Vec<UpdateDocs>, last_seq: i64) -
     let mut writer = index.inner.writer.lock().map_err(|_| SearchError::Task("index writer poisoned".into()))?;
     for (id, content) in docs {
         writer.delete_term(index.index_id_term(&id));
-        let Some(UpdateContent { title, description, channel_id, segments, comments }) = content else { continue };
+        let Some(UpdateContent { title, description, channel_id, segments, words, comments }) = content else {
+            continue;
+        };
         let key = update_key(id.as_str());
         let channel = u64::try_from(channel_id).unwrap_or(0);
         writer.add_document(doc!(
@@ -136,11 +141,12 @@ pub(super) fn apply(index: &SearchIndex, docs: Vec<UpdateDocs>, last_seq: i64) -
             f.display_title => title.as_str(),
             f.start_ms => 0u64, f.end_ms => 0u64,
         ))?;
-        for seg in segments {
+        for (i, seg) in segments.into_iter().enumerate() {
+            let word_starts = words.get(i).and_then(|w| w.as_deref()).map(word_starts).unwrap_or_default();
             writer.add_document(doc!(
                 f.update_id => id.as_str(), f.update_key => key, f.channel => channel, f.doc_kind => KIND_SEGMENT,
                 f.display_title => title.as_str(), f.description => description.as_str(),
-                f.text => seg.text,
+                f.text => seg.text, f.word_starts => word_starts,
                 f.start_ms => seg.start_ms.max(0) as u64, f.end_ms => seg.end_ms.max(0) as u64,
             ))?;
         }
@@ -160,4 +166,17 @@ pub(super) fn apply(index: &SearchIndex, docs: Vec<UpdateDocs>, last_seq: i64) -
     drop(writer);
     index.inner.reader.reload()?;
     Ok(())
+}
+
+/// The start (ms) of each word of a segment, from its stored word timings, as
+/// the index keeps them: `900,1200,…` (empty when they cannot be read).
+fn word_starts(words_json: &str) -> String {
+    #[derive(serde::Deserialize)]
+    struct Timed {
+        start_ms: u64,
+    }
+    match serde_json::from_str::<Vec<Timed>>(words_json) {
+        Ok(words) => words.iter().map(|w| w.start_ms.to_string()).collect::<Vec<_>>().join(","),
+        Err(_) => String::new(),
+    }
 }

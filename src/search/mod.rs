@@ -50,6 +50,9 @@ pub struct SearchMatch {
     pub kind: &'static str,
     pub start_ms: u64,
     pub end_ms: u64,
+    /// When the first matched word itself is said (the segment's start where
+    /// word timings are unknown): where a link to the moment starts.
+    pub word_ms: u64,
     /// Segment text, HTML-escaped, matched words wrapped in `<mark>`.
     pub snippet: String,
 }
@@ -254,11 +257,15 @@ impl SearchIndex {
             }
             let number_of = |field| doc.get_first(field).and_then(|v| v.as_u64()).unwrap_or(0);
             let kind = if text_of(f.doc_kind) == KIND_COMMENT { "comment" } else { "transcript" };
+            let text = text_of(f.text);
+            let start_ms = number_of(f.start_ms);
+            let word_ms = highlight::first_match_start(&text, &text_of(f.word_starts), &matchers).unwrap_or(start_ms);
             hit.matches.push(SearchMatch {
                 kind,
-                start_ms: number_of(f.start_ms),
+                start_ms,
                 end_ms: number_of(f.end_ms),
-                snippet: highlight::highlight(&text_of(f.text), &matchers),
+                word_ms,
+                snippet: highlight::highlight(&text, &matchers),
             });
         }
         Ok(hits)
@@ -344,6 +351,7 @@ mod tests {
                     description,
                     channel_id: (n % 3) as i64,
                     segments,
+                    words: Vec::new(),
                     comments: Vec::new(),
                 }),
             )

@@ -34,6 +34,8 @@ pub struct Fields {
     pub text: Field,
     pub start_ms: Field,
     pub end_ms: Field,
+    /// When each whitespace-separated word of `text` starts (ms, comma separated), where known.
+    pub word_starts: Field,
 }
 
 pub const KIND_SEGMENT: &str = "segment";
@@ -62,6 +64,7 @@ pub fn build_schema() -> (Schema, Fields) {
         text: builder.add_text_field("text", words),
         start_ms: builder.add_u64_field("start_ms", time.clone()),
         end_ms: builder.add_u64_field("end_ms", time),
+        word_starts: builder.add_text_field("word_starts", STORED),
     };
     (builder.build(), fields)
 }

@@ -71,6 +71,17 @@ async fn glossary_teaches_whisper_a_made_up_name() {
     assert!(with.contains(PRODUCT), "the glossary did not reach whisper: {with}");
     let (_, found) = get_json(&server, &format!("/api/search?q=%22{PRODUCT}%22")).await;
     assert_eq!(found["hits"][0]["update_id"], id.as_str(), "{found}");
+
+    // To the word: the match starts where the name is said, not where its line starts.
+    let matched = &found["hits"][0]["matches"][0];
+    let (start, end, word) = (matched["start_ms"].as_u64(), matched["end_ms"].as_u64(), matched["word_ms"].as_u64());
+    let (start, end, word) = (start.unwrap(), end.unwrap(), word.unwrap());
+    let (_, transcript) = get_json(&server, &format!("/api/updates/{id}/transcript")).await;
+    let line = transcript["segments"].as_array().unwrap().iter().find(|s| s["start_ms"] == start).cloned().unwrap();
+    let said = line["words"].as_array().unwrap().iter().find(|w| w["text"].as_str().unwrap().contains(PRODUCT));
+    let said = said.unwrap_or_else(|| panic!("no timed word {PRODUCT} in {line}"));
+    assert_eq!(Some(word), said["start_ms"].as_u64(), "{matched} {line}");
+    assert!(start < word && word < end, "the name is not the line's first word: {matched}");
 }
 
 /// Have update `id` transcribed again and wait until that transcript (made

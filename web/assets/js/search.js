@@ -25,8 +25,8 @@ function renderHit(hit) {
   poster.addEventListener('error', () => poster.remove(), { once: true });
   const matches = (hit.matches || []).map((m) =>
     h('li', {},
-      h('a', { class: 'match', href: watchUrl(hit.update_id, m.start_ms), dataset: { startMs: m.start_ms } },
-        h('span', { class: 'ts' }, clock(m.start_ms)),
+      h('a', { class: 'match', href: watchUrl(hit.update_id, m.word_ms ?? m.start_ms), dataset: { startMs: m.word_ms ?? m.start_ms } },
+        h('span', { class: 'ts' }, clock(m.word_ms ?? m.start_ms)),
         m.kind === 'comment' ? h('span', { class: 'chip comments-count' }, 'Comment') : null,
         trustedSnippet('span', 'snippet', m.snippet))));
   const title = trustedSnippet('a', 'hit-link', hit.title_snippet || '');

@@ -21,6 +21,12 @@ export function segmentAt(segments, ms) {
   return found;
 }
 
+/** A line's text, word by word where whisper timed them (so the word being said can be marked). */
+function lineWords(seg) {
+  if (!seg.words?.length) return [seg.text.trim()];
+  return seg.words.flatMap((word, k) => [k ? ' ' : null, h('span', { class: 'w', dataset: { ms: word.start_ms } }, word.text)]);
+}
+
 export function createTranscript({ lines, empty, follow, paragraphs, chapters, onSeek, onCorrect }) {
   let segments = [];
   let chapterList = [];
@@ -28,6 +34,7 @@ export function createTranscript({ lines, empty, follow, paragraphs, chapters, o
   let wordSpans = [];
   let chapterItems = [];
   let currentIndex = -2;
+  let currentWord = null;
   let currentChapter = -2;
   let manualScrollAt = 0;
 
@@ -43,7 +50,7 @@ export function createTranscript({ lines, empty, follow, paragraphs, chapters, o
     return h('li', { dataset: { index: i, line: i, startMs: seg.start_ms }, class: corrected ? 'is-corrected' : null, title: corrected },
       h('button', { type: 'button', class: 'seek-line', 'aria-label': `${clock(seg.start_ms)}: ${seg.text.trim()}`, onclick: () => seekTo(seg.start_ms) },
         h('span', { class: 'ts', 'aria-hidden': 'true' }, clock(seg.start_ms)),
-        h('span', { class: 'text' }, seg.text.trim()),
+        h('span', { class: 'text' }, ...lineWords(seg)),
       ),
       onCorrect && h('button', { type: 'button', class: 'edit-line', 'aria-label': `Correct the line at ${clock(seg.start_ms)}`, title: 'Correct this line', onclick: () => startEditing(i) }, 'Edit'),
     );
@@ -95,6 +102,7 @@ export function createTranscript({ lines, empty, follow, paragraphs, chapters, o
       try {
         const saved = await onCorrect(seg.index, text);
         seg.text = saved.text;
+        seg.words = null; // the old timings no longer match the words
         seg.corrected = { by: { display_name: 'you' } };
         if (wordSpans[i]) wordSpans[i].textContent = saved.text;
         finish();
@@ -207,6 +215,18 @@ export function createTranscript({ lines, empty, follow, paragraphs, chapters, o
           wordSpans[index]?.classList.add('is-current');
           scrollIntoPanel(item);
         }
+      }
+      // The word being said, within the current line.
+      const words = lineItems[index]?.querySelectorAll('.w') ?? [];
+      let word = null;
+      for (const w of words) {
+        if (Number(w.dataset.ms) <= ms) word = w;
+        else break;
+      }
+      if (word !== currentWord) {
+        currentWord?.classList.remove('is-word');
+        word?.classList.add('is-word');
+        currentWord = word;
       }
       const chapter = segmentAt(chapterList, ms);
       if (chapter !== currentChapter) {
