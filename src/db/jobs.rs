@@ -8,6 +8,7 @@
 
 use sqlx::Row;
 
+use super::updates::retimed;
 use super::{in_write_tx, on_pool, Db, DbError};
 use crate::domain::job::{retry_delay_ms, update_error};
 use crate::domain::transcript::{same_line, word_count, TranscriptSegment};
@@ -202,8 +203,10 @@ pub async fn complete(db: &Db, job: &ClaimedJob, completion: &Completion) -> Res
             for (start_ms, end_ms, text, by, at) in &corrected {
                 match same_line((*start_ms, *end_ms), &lines) {
                     Some(idx) => {
+                        let (line, new_words) = &segments[idx];
+                        let words = retimed(new_words.as_deref(), text, line.start_ms, line.end_ms);
                         sqlx::query(
-                            "UPDATE segments SET original_text = text, text = $1, words = NULL, edited_by = $2, \
+                            "UPDATE segments SET original_text = text, text = $1, words = $6, edited_by = $2, \
                              edited_at = $3 WHERE update_id = $4 AND idx = $5",
                         )
                         .bind(text)
@@ -211,6 +214,7 @@ pub async fn complete(db: &Db, job: &ClaimedJob, completion: &Completion) -> Res
                         .bind(at)
                         .bind(id)
                         .bind(idx as i64)
+                        .bind(words)
                         .execute(&mut *tx)
                         .await?;
                         texts[idx] = text;

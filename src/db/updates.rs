@@ -3,7 +3,7 @@
 use sqlx::Row;
 
 use super::{in_write_tx, on_pool, Db, DbError};
-use crate::domain::transcript::{word_count, TranscriptSegment};
+use crate::domain::transcript::{retime_words, word_count, TimedWord, TranscriptSegment};
 use crate::domain::{JobKind, JobState, UpdateId, UpdateStatus};
 
 /// What the upload path knows about an accepted upload.
@@ -333,6 +333,13 @@ pub async fn segment_words(db: &Db, id: &UpdateId) -> Result<Vec<Option<String>>
     on_pool!(db, |pool| Ok(sqlx::query_scalar(sql).bind(id.as_str()).fetch_all(pool).await?))
 }
 
+/// Word timings (stored JSON) for `text` replacing a line that had `words`:
+/// those of unchanged words kept (see [`retime_words`]); `None` without any to start from.
+pub(crate) fn retimed(words: Option<&str>, text: &str, start_ms: i64, end_ms: i64) -> Option<String> {
+    let old: Vec<TimedWord> = serde_json::from_str(words?).ok()?;
+    serde_json::to_string(&retime_words(&old, text, start_ms, end_ms)).ok()
+}
+
 /// A hand correction of one transcript line: its new text replaces the old,
 /// its word timings (which no longer match) are dropped, the update's word
 /// count follows, and the search feed gets a change so every index re-reads
@@ -347,9 +354,16 @@ pub async fn edit_segment(
     now: i64,
 ) -> Result<Option<(TranscriptSegment, i64)>, DbError> {
     let edited = in_write_tx!(db, |tx| {
+        let line: Option<(i64, i64, Option<String>)> =
+            sqlx::query_as("SELECT start_ms, end_ms, words FROM segments WHERE update_id = $1 AND idx = $2")
+                .bind(id.as_str())
+                .bind(idx)
+                .fetch_optional(&mut *tx)
+                .await?;
+        let words = line.map(|(start_ms, end_ms, words)| retimed(words.as_deref(), text, start_ms, end_ms));
         // The right-hand sides see the row as it was: whisper's text is kept once.
         let row = sqlx::query(
-            "UPDATE segments SET text = $1, words = NULL, edited_at = $2, edited_by = $5, \
+            "UPDATE segments SET text = $1, words = $6, edited_at = $2, edited_by = $5, \
              original_text = COALESCE(original_text, text) WHERE update_id = $3 AND idx = $4 \
              RETURNING start_ms, end_ms",
         )
@@ -358,6 +372,7 @@ pub async fn edit_segment(
         .bind(id.as_str())
         .bind(idx)
         .bind(by)
+        .bind(words.flatten())
         .fetch_optional(&mut *tx)
         .await?;
         match row {

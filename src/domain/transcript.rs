@@ -9,6 +9,70 @@ pub struct TranscriptSegment {
     pub text: String,
 }
 
+/// One word of a line and when it is said (the stored shape of whisper's word timings).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TimedWord {
+    pub start_ms: i64,
+    pub end_ms: i64,
+    pub text: String,
+}
+
+/// The words of `new_text` (a corrected line from `start_ms` to `end_ms`),
+/// timed: a word that was already there keeps its timing (matched in order,
+/// ignoring case and punctuation); new words share the time between the
+/// kept words around them.
+pub fn retime_words(old: &[TimedWord], new_text: &str, start_ms: i64, end_ms: i64) -> Vec<TimedWord> {
+    let key = |w: &str| w.chars().filter(|c| c.is_alphanumeric()).flat_map(char::to_lowercase).collect::<String>();
+    let new: Vec<&str> = new_text.split_whitespace().collect();
+    let (a, b): (Vec<String>, Vec<String>) =
+        (old.iter().map(|w| key(&w.text)).collect(), new.iter().map(|w| key(w)).collect());
+    // Longest common subsequence of the two word lists.
+    let mut table = vec![vec![0usize; b.len() + 1]; a.len() + 1];
+    for i in (0..a.len()).rev() {
+        for j in (0..b.len()).rev() {
+            table[i][j] = if a[i] == b[j] && !a[i].is_empty() {
+                table[i + 1][j + 1] + 1
+            } else {
+                table[i + 1][j].max(table[i][j + 1])
+            };
+        }
+    }
+    let mut kept: Vec<Option<usize>> = vec![None; b.len()];
+    let (mut i, mut j) = (0, 0);
+    while i < a.len() && j < b.len() {
+        if a[i] == b[j] && !a[i].is_empty() {
+            kept[j] = Some(i);
+            i += 1;
+            j += 1;
+        } else if table[i + 1][j] >= table[i][j + 1] {
+            i += 1;
+        } else {
+            j += 1;
+        }
+    }
+    let mut words: Vec<TimedWord> = Vec::with_capacity(new.len());
+    let mut j = 0;
+    while j < new.len() {
+        if let Some(i) = kept[j] {
+            words.push(TimedWord { start_ms: old[i].start_ms, end_ms: old[i].end_ms, text: new[j].to_string() });
+            j += 1;
+            continue;
+        }
+        // A run of new words, between the kept words (or the line's ends) around it.
+        let run_end = (j..new.len()).find(|&k| kept[k].is_some()).unwrap_or(new.len());
+        let from = words.last().map_or(start_ms, |w| w.end_ms);
+        let to = kept.get(run_end).copied().flatten().map_or(end_ms, |i| old[i].start_ms).max(from);
+        let count = (run_end - j) as i64;
+        for (n, text) in new[j..run_end].iter().enumerate() {
+            let n = n as i64;
+            let (s, e) = (from + (to - from) * n / count, from + (to - from) * (n + 1) / count);
+            words.push(TimedWord { start_ms: s, end_ms: e, text: text.to_string() });
+        }
+        j = run_end;
+    }
+    words
+}
+
 /// WebVTT for the `<track>` element. Cue text is escaped: a transcript is
 /// untrusted text that browsers would otherwise parse as cue markup.
 pub fn to_webvtt(segments: &[TranscriptSegment]) -> String {
@@ -163,5 +227,27 @@ mod tests {
         assert_eq!(same_line((4_000, 6_500), &lines), None, "split over two lines now");
         assert_eq!(same_line((9_500, 11_000), &lines), None, "its time is gone from the new transcript");
         assert_eq!(same_line((0, 9_000), &lines), None, "one long line is no longer any one line");
+    }
+
+    fn timed(words: &[(&str, i64, i64)]) -> Vec<TimedWord> {
+        words.iter().map(|&(text, start_ms, end_ms)| TimedWord { start_ms, end_ms, text: text.into() }).collect()
+    }
+
+    #[test]
+    fn a_correction_keeps_the_timings_of_the_words_it_does_not_change() {
+        let old = timed(&[("We", 0, 200), ("launch", 200, 600), ("Zorblac's", 600, 1400), ("today.", 1400, 2000)]);
+        let words = retime_words(&old, "We launch Zorblax today.", 0, 2000);
+        assert_eq!(
+            words,
+            timed(&[("We", 0, 200), ("launch", 200, 600), ("Zorblax", 600, 1400), ("today.", 1400, 2000)])
+        );
+        // Two words for one: they share its time.
+        let words = retime_words(&old, "We launch Zorb Lax today", 0, 2000);
+        assert_eq!(words[2..4], timed(&[("Zorb", 600, 1000), ("Lax", 1000, 1400)]));
+        assert_eq!(words[4], timed(&[("today", 1400, 2000)])[0], "punctuation aside, the same word");
+        // New words at the end run to the line's end.
+        let words = retime_words(&old, "We launch it", 0, 2000);
+        assert_eq!(words[2], timed(&[("it", 600, 2000)])[0]);
+        assert!(retime_words(&[], "", 0, 10).is_empty());
     }
 }

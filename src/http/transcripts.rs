@@ -44,7 +44,7 @@ async fn load(s: &Services, caller: &Caller, raw: &str) -> Result<(UpdateRow, Ve
     params(("id" = String, Path, description = "update id")),
     responses(
         (status = 200, content_type = "application/json",
-         description = "`language`, `available`, `reading_minutes`, `segments` [{`start_ms`, `end_ms`, `text`, `words` ([{`start_ms`, `end_ms`, `text`}] as whisper timed them; null for a line corrected by hand), `corrected` (`{by: {login, display_name}, at}` for a line corrected by hand, else null)}], `suggestions` [{`start_ms`, `end_ms`, `text`, `by`, `at`}] (corrections whose line a re-transcription no longer has), `paragraphs`, `chapters`"),
+         description = "`language`, `available`, `reading_minutes`, `segments` [{`start_ms`, `end_ms`, `text`, `words` ([{`start_ms`, `end_ms`, `text`}] as whisper timed them; a correction keeps the timings of the words it does not change and shares the rest; null where none are known), `corrected` (`{by: {login, display_name}, at}` for a line corrected by hand, else null)}], `suggestions` [{`start_ms`, `end_ms`, `text`, `by`, `at`}] (corrections whose line a re-transcription no longer has), `paragraphs`, `chapters`"),
         (status = 404, body = ErrorBody),
     ))]
 pub(super) async fn transcript_json(
@@ -75,7 +75,7 @@ pub(super) async fn transcript_json(
                 .iter()
                 .find(|c| c.idx == i as i64)
                 .map(|c| json!({ "by": { "login": c.login, "display_name": c.display_name }, "at": rfc3339(c.at) }));
-            // Stored as whisper gave them; a line corrected by hand has none.
+            // As whisper timed them; on a line corrected by hand, unchanged words keep theirs.
             let words: Option<serde_json::Value> =
                 words.get(i).and_then(|w| w.as_deref()).and_then(|w| serde_json::from_str(w).ok());
             json!({

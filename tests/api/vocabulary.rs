@@ -199,6 +199,16 @@ async fn a_corrected_line_reaches_transcript_captions_and_search() {
 
     let (_, transcript) = get_json(&server, &format!("/api/updates/{id}/transcript")).await;
     assert_eq!(transcript["segments"][0]["text"], line["text"]);
+    // Every word of the new text is timed within the line, in order.
+    let words = transcript["segments"][0]["words"].as_array().unwrap().clone();
+    let texts: Vec<&str> = words.iter().map(|w| w["text"].as_str().unwrap()).collect();
+    assert_eq!(texts.join(" "), "Quokka shipments land on Tuesday, all seven.");
+    let starts: Vec<i64> = words.iter().map(|w| w["start_ms"].as_i64().unwrap()).collect();
+    assert!(starts.windows(2).all(|p| p[0] <= p[1]), "{words:?}");
+    let (line_start, line_end) = (segments[0]["start_ms"].as_i64().unwrap(), segments[0]["end_ms"].as_i64().unwrap());
+    assert!(words
+        .iter()
+        .all(|w| w["start_ms"].as_i64().unwrap() >= line_start && w["end_ms"].as_i64().unwrap() <= line_end));
     let corrected = &transcript["segments"][0]["corrected"];
     assert_eq!(corrected["by"]["login"], ADMIN_LOGIN, "who corrected it, and when: {corrected}");
     assert!(corrected["at"].is_string(), "{corrected}");
