@@ -74,10 +74,16 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             }
             Command::Store(StoreCommand::Cat { settings, key }) => admin::store_cat(&resolve(&settings), &key).await,
             Command::Login { server, login, password_stdin } => login::login(&server, login, password_stdin).await,
-            Command::Post { file, title, channel, ask, server, no_wait, token } => {
+            Command::Post { file, title, channel, ask, language, server, no_wait, token } => {
                 let (server, token) = login::resolve(server, token);
-                let post =
-                    client::Post { file: &file, title: &title, channel: channel.as_deref(), ask: &ask, wait: !no_wait };
+                let post = client::Post {
+                    file: &file,
+                    title: &title,
+                    channel: channel.as_deref(),
+                    ask: &ask,
+                    language: language.as_deref(),
+                    wait: !no_wait,
+                };
                 client::post(&server, token.as_deref(), &post).await
             }
             Command::Search { query, server, token } => {

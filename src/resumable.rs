@@ -42,6 +42,9 @@ pub struct UploadRecord {
     pub reply_to: Option<String>,
     #[serde(default)]
     pub reply_at_ms: Option<u64>,
+    /// The declared spoken language, checked when it was created.
+    #[serde(default)]
+    pub language: Option<String>,
 }
 
 /// See [`ResumableUploads::open_uploads`].
@@ -283,6 +286,7 @@ mod tests {
             ask: Vec::new(),
             reply_to: None,
             reply_at_ms: None,
+            language: None,
         }
     }
 

@@ -56,12 +56,14 @@ pub struct Post<'a> {
     pub channel: Option<&'a str>,
     /// Whom to ask to acknowledge it: login names or `everyone`.
     pub ask: &'a [String],
+    /// The spoken language, if the poster declares it.
+    pub language: Option<&'a str>,
     /// Wait until the update is ready.
     pub wait: bool,
 }
 
 pub async fn post(server: &str, token: Option<&str>, post: &Post<'_>) -> anyhow::Result<()> {
-    let Post { file, title, channel, ask, wait } = *post;
+    let Post { file, title, channel, ask, language, wait } = *post;
     let server = server.trim_end_matches('/');
     let client = client(token)?;
     check_signed_in(&client, server, token).await?;
@@ -86,6 +88,9 @@ pub async fn post(server: &str, token: Option<&str>, post: &Post<'_>) -> anyhow:
     }
     if !ask.is_empty() {
         form = form.text("acknowledge", ask.join(","));
+    }
+    if let Some(language) = language {
+        form = form.text("language", language.to_string());
     }
     let form = form.part("file", part);
     let response =

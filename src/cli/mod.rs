@@ -84,6 +84,9 @@ pub enum Command {
         /// Ask people to acknowledge it: login names, or `everyone` in the channel (repeat or separate with commas).
         #[arg(long = "ask", value_name = "LOGIN|everyone")]
         ask: Vec<String>,
+        /// The spoken language (ISO 639-1, such as `en`); default: detected (English for English-only models).
+        #[arg(long)]
+        language: Option<String>,
         /// Default: the server of the last `bulletin login`, else http://127.0.0.1:8080.
         #[arg(long, env = "BULLETIN_SERVER")]
         server: Option<String>,

@@ -27,6 +27,7 @@ async fn new_update(db: &Db) -> UpdateId {
         ask: Vec::new(),
         reply_to: None,
         reply_at_ms: None,
+        declared_language: None,
     };
     updates::insert_with_jobs(db, &new, &FIRST, 2).await.unwrap();
     id

@@ -28,6 +28,8 @@ pub struct NewUpdate {
     /// The update it answers (a video reply), at a moment of it.
     pub reply_to: Option<UpdateId>,
     pub reply_at_ms: Option<i64>,
+    /// The spoken language its uploader declared.
+    pub declared_language: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -53,6 +55,8 @@ pub struct UpdateRow {
     pub reply_at_ms: Option<i64>,
     /// The glossary version its transcript was made with.
     pub glossary_version: Option<i64>,
+    /// The spoken language its uploader declared (else whisper tells).
+    pub declared_language: Option<String>,
     pub created_at: i64,
     pub ready_at: Option<i64>,
     /// Who posted it; `None` for updates from before accounts.
@@ -89,7 +93,7 @@ pub struct StageRow {
 /// Selected `FROM updates LEFT JOIN users ON users.id = updates.author_id` ([`FROM_UPDATES`]).
 const UPDATE_COLUMNS: &str =
     "updates.id, title, description, status, error, duration_ms, width, height, has_audio, source_bytes, \
-                              language, word_count, storyboard, media_attempt, reply_to, reply_at_ms, glossary_version, updates.created_at, ready_at, author_id, \
+                              language, word_count, storyboard, media_attempt, reply_to, reply_at_ms, glossary_version, declared_language, updates.created_at, ready_at, author_id, \
                               users.login AS author_login, users.display_name AS author_name, \
                               updates.channel_id, channels.slug AS channel_slug, channels.name AS channel_name";
 const FROM_UPDATES: &str = "updates LEFT JOIN users ON users.id = updates.author_id \
@@ -123,6 +127,7 @@ where
         reply_to: row.try_get::<Option<String>, _>("reply_to")?.map(UpdateId::from_trusted),
         reply_at_ms: row.try_get("reply_at_ms")?,
         glossary_version: row.try_get("glossary_version")?,
+        declared_language: row.try_get("declared_language")?,
         created_at: row.try_get("created_at")?,
         ready_at: row.try_get("ready_at")?,
         author: match (row.try_get("author_id")?, row.try_get("author_login")?, row.try_get("author_name")?) {
@@ -144,8 +149,8 @@ pub async fn insert_with_jobs(db: &Db, new: &NewUpdate, first: &[JobKind], max_a
     in_write_tx!(db, |tx| {
         sqlx::query(
             "INSERT INTO updates (id, title, status, duration_ms, width, height, has_audio, source_bytes, media_info, \
-             created_at, author_id, channel_id, description, reply_to, reply_at_ms) \
-             VALUES ($1, $2, 'processing', $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+             created_at, author_id, channel_id, description, reply_to, reply_at_ms, declared_language) \
+             VALUES ($1, $2, 'processing', $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
         )
         .bind(new.id.as_str())
         .bind(&new.title)
@@ -161,6 +166,7 @@ pub async fn insert_with_jobs(db: &Db, new: &NewUpdate, first: &[JobKind], max_a
         .bind(&new.description)
         .bind(new.reply_to.as_ref().map(|id| id.as_str().to_string()))
         .bind(new.reply_at_ms)
+        .bind(&new.declared_language)
         .execute(&mut *tx)
         .await?;
         for kind in first {

@@ -8,6 +8,7 @@ pub mod description;
 pub mod glossary;
 pub mod id;
 pub mod job;
+pub mod language;
 pub mod progress;
 pub mod skim;
 pub mod title;

@@ -9,6 +9,7 @@ use super::updates::views_for;
 use super::views::UpdateView;
 use super::{ApiError, Caller};
 use crate::db::updates;
+use crate::domain::language::parse_language;
 use crate::domain::{Title, UpdateId};
 use crate::media::StepError;
 use crate::pipeline::ingest::{self, AcceptError, NewPost, TempUpload};
@@ -85,4 +86,15 @@ pub fn probe_refusal(refusal: &ProbeError) -> ApiError {
 
 pub fn parse_title(raw: &str) -> Result<Title, ApiError> {
     Title::parse(raw).map_err(|e| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_title", e.to_string()))
+}
+
+/// The spoken language an uploader declared, checked against this server's
+/// model (read from its header: an English-only model takes English only).
+pub fn declared_language(services: &Services, raw: Option<&str>) -> Result<Option<String>, ApiError> {
+    let Some(raw) = raw else { return Ok(None) };
+    // A model that cannot be read is no reason to refuse: transcription says what is wrong.
+    let multilingual = bulletin_workers::model::read_ggml_header(&services.config.whisper_model)
+        .map_or(true, |header| header.is_multilingual());
+    parse_language(raw, bulletin_workers::transcribe::is_known_language, multilingual)
+        .map_err(|e| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, e.code(), e.to_string()))
 }

@@ -142,6 +142,7 @@ pub(super) async fn create(
         ask,
         reply_to: reply.as_ref().map(|target| target.update.to_string()),
         reply_at_ms: reply.as_ref().and_then(|target| target.at_ms),
+        language: ingest::declared_language(&services, field("language"))?,
     };
     let uploads = &services.uploads;
     let key = uploads.create(&record).await.map_err(ApiError::internal)?;
@@ -382,6 +383,7 @@ async fn finish(
         description: state.record.description.clone(),
         ask,
         reply: reply.map(|target| (target.update, target.at_ms)),
+        language: state.record.language.clone(),
     };
     match ingest::accept_id(&services, &post, upload).await {
         Ok(id) => {

@@ -123,7 +123,8 @@ pub(super) async fn create_update(
         None => Vec::new(),
     };
     let reply = reply.map(|target| (target.update, target.at_ms));
-    let post = NewPost { author: caller.user.id, channel_id: channel.id, title, description, ask, reply };
+    let language = ingest::declared_language(&services, form.language.as_deref())?;
+    let post = NewPost { author: caller.user.id, channel_id: channel.id, title, description, ask, reply, language };
     let view = ingest::accept(&services, &caller, &post, upload).await?;
     Ok((StatusCode::ACCEPTED, Json(view)))
 }

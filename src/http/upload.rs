@@ -27,6 +27,8 @@ pub struct UploadForm {
     /// A video reply: the update it answers, and the moment (ms) of it.
     pub reply_to: Option<String>,
     pub reply_at_ms: Option<String>,
+    /// The spoken language (ISO 639-1), or `auto`.
+    pub language: Option<String>,
     pub file: Option<TempUpload>,
 }
 
@@ -51,6 +53,7 @@ pub async fn read_form(
         acknowledge: None,
         reply_to: None,
         reply_at_ms: None,
+        language: None,
         file: None,
     };
     // What the other fields may still take up: many small ones cost no more than one.
@@ -85,6 +88,10 @@ pub async fn read_form(
             Some("reply_at_ms") => {
                 let text = read_text(field, limits, "invalid_reply_at", "reply_at_ms").await?;
                 form.reply_at_ms = Some(charged(text, &mut budget)?)
+            }
+            Some("language") => {
+                let text = read_text(field, limits, "unknown_language", "language").await?;
+                form.language = Some(charged(text, &mut budget)?)
             }
             Some("file") if form.file.is_none() => form.file = Some(receive_file(field, tmp_dir, limits, early).await?),
             // Ignored, but read (the file may come after it), and counted.

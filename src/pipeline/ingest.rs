@@ -120,6 +120,8 @@ pub struct NewPost {
     pub ask: Vec<i64>,
     /// The update it answers, and at which moment (checked: the poster sees it).
     pub reply: Option<(UpdateId, Option<u64>)>,
+    /// The spoken language the uploader declared (checked), else detected.
+    pub language: Option<String>,
 }
 
 /// Accept `upload` as a new update, or refuse it. Accepted, the file is moved
@@ -161,6 +163,7 @@ pub async fn accept(services: &Services, post: &NewPost, upload: TempUpload) -> 
         ask: post.ask.clone(),
         reply_to: post.reply.as_ref().map(|(id, _)| id.clone()),
         reply_at_ms: post.reply.as_ref().and_then(|(_, at)| *at).map(|ms| i64::try_from(ms).unwrap_or(i64::MAX)),
+        declared_language: post.language.clone(),
     };
     let bytes = upload.bytes;
     let local = upload.keep();

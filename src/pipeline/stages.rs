@@ -206,8 +206,9 @@ async fn transcribe(
     // Read per job: a glossary edit applies to the next transcription without a restart.
     let (glossary, glossary_version) = glossary::get_versioned(&services.db).await?;
     let initial_prompt = glossary.prompt();
-    let options =
-        TranscribeOptions { threads: services.config.whisper_threads, initial_prompt, ..TranscribeOptions::default() };
+    // What the uploader declared; otherwise whisper tells (or, English-only, assumes English).
+    let language = updates::get(&services.db, &job.update_id).await?.and_then(|u| u.declared_language);
+    let options = TranscribeOptions { threads: services.config.whisper_threads, initial_prompt, language };
     let started = std::time::Instant::now();
     let transcript = services.media.transcribe(&input, &services.config.whisper_model, &options, report).await?;
     if let Some(update) = updates::get(&services.db, &job.update_id).await? {

@@ -257,3 +257,42 @@ async fn a_corrected_line_reaches_transcript_captions_and_search() {
     assert_eq!((status, refused["error"]["code"].clone()), (403, json!("not_allowed_to_correct")), "{refused}");
     assert_eq!(transcript_text(&server, &id).await, corrected, "a refused correction changed the transcript");
 }
+
+#[tokio::test]
+async fn a_declared_language_is_checked_against_the_model() {
+    let server = TestServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let video = speech_video(dir.path(), "english", "Our office opens at nine tomorrow.", 0.3);
+    let bytes = std::fs::read(&video).unwrap();
+    let post = |language: &str| {
+        let form = reqwest::multipart::Form::new()
+            .text("title", "Spoken")
+            .text("language", language.to_string())
+            .part("file", reqwest::multipart::Part::bytes(bytes.clone()).file_name("v.mp4"));
+        server.client().post(server.url("/api/updates")).multipart(form).send()
+    };
+    // The test model (tiny.en) knows English only: another language is refused, not mistranscribed.
+    for (language, code) in [("fr", "language_unsupported"), ("klingon", "unknown_language")] {
+        let response = post(language).await.unwrap();
+        assert_eq!(response.status(), 422);
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(body["error"]["code"], code, "{body}");
+    }
+    let tus = server
+        .client()
+        .post(server.url("/api/uploads"))
+        .header("Tus-Resumable", "1.0.0")
+        .header("Upload-Length", bytes.len().to_string())
+        .header("Upload-Metadata", "title U3Bva2Vu,language ZnI=")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(tus.status(), 422, "refused before a byte is sent");
+    assert_eq!(get_json(&server, "/api/updates").await.1["updates"], json!([]), "nothing stored");
+
+    let response = post(" EN ").await.unwrap();
+    assert_eq!(response.status(), 202);
+    let id = response.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_string();
+    let done = wait_until_done(&server, &id, Duration::from_secs(120)).await;
+    assert_eq!((done["status"].clone(), done["language"].clone()), (json!("ready"), json!("en")), "{done}");
+}

@@ -29,6 +29,14 @@ pub enum TranscribeError {
     Run(String),
 }
 
+/// Whether `code` is a language whisper knows (an ISO 639-1 code such as `en`, `de`).
+pub fn is_known_language(code: &str) -> bool {
+    // whisper-rs panics on NUL bytes; language codes are short ASCII words.
+    code.len() <= 16
+        && code.bytes().all(|b| b.is_ascii_lowercase())
+        && whisper_rs::get_lang_id(code).is_some()
+}
+
 /// The language of a transcript nobody could tell (BCP 47 "undetermined"): no
 /// speech, or no audio at all.
 pub const UNDETERMINED_LANGUAGE: &str = "und";

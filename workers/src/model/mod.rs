@@ -71,6 +71,12 @@ pub struct GgmlHeader {
 }
 
 impl GgmlHeader {
+    /// Whether the model knows languages other than English (whisper.cpp's own
+    /// test: English-only models have one token fewer).
+    pub fn is_multilingual(&self) -> bool {
+        self.n_vocab >= 51865
+    }
+
     /// The weight type this converter would have written for this header, if it is one of ours.
     pub fn weight_type(&self) -> Option<WeightType> {
         match self.ftype {
