@@ -75,9 +75,43 @@ impl Glossary {
     }
 }
 
+/// Words a correction brought into a line (`old` → `new`) that look like the
+/// team's own names or jargon (a capital letter or a digit, three characters
+/// or more) and are not in the glossary (`terms`): worth offering as terms.
+pub fn candidates_from_correction(old: &str, new: &str, terms: &[String]) -> Vec<String> {
+    let clean = |w: &str| w.trim_matches(|c: char| !c.is_alphanumeric()).to_string();
+    let had: Vec<String> = old.split_whitespace().map(|w| clean(w).to_lowercase()).collect();
+    let mut found: Vec<String> = Vec::new();
+    for word in new.split_whitespace().map(clean) {
+        let lower = word.to_lowercase();
+        let looks_like_a_name =
+            word.chars().count() >= 3 && word.chars().any(|c| c.is_uppercase() || c.is_ascii_digit());
+        if looks_like_a_name
+            && !had.contains(&lower)
+            && !terms.iter().any(|t| t.to_lowercase() == lower)
+            && !found.iter().any(|f| f.to_lowercase() == lower)
+        {
+            found.push(word);
+        }
+    }
+    found
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_correction_offers_its_new_names_as_terms() {
+        let terms = vec!["OKR".to_string()];
+        let offered = candidates_from_correction(
+            "we launch zorblacks today",
+            "We launch Zorblax today, with OKR and K8s.",
+            &terms,
+        );
+        assert_eq!(offered, ["Zorblax", "K8s"], "We was there already (any case), OKR is a term");
+        assert!(candidates_from_correction("the plan", "the plan.", &terms).is_empty());
+    }
 
     #[test]
     fn trims_dedups_and_builds_the_prompt() {

@@ -16,7 +16,8 @@ use super::views::UpdateView;
 use super::{ApiError, Caller};
 use crate::clock::rfc3339;
 use crate::db::updates::UpdateRow;
-use crate::db::{jobs, updates};
+use crate::db::{glossary, jobs, updates};
+use crate::domain::glossary::candidates_from_correction;
 use crate::domain::skim::{chapters, paragraphs};
 use crate::domain::transcript::{reading_minutes, to_srt, to_webvtt, TranscriptSegment};
 use crate::domain::JobKind;
@@ -139,7 +140,7 @@ pub(super) struct LineCorrection {
     ),
     request_body = LineCorrection,
     responses(
-        (status = 200, content_type = "application/json", description = "the corrected line: `index`, `start_ms`, `end_ms`, `text`"),
+        (status = 200, content_type = "application/json", description = "the corrected line: `index`, `start_ms`, `end_ms`, `text`, and `glossary_candidates` (names it brought in that the glossary lacks, to suggest)"),
         (status = 400, description = "`malformed_body`", body = ErrorBody),
         (status = 403, description = "`not_allowed_to_correct`: only the update's author and admins correct it", body = ErrorBody),
         (status = 404, description = "no such update or line", body = ErrorBody),
@@ -154,17 +155,23 @@ pub(super) async fn edit_segment(
     let id = visible_update(&s, &caller, &raw).await?.id;
     let index: i64 = index.parse().map_err(|_| ApiError::not_found("transcript line"))?;
     let Json(correction) = body?;
+    let before = updates::segments(&s.db, &id).await?.into_iter().nth(usize::try_from(index).unwrap_or(usize::MAX));
     let segment = correct_line(&s, &caller.user, &id, index, &correction.text).await.map_err(|e| match e {
         CorrectionError::NotFound => ApiError::not_found("transcript line"),
         CorrectionError::NotAllowed => ApiError::new(StatusCode::FORBIDDEN, "not_allowed_to_correct", e.to_string()),
         CorrectionError::Invalid(e) => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_text", e.to_string()),
         CorrectionError::Db(e) => ApiError::from(e),
     })?;
+    // New names the correction brought in, to offer for the glossary.
+    let terms = glossary::get(&s.db).await?;
+    let old_text = before.map(|b| b.text).unwrap_or_default();
+    let candidates = candidates_from_correction(&old_text, &segment.text, terms.terms());
     Ok(Json(json!({
         "index": index,
         "start_ms": segment.start_ms,
         "end_ms": segment.end_ms,
         "text": segment.text,
+        "glossary_candidates": candidates,
     }))
     .into_response())
 }

@@ -196,6 +196,8 @@ async fn a_corrected_line_reaches_transcript_captions_and_search() {
     assert_eq!(line["text"], "Quokka shipments land on Tuesday, all seven.");
     assert_eq!(line["start_ms"], segments[0]["start_ms"]);
     assert_eq!(line["end_ms"], segments[0]["end_ms"]);
+    // The names it brought in are offered for the glossary.
+    assert_eq!(line["glossary_candidates"], json!(["Quokka", "Tuesday"]), "{line}");
 
     let (_, transcript) = get_json(&server, &format!("/api/updates/{id}/transcript")).await;
     assert_eq!(transcript["segments"][0]["text"], line["text"]);
@@ -295,4 +297,54 @@ async fn a_declared_language_is_checked_against_the_model() {
     let id = response.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_string();
     let done = wait_until_done(&server, &id, Duration::from_secs(120)).await;
     assert_eq!((done["status"].clone(), done["language"].clone()), (json!("ready"), json!("en")), "{done}");
+}
+
+#[tokio::test]
+async fn members_suggest_terms_and_admins_decide() {
+    let server = TestServer::start();
+    let added = server.command(&["user", "add", "bea", "--password-stdin"], "a long enough one\n");
+    assert!(added.status.success());
+    let bea = signed_in_client(&server.new_token("bea"));
+    let admin = server.client();
+    let suggestions = server.url("/api/glossary/suggestions");
+
+    // Admins manage the glossary; a member suggests.
+    let (status, refused) =
+        send(&bea, reqwest::Method::PUT, server.url("/api/glossary"), json!({ "terms": ["x"] })).await;
+    assert_eq!(status, 403, "{refused}");
+    let (status, suggested) =
+        send(&bea, reqwest::Method::POST, suggestions.clone(), json!({ "term": " Zorblax " })).await;
+    assert_eq!(status, 201, "{suggested}");
+    assert_eq!((suggested["term"].clone(), suggested["state"].clone()), (json!("Zorblax"), json!("pending")));
+    let (status, again) = send(&bea, reqwest::Method::POST, suggestions.clone(), json!({ "term": "zorblax" })).await;
+    assert_eq!((status, again["error"]["code"].clone()), (409, json!("already_suggested")), "{again}");
+    let (status, empty) = send(&bea, reqwest::Method::POST, suggestions.clone(), json!({ "term": "  " })).await;
+    assert_eq!((status, empty["error"]["code"].clone()), (422, json!("invalid_glossary")), "{empty}");
+    let (_, pending) = send(&admin, reqwest::Method::GET, suggestions.clone(), Value::Null).await;
+    assert_eq!(pending["suggestions"][0]["suggested_by"]["login"], "bea", "{pending}");
+
+    // Only an admin decides; approved, the term joins the glossary once.
+    let approve = server.url(&format!("/api/glossary/suggestions/{}/approve", suggested["id"]));
+    let (status, _) = send(&bea, reqwest::Method::POST, approve.clone(), Value::Null).await;
+    assert_eq!(status, 403);
+    let (status, decided) = send(&admin, reqwest::Method::POST, approve.clone(), Value::Null).await;
+    assert_eq!((status, decided["state"].clone()), (200, json!("approved")), "{decided}");
+    assert_eq!(get_json(&server, "/api/glossary").await.1["terms"], json!(["Zorblax"]));
+    let (status, again) = send(&admin, reqwest::Method::POST, approve, Value::Null).await;
+    assert_eq!((status, again["error"]["code"].clone()), (409, json!("already_decided")), "{again}");
+    let missing = server.url("/api/glossary/suggestions/999999/approve");
+    assert_eq!(send(&admin, reqwest::Method::POST, missing, Value::Null).await.0, 404);
+    let (status, known) = send(&bea, reqwest::Method::POST, suggestions.clone(), json!({ "term": "ZORBLAX" })).await;
+    assert_eq!((status, known["error"]["code"].clone()), (409, json!("already_in_glossary")), "{known}");
+
+    // Declined, nothing changes; she sees what became of hers.
+    let (_, other) = send(&bea, reqwest::Method::POST, suggestions.clone(), json!({ "term": "Quuxly" })).await;
+    let decline = server.url(&format!("/api/glossary/suggestions/{}/decline", other["id"]));
+    let (status, decided) = send(&admin, reqwest::Method::POST, decline, Value::Null).await;
+    assert_eq!((status, decided["state"].clone()), (200, json!("declined")), "{decided}");
+    assert_eq!(get_json(&server, "/api/glossary").await.1["terms"], json!(["Zorblax"]));
+    let (_, mine) = send(&bea, reqwest::Method::GET, suggestions, Value::Null).await;
+    let states: Vec<&str> =
+        mine["suggestions"].as_array().unwrap().iter().map(|s| s["state"].as_str().unwrap()).collect();
+    assert_eq!(states, ["approved", "declined"], "{mine}");
 }

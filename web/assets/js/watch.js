@@ -31,6 +31,7 @@ const transcript = createTranscript({
   },
   onCorrect: async (index, text) => {
     const saved = await correctLine(id, index, text);
+    offerTerms(saved.glossary_candidates || []);
     // A new URL: the old captions may be cached.
     if (captionsUrl) player.reloadCaptions(`${captionsUrl}?corrected=${Date.now()}`);
     announce(statusRegion, 'The corrected line is saved.');
@@ -39,6 +40,25 @@ const transcript = createTranscript({
 });
 let captionsUrl = null;
 player.onTime((t) => transcript.highlight(t));
+
+/** After a correction: its new names, offered as glossary terms (an admin approves them). */
+function offerTerms(terms) {
+  const box = $('#glossary-offer');
+  box.hidden = !terms.length;
+  if (!terms.length) return;
+  const suggest = async (term, button) => {
+    button.disabled = true;
+    try {
+      await sendJson('POST', '/api/glossary/suggestions', { term });
+      button.textContent = `${term} suggested`;
+    } catch (e) {
+      button.textContent = `${term}: ${e.message}`;
+    }
+  };
+  replace(box, h('p', {}, 'Should future transcripts spell these your way? Suggest them for the glossary:'),
+    h('p', { class: 'row' }, ...terms.map((term) => h('button', { type: 'button', class: 'btn btn-small', onclick: (e) => suggest(term, e.currentTarget) }, term))),
+    h('button', { type: 'button', class: 'btn btn-quiet btn-small', onclick: () => { box.hidden = true; } }, 'Not now'));
+}
 // The discussion, once the update is known to exist (and be visible).
 const thread = createThread({ id, player, transcript, status: statusRegion });
 let threadStarted = false;
