@@ -24,8 +24,13 @@ cargo test --locked --workspace --no-run
 
 export BULLETIN_TEST_OUTPUT="${BULLETIN_TEST_OUTPUT:-$PWD/target/test-output}"
 
-# Pass 1: everything, on the embedded default (SQLite + a local folder).
-cargo test --locked --workspace --no-fail-fast
+# Pass 1: everything, on the embedded default (SQLite + a local folder); the
+# browser tests last, alone and one at a time. Each drives a Chromium beside a
+# transcribing test server; runs that had two of them at once beside the other
+# tests were killed mid-way on a 2-core machine (CI, 2026-12-03; cause not
+# found), while alone they pass.
+cargo test --locked --workspace --no-fail-fast -- --skip browser::
+cargo test --locked -p bulletin --test api -- browser:: --test-threads=1
 
 # Pass 2: the service's own tests again on the scaled-out engines: PostgreSQL
 # (one schema per test) and S3 (one bucket per test server, on one s3s-fs).

@@ -46,6 +46,13 @@ impl Browser {
             "--disable-gpu",
             "--disable-dev-shm-usage",
             "--disable-background-networking",
+            // Nothing may leave loopback: no QUIC probes, no local-network
+            // discovery (Cast's mDNS and SSDP), no field trials or hints.
+            "--disable-quic",
+            "--disable-features=MediaRouter,DialMediaRouteProvider,OptimizationHints,Translate",
+            "--disable-extensions",
+            "--disable-default-apps",
+            "--no-default-browser-check",
             "--disable-component-update",
             "--disable-sync",
             "--no-first-run",
