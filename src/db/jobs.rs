@@ -43,6 +43,8 @@ pub struct StoredTranscript {
     /// Each line, with its word timings as JSON when the model gave them.
     pub segments: Vec<(TranscriptSegment, Option<String>)>,
     pub glossary_version: i64,
+    /// The glossary terms whisper was given (those that fit its prompt window).
+    pub prompt_terms: Vec<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -174,7 +176,7 @@ pub async fn complete(db: &Db, job: &ClaimedJob, completion: &Completion) -> Res
                 .execute(&mut *tx)
                 .await?;
         }
-        if let Some(StoredTranscript { language, segments, glossary_version }) = &completion.transcript {
+        if let Some(StoredTranscript { language, segments, glossary_version, prompt_terms }) = &completion.transcript {
             // Hand corrections outlive a new transcript where their line still exists.
             let corrected: Vec<(i64, i64, String, Option<i64>, i64)> = sqlx::query_as(
                 "SELECT start_ms, end_ms, text, edited_by, edited_at FROM segments \
@@ -236,13 +238,18 @@ pub async fn complete(db: &Db, job: &ClaimedJob, completion: &Completion) -> Res
                 }
             }
             let words = word_count(texts);
-            sqlx::query("UPDATE updates SET language = $1, word_count = $2, glossary_version = $3 WHERE id = $4")
-                .bind(language)
-                .bind(words as i64)
-                .bind(glossary_version)
-                .bind(id)
-                .execute(&mut *tx)
-                .await?;
+            let prompt_terms = serde_json::to_string(prompt_terms).map_err(|e| DbError::Corrupt(e.to_string()))?;
+            sqlx::query(
+                "UPDATE updates SET language = $1, word_count = $2, glossary_version = $3, prompt_terms = $5 \
+                 WHERE id = $4",
+            )
+            .bind(language)
+            .bind(words as i64)
+            .bind(glossary_version)
+            .bind(id)
+            .bind(prompt_terms)
+            .execute(&mut *tx)
+            .await?;
             sqlx::query("INSERT INTO search_changes (update_id, created_at) VALUES ($1, $2)")
                 .bind(id)
                 .bind(now)

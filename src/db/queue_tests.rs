@@ -75,7 +75,12 @@ async fn a_job_is_claimed_once_and_a_stale_worker_is_fenced_out() {
 
         // The old worker can neither heartbeat nor store results.
         assert!(matches!(jobs::heartbeat(&db, &first, 60_000, 50).await, Err(QueueError::Fenced(_))));
-        let transcribed = || StageOutput::Transcribed { language: "en".into(), segments: vec![], glossary_version: 0 };
+        let transcribed = || StageOutput::Transcribed {
+            language: "en".into(),
+            segments: vec![],
+            glossary_version: 0,
+            prompt_terms: vec![],
+        };
         let stale = completion(JobKind::Transcribe, transcribed());
         assert!(matches!(jobs::complete(&db, &first, &stale).await, Err(QueueError::Fenced(_))));
         assert!(matches!(jobs::fail(&db, &first, JobFailure::MediaCrashed, true).await, Err(QueueError::Fenced(_))));
@@ -174,9 +179,12 @@ async fn update_is_ready_only_when_every_stage_is_done() {
             assert_eq!(updates::get(&db, &id).await.unwrap().unwrap().status, UpdateStatus::Processing);
             let output = match kind {
                 JobKind::Transcode => StageOutput::Transcoded { storyboard_json: "{\"tiles\":[]}".into(), attempt: 1 },
-                JobKind::Transcribe => {
-                    StageOutput::Transcribed { language: "en".into(), segments: vec![], glossary_version: 0 }
-                }
+                JobKind::Transcribe => StageOutput::Transcribed {
+                    language: "en".into(),
+                    segments: vec![],
+                    glossary_version: 0,
+                    prompt_terms: vec![],
+                },
                 JobKind::Index => StageOutput::Indexed,
             };
             jobs::complete(&db, &job, &completion(kind, output)).await.unwrap();
@@ -201,8 +209,12 @@ async fn stages_finishing_together_always_leave_the_update_ready() {
         let all = [JobKind::Transcode, JobKind::Transcribe];
         while let Some(job) = jobs::claim(&db, &all, "w", 60_000).await.unwrap() {
             if job.kind == JobKind::Transcribe {
-                let transcribed =
-                    StageOutput::Transcribed { language: "en".into(), segments: vec![], glossary_version: 0 };
+                let transcribed = StageOutput::Transcribed {
+                    language: "en".into(),
+                    segments: vec![],
+                    glossary_version: 0,
+                    prompt_terms: vec![],
+                };
                 jobs::complete(&db, &job, &completion(JobKind::Transcribe, transcribed)).await.unwrap();
             } else {
                 let id = job.update_id.clone();

@@ -55,6 +55,8 @@ pub struct UpdateRow {
     pub reply_at_ms: Option<i64>,
     /// The glossary version its transcript was made with.
     pub glossary_version: Option<i64>,
+    /// The glossary terms whisper was given for it (those that fit its prompt window).
+    pub prompt_terms: Vec<String>,
     /// The spoken language its uploader declared (else whisper tells).
     pub declared_language: Option<String>,
     pub created_at: i64,
@@ -93,7 +95,7 @@ pub struct StageRow {
 /// Selected `FROM updates LEFT JOIN users ON users.id = updates.author_id` ([`FROM_UPDATES`]).
 const UPDATE_COLUMNS: &str =
     "updates.id, title, description, status, error, duration_ms, width, height, has_audio, source_bytes, \
-                              language, word_count, storyboard, media_attempt, reply_to, reply_at_ms, glossary_version, declared_language, updates.created_at, ready_at, author_id, \
+                              language, word_count, storyboard, media_attempt, reply_to, reply_at_ms, glossary_version, prompt_terms, declared_language, updates.created_at, ready_at, author_id, \
                               users.login AS author_login, users.display_name AS author_name, \
                               updates.channel_id, channels.slug AS channel_slug, channels.name AS channel_name";
 const FROM_UPDATES: &str = "updates LEFT JOIN users ON users.id = updates.author_id \
@@ -127,6 +129,11 @@ where
         reply_to: row.try_get::<Option<String>, _>("reply_to")?.map(UpdateId::from_trusted),
         reply_at_ms: row.try_get("reply_at_ms")?,
         glossary_version: row.try_get("glossary_version")?,
+        // Stored by the transcribe stage (JSON); absent before the first transcript.
+        prompt_terms: row
+            .try_get::<Option<String>, _>("prompt_terms")?
+            .and_then(|json| serde_json::from_str(&json).ok())
+            .unwrap_or_default(),
         declared_language: row.try_get("declared_language")?,
         created_at: row.try_get("created_at")?,
         ready_at: row.try_get("ready_at")?,

@@ -4,12 +4,10 @@
 
 /// Longest single term.
 pub const MAX_TERM_CHARS: usize = 60;
-/// Most terms in a glossary.
-pub const MAX_TERMS: usize = 100;
-/// whisper keeps at most half its text context (224 tokens for every released
-/// model) of a prompt and silently drops the *start* of a longer one; unusual
-/// words take about one token per 3 characters, so this keeps every term.
-pub const MAX_PROMPT_CHARS: usize = 600;
+/// Most terms in a glossary. whisper reads far fewer at a time (its prompt
+/// window holds about 224 tokens): transcription gives it as many whole terms
+/// as fit, in the glossary's order, and records which.
+pub const MAX_TERMS: usize = 1000;
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Glossary(Vec<String>);
@@ -24,8 +22,6 @@ pub enum GlossaryError {
     ControlCharacters(usize),
     #[error("a glossary holds at most {MAX_TERMS} terms")]
     TooManyTerms,
-    #[error("the glossary is longer than whisper can read ({MAX_PROMPT_CHARS} characters in all)")]
-    TooLong,
 }
 
 impl Glossary {
@@ -52,11 +48,7 @@ impl Glossary {
                 terms.push(term.to_string());
             }
         }
-        let glossary = Glossary(terms);
-        if glossary.prompt().is_some_and(|p| p.chars().count() > MAX_PROMPT_CHARS) {
-            return Err(GlossaryError::TooLong);
-        }
-        Ok(glossary)
+        Ok(Glossary(terms))
     }
 
     /// Terms as stored earlier (already validated).
@@ -66,12 +58,6 @@ impl Glossary {
 
     pub fn terms(&self) -> &[String] {
         &self.0
-    }
-
-    /// whisper's initial prompt, or `None` for an empty glossary. A plain list
-    /// reads to the decoder as earlier speech that used these spellings.
-    pub fn prompt(&self) -> Option<String> {
-        (!self.0.is_empty()).then(|| format!("{}.", self.0.join(", ")))
     }
 }
 
@@ -114,11 +100,10 @@ mod tests {
     }
 
     #[test]
-    fn trims_dedups_and_builds_the_prompt() {
+    fn trims_and_drops_repeats_keeping_the_first_spelling() {
         let glossary = Glossary::parse(&[" Zorblax ", "OKR", "zorblax", "Kubernetes"]).unwrap();
         assert_eq!(glossary.terms(), ["Zorblax", "OKR", "Kubernetes"]);
-        assert_eq!(glossary.prompt().as_deref(), Some("Zorblax, OKR, Kubernetes."));
-        assert_eq!(Glossary::parse::<&str>(&[]).unwrap().prompt(), None);
+        assert!(Glossary::parse::<&str>(&[]).unwrap().terms().is_empty());
     }
 
     #[test]
@@ -126,10 +111,11 @@ mod tests {
         assert_eq!(Glossary::parse(&["ok", "  "]), Err(GlossaryError::EmptyTerm(2)));
         assert_eq!(Glossary::parse(&["x".repeat(61)]), Err(GlossaryError::TermTooLong(1)));
         assert_eq!(Glossary::parse(&["a\nb"]), Err(GlossaryError::ControlCharacters(1)));
-        let many: Vec<String> = (0..101).map(|i| format!("t{i}")).collect();
+        let many: Vec<String> = (0..=MAX_TERMS).map(|i| format!("t{i}")).collect();
         assert_eq!(Glossary::parse(&many), Err(GlossaryError::TooManyTerms));
-        let long: Vec<String> = (0..20).map(|i| format!("{i:02}{}", "y".repeat(40))).collect();
-        assert_eq!(Glossary::parse(&long), Err(GlossaryError::TooLong));
+        // Far more than whisper reads at once is fine: transcription picks from it.
+        let long: Vec<String> = (0..MAX_TERMS).map(|i| format!("{i:04}{}", "y".repeat(56))).collect();
+        assert_eq!(Glossary::parse(&long).map(|g| g.terms().len()), Ok(MAX_TERMS));
         assert!(Glossary::parse(&["é".repeat(60)]).is_ok());
     }
 }

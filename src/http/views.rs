@@ -54,6 +54,9 @@ pub struct UpdateView {
     pub comment_count: i64,
     /// The glossary version its transcript was made with (absent before it has one).
     pub glossary_version: Option<i64>,
+    /// The glossary terms whisper was given for its transcript, in order: all of
+    /// them, or as many whole terms as fit its prompt window (about 224 tokens).
+    pub glossary_terms_used: Vec<String>,
     /// The update this video reply answers, if the caller sees it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reply_to: Option<ReplyRef>,
@@ -190,6 +193,7 @@ impl UpdateView {
             stages: views,
             comment_count: 0,
             glossary_version: row.glossary_version,
+            glossary_terms_used: row.prompt_terms,
             reply_to: None,
             you: None,
         }

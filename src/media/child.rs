@@ -93,6 +93,7 @@ pub fn run_media_child(limits: ChildLimits) -> ExitCode {
                     return Ok(bulletin_workers::transcribe::Transcript {
                         language: bulletin_workers::transcribe::UNDETERMINED_LANGUAGE.into(),
                         segments: Vec::new(),
+                        prompt_terms: Vec::new(), // no audio: whisper never ran
                     });
                 }
                 let transcriber = Transcriber::load(&model).map_err(|e| e.to_string())?;

@@ -98,6 +98,8 @@ pub enum StageOutput {
         segments: Vec<(TranscriptSegment, Option<String>)>,
         /// The glossary version whose terms went to whisper.
         glossary_version: i64,
+        /// Those of its terms that fit whisper's prompt window.
+        prompt_terms: Vec<String>,
     },
     Indexed,
 }
@@ -161,8 +163,8 @@ pub(crate) fn completion(kind: JobKind, output: StageOutput) -> Completion {
         StageOutput::Transcoded { storyboard_json, attempt } => {
             Completion { storyboard_json: Some(storyboard_json), media_attempt: Some(attempt), transcript: None, next }
         }
-        StageOutput::Transcribed { language, segments, glossary_version } => {
-            let transcript = StoredTranscript { language, segments, glossary_version };
+        StageOutput::Transcribed { language, segments, glossary_version, prompt_terms } => {
+            let transcript = StoredTranscript { language, segments, glossary_version, prompt_terms };
             Completion { storyboard_json: None, media_attempt: None, transcript: Some(transcript), next }
         }
         StageOutput::Indexed => Completion { storyboard_json: None, media_attempt: None, transcript: None, next },
@@ -205,10 +207,10 @@ async fn transcribe(
     let (_scratch, input) = ScratchDir::with_source(services, job).await?;
     // Read per job: a glossary edit applies to the next transcription without a restart.
     let (glossary, glossary_version) = glossary::get_versioned(&services.db).await?;
-    let initial_prompt = glossary.prompt();
     // What the uploader declared; otherwise whisper tells (or, English-only, assumes English).
     let language = updates::get(&services.db, &job.update_id).await?.and_then(|u| u.declared_language);
-    let options = TranscribeOptions { threads: services.config.whisper_threads, initial_prompt, language };
+    let options =
+        TranscribeOptions { threads: services.config.whisper_threads, glossary: glossary.terms().to_vec(), language };
     let started = std::time::Instant::now();
     let transcript = services.media.transcribe(&input, &services.config.whisper_model, &options, report).await?;
     if let Some(update) = updates::get(&services.db, &job.update_id).await? {
@@ -223,7 +225,8 @@ async fn transcribe(
             (TranscriptSegment { start_ms: s.start_ms as i64, end_ms: s.end_ms as i64, text: s.text }, words)
         })
         .collect();
-    Ok(StageOutput::Transcribed { language: transcript.language, segments, glossary_version })
+    let prompt_terms = transcript.prompt_terms;
+    Ok(StageOutput::Transcribed { language: transcript.language, segments, glossary_version, prompt_terms })
 }
 
 /// Bring this process's index up to the feed, which holds the transcript,

@@ -84,6 +84,29 @@ async fn glossary_teaches_whisper_a_made_up_name() {
     assert!(start < word && word < end, "the name is not the line's first word: {matched}");
 }
 
+/// A glossary far larger than whisper's prompt window: transcription gives it
+/// whole terms, in the glossary's order, as many as fit, and says which; the
+/// term that matters (listed first) still reaches whisper.
+#[tokio::test]
+async fn a_glossary_over_whisper_s_window_is_chosen_from_and_reported() {
+    let server = TestServer::start();
+    let mut terms = vec![PRODUCT.to_string()];
+    // Names a team might have: each a few tokens, 600 of them far over 224 tokens.
+    terms.extend((0..600).map(|i| format!("Project Falcon {i}")));
+    let (status, stored) = put_json(&server, "/api/glossary", &json!({ "terms": terms })).await;
+    assert_eq!(status, 200, "{stored}");
+    let dir = tempfile::tempdir().unwrap();
+    let video = speech_video(dir.path(), "launch", LAUNCH, 1.0);
+    let (id, text) = transcribe(&server, "Launch", &video).await;
+    assert!(text.contains(PRODUCT), "the first term did not reach whisper: {text}");
+
+    let (_, update) = get_json(&server, &format!("/api/updates/{id}")).await;
+    let used: Vec<String> = serde_json::from_value(update["glossary_terms_used"].clone()).unwrap();
+    assert!(used.len() > 10 && used.len() < 100, "{} of {} terms used: {used:?}", used.len(), terms.len());
+    // Whole terms, in the glossary's order: here the first ones, since all are alike.
+    assert_eq!(used[..], terms[..used.len()], "{used:?}");
+}
+
 /// Have update `id` transcribed again and wait until that transcript (made
 /// with glossary version `version`) is searchable.
 async fn retranscribe(server: &TestServer, id: &str, version: i64) {
@@ -142,7 +165,7 @@ async fn a_refused_glossary_leaves_the_stored_one_alone() {
     assert_eq!(get_json(&server, "/api/glossary").await.1, json!({ "terms": [] }));
     assert_eq!(put_json(&server, "/api/glossary", &json!({ "terms": ["Zorblax"] })).await.0, 200);
 
-    let too_many: Vec<String> = (0..101).map(|i| format!("term{i}")).collect();
+    let too_many: Vec<String> = (0..1001).map(|i| format!("term{i}")).collect();
     for (body, code) in [
         (json!({ "terms": ["ok", "  "] }), "invalid_glossary"),
         (json!({ "terms": ["a\nb"] }), "invalid_glossary"),

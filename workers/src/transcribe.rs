@@ -46,8 +46,11 @@ pub struct TranscribeOptions {
     pub threads: usize,
     /// `None` uses English for `.en` models and auto-detection otherwise.
     pub language: Option<String>,
-    /// Names and jargon to bias the decoder towards (whisper's initial prompt).
-    pub initial_prompt: Option<String>,
+    /// The team's names and jargon, most important first. As many whole terms as
+    /// fit whisper's prompt window become its initial prompt
+    /// ([`Transcriber::fit_glossary`]); the transcript says which.
+    #[serde(default)]
+    pub glossary: Vec<String>,
 }
 
 impl Default for TranscribeOptions {
@@ -55,9 +58,16 @@ impl Default for TranscribeOptions {
         Self {
             threads: 2,
             language: None,
-            initial_prompt: None,
+            glossary: Vec::new(),
         }
     }
+}
+
+/// How glossary terms read to whisper: a plain list, which the decoder takes as
+/// speech said just before the audio, so it spells those words the same way.
+/// `None` for no terms.
+pub fn glossary_prompt(terms: &[String]) -> Option<String> {
+    (!terms.is_empty()).then(|| format!("{}.", terms.join(", ")))
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -80,6 +90,10 @@ pub struct Segment {
 pub struct Transcript {
     pub language: String,
     pub segments: Vec<Segment>,
+    /// The glossary terms whisper was given, in order: all of them, or those
+    /// that fit its prompt window.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub prompt_terms: Vec<String>,
 }
 
 /// A loaded model, reusable across many transcriptions.
@@ -119,6 +133,8 @@ impl Transcriber {
         on_progress: &mut dyn FnMut(u8),
     ) -> Result<Transcript, TranscribeError> {
         let language = self.requested_language(options)?;
+        let prompt_terms = self.fit_glossary(&options.glossary);
+        let prompt = glossary_prompt(&prompt_terms);
         on_progress(0);
         if samples.is_empty() {
             on_progress(100);
@@ -126,6 +142,7 @@ impl Transcriber {
             return Ok(Transcript {
                 language,
                 segments: Vec::new(),
+                prompt_terms,
             });
         }
 
@@ -155,9 +172,10 @@ impl Transcriber {
                         progress: Arc::clone(&progress),
                         slot,
                     };
-                    let (caller, language) = (caller.clone(), language.as_deref());
+                    let (caller, language, prompt) =
+                        (caller.clone(), language.as_deref(), prompt.as_deref());
                     scope.spawn(move || {
-                        let result = self.run_chunk(chunk, options, language);
+                        let result = self.run_chunk(chunk, prompt, language);
                         caller.unpark(); // wake the relay loop now rather than at its next poll
                         result
                     })
@@ -206,7 +224,47 @@ impl Transcriber {
                 segment
             })
             .collect();
-        Ok(Transcript { language, segments })
+        Ok(Transcript {
+            language,
+            segments,
+            prompt_terms,
+        })
+    }
+
+    /// The glossary terms, in their order, that together fit whisper's prompt
+    /// window: half the decoder's text context (224 tokens for every released
+    /// model) less the token that opens it. whisper silently drops the *start*
+    /// of a longer prompt, cutting terms in half; here a term that does not fit
+    /// is left out whole and shorter ones after it may still go in. Tokens are
+    /// counted with this model's own tokenizer.
+    pub fn fit_glossary(&self, terms: &[String]) -> Vec<String> {
+        let budget = usize::try_from(self.ctx.n_text_ctx() / 2 - 1).unwrap_or(0);
+        let mut chosen: Vec<String> = Vec::new();
+        for term in terms {
+            // whisper-rs refuses text with NUL bytes; a term is one line of plain text.
+            let term = term.replace('\0', "");
+            if term.trim().is_empty() {
+                continue;
+            }
+            chosen.push(term);
+            let fits = glossary_prompt(&chosen)
+                .and_then(|prompt| self.token_count(&prompt))
+                .is_some_and(|tokens| tokens <= budget);
+            if !fits {
+                chosen.pop();
+            }
+        }
+        chosen
+    }
+
+    /// How many tokens `text` is for this model, if it can tokenize it.
+    fn token_count(&self, text: &str) -> Option<usize> {
+        // Every token covers at least one byte, so the buffer always holds the
+        // result: whisper-rs misreads the "too many tokens" answer of a smaller one.
+        self.ctx
+            .tokenize(text, text.len() + 1)
+            .ok()
+            .map(|tokens| tokens.len())
     }
 
     /// The language to force, or `None` to let whisper detect it.
@@ -237,7 +295,7 @@ impl Transcriber {
     fn run_chunk(
         &self,
         chunk: Chunk<'_>,
-        options: &TranscribeOptions,
+        prompt: Option<&str>,
         language: Option<&str>,
     ) -> Result<(String, Vec<Segment>), TranscribeError> {
         let mut state = self
@@ -260,11 +318,7 @@ impl Transcriber {
         params.set_split_on_word(true);
         // Like OpenAI's default: never emit "(music)"-style non-speech symbols.
         params.set_suppress_nst(true);
-        let prompt = options
-            .initial_prompt
-            .as_deref()
-            .map(|p| p.replace('\0', ""));
-        if let Some(prompt) = prompt.as_deref().filter(|p| !p.trim().is_empty()) {
+        if let Some(prompt) = prompt {
             params.set_initial_prompt(prompt);
         }
         // whisper-rs keeps this closure for the life of the process (it never frees the

@@ -13,7 +13,7 @@ use std::time::Instant;
 use bulletin_workers::model::{
     convert_ct2_dir, extract_wheel_model, read_ggml_header, ConvertOptions, GgmlHeader, WeightType,
 };
-use bulletin_workers::transcribe::{TranscribeOptions, Transcriber, Transcript};
+use bulletin_workers::transcribe::{glossary_prompt, TranscribeOptions, Transcriber, Transcript};
 
 /// Eighteen ordinary words: about eight and a half seconds when spoken slowly.
 const SENTENCE: &str =
@@ -333,9 +333,59 @@ fn initial_prompt_and_one_thread_work() {
     let options = TranscribeOptions {
         threads: 1,
         language: Some("de".into()), // ignored by an English-only model
-        initial_prompt: Some("Weekly report, Friday.".into()),
+        glossary: vec!["Weekly report".into(), "Friday".into()],
     };
-    check_transcription(&models().f16, &options);
+    let (transcript, _) = check_transcription(&models().f16, &options);
+    assert_eq!(transcript.prompt_terms, ["Weekly report", "Friday"]);
+}
+
+/// A glossary far larger than whisper's prompt window: whole terms are chosen in
+/// order until the window (223 tokens after its opening token) is full, a term
+/// that would overflow it is left out whole, and the transcription still works.
+#[test]
+fn a_glossary_over_the_prompt_window_is_chosen_from_never_cut() {
+    let transcriber = Transcriber::load(&models().f16).expect("load model");
+    // Made-up names tokenize into many pieces: 400 of them are far over 224 tokens.
+    let terms: Vec<String> = (0..400)
+        .map(|i| format!("Zorblax{i:03}Quentaril"))
+        .collect();
+    let chosen = transcriber.fit_glossary(&terms);
+    assert!(
+        chosen.len() > 5 && chosen.len() < 100,
+        "{} terms chosen",
+        chosen.len()
+    );
+    assert_eq!(
+        chosen[..],
+        terms[..chosen.len()],
+        "the first terms, whole, in order"
+    );
+    // Full: the next term (the same size as the others) would not have fitted.
+    assert_eq!(transcriber.fit_glossary(&terms[..=chosen.len()]), chosen);
+    let prompt = glossary_prompt(&chosen).expect("a prompt");
+    assert!(
+        prompt.ends_with("Quentaril.") && !prompt.contains(", ,"),
+        "{prompt}"
+    );
+
+    // A long term that does not fit any more is skipped, and a short one after it still goes in.
+    let mut with_short = terms[..chosen.len()].to_vec();
+    with_short.push("Zorblax999Quentaril".repeat(3));
+    with_short.push("Ada".into());
+    let chosen_again = transcriber.fit_glossary(&with_short);
+    assert_eq!(
+        chosen_again.last().map(String::as_str),
+        Some("Ada"),
+        "{chosen_again:?}"
+    );
+    assert!(!chosen_again.iter().any(|t| t.len() > 40));
+
+    let options = TranscribeOptions {
+        glossary: terms.clone(),
+        ..TranscribeOptions::default()
+    };
+    let (transcript, _) = check_transcription(&models().f16, &options);
+    assert_eq!(transcript.prompt_terms, chosen);
 }
 
 #[test]
