@@ -8,13 +8,17 @@
 //! - at most [`MAX_EXPANDING_WORDS`] words (the longest) expand to prefixes and
 //!   typos; the others match as written. That caps the work of one query without
 //!   looking at the dictionary, which holds private updates' words too: a cap
-//!   counted there would let what others posted change what you find.
+//!   counted there would let what others posted change what you find;
+//! - outside quotes, a word also matches its other spellings, its number in
+//!   digits or words, and its compound joined or apart, with the word beside it
+//!   too (`e mail` finds "email"), ranked below the word as typed ([`variants`]).
 
 use tantivy::query::{BooleanQuery, BoostQuery, FuzzyTermQuery, Occur, PhraseQuery, Query, TermQuery};
 use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::Term;
 
 use super::schema::words_with_offsets;
+use super::variants::{self, Alternative};
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Clause {
@@ -30,7 +34,12 @@ pub enum Clause {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ParsedQuery {
     pub clauses: Vec<Clause>,
+    /// Other ways of writing each clause, side by side with `clauses`.
+    pub alternatives: Vec<Vec<Alternative>>,
 }
+
+/// A ranking below the word as typed, above its prefixes.
+const ALTERNATIVE_BOOST: f32 = 2.0;
 
 /// A word matches as a prefix from this many letters, even with a `*`: one
 /// letter would expand to a good part of the dictionary.
@@ -44,43 +53,64 @@ pub const MAX_EXPANDING_WORDS: usize = 3;
 
 impl ParsedQuery {
     pub fn parse(input: &str) -> ParsedQuery {
-        let mut clauses = Vec::new();
+        let mut clauses: Vec<(Clause, Vec<Alternative>)> = Vec::new();
         for (i, part) in input.split('"').enumerate() {
-            // Odd parts sit between quotes (an unclosed quote runs to the end).
+            // Odd parts sit between quotes (an unclosed quote runs to the end): as written.
             if i % 2 == 1 {
                 let words: Vec<String> = words_with_offsets(part).into_iter().map(|w| w.0).collect();
                 match words.len() {
                     0 => {}
-                    1 => clauses.push(Clause::Word { text: words[0].clone(), prefix: false, max_edits: 0 }),
-                    _ => clauses.push(Clause::Phrase(words)),
+                    1 => clauses.push((Clause::Word { text: words[0].clone(), prefix: false, max_edits: 0 }, vec![])),
+                    _ => clauses.push((Clause::Phrase(words), vec![])),
                 }
                 continue;
             }
+            // The clause of the word just before, while it was a single word.
+            let mut previous: Option<usize> = None;
             for raw in part.split_whitespace() {
                 // A trailing `*` asks for what any word of two letters or more gets anyway.
                 let words: Vec<String> =
                     words_with_offsets(raw.trim_end_matches('*')).into_iter().map(|w| w.0).collect();
                 match words.len() {
-                    0 => {}
+                    0 => previous = None,
                     1 => {
-                        let prefix = words[0].chars().count() >= MIN_PREFIX_LEN;
-                        let max_edits = max_edits(&words[0]);
-                        clauses.push(Clause::Word { text: words[0].clone(), prefix, max_edits });
+                        let text = words[0].clone();
+                        let prefix = text.chars().count() >= MIN_PREFIX_LEN;
+                        let max_edits = max_edits(&text);
+                        let alternatives = variants::of_word(&text);
+                        clauses.push((Clause::Word { text: text.clone(), prefix, max_edits }, alternatives));
+                        let here = clauses.len() - 1;
+                        // `e mail` may be written "email": either word is there if the two joined are.
+                        if let Some(before) = previous {
+                            if let Clause::Word { text: first, .. } = &clauses[before].0 {
+                                for joined in variants::of_compound(&[first.clone(), text]) {
+                                    add(&mut clauses[before].1, joined.clone());
+                                    add(&mut clauses[here].1, joined);
+                                }
+                            }
+                        }
+                        previous = Some(here);
                     }
-                    // "e-mail" is two words that must stay together.
-                    _ => clauses.push(Clause::Phrase(words)),
+                    // "e-mail" is two words that must stay together (or be "email").
+                    _ => {
+                        let alternatives = variants::of_compound(&words);
+                        clauses.push((Clause::Phrase(words), alternatives));
+                        previous = None;
+                    }
                 }
             }
         }
         // `t* t* t*` asks the same thing once: repeats cost work and change nothing.
-        let mut unique: Vec<Clause> = Vec::with_capacity(clauses.len());
-        for clause in clauses {
-            if !unique.contains(&clause) {
-                unique.push(clause);
+        let mut unique: Vec<(Clause, Vec<Alternative>)> = Vec::with_capacity(clauses.len());
+        for (clause, alternatives) in clauses {
+            match unique.iter_mut().find(|(seen, _)| *seen == clause) {
+                Some((_, seen)) => alternatives.into_iter().for_each(|a| add(seen, a)),
+                None => unique.push((clause, alternatives)),
             }
         }
-        limit_expansion(&mut unique);
-        ParsedQuery { clauses: unique }
+        let (mut clauses, alternatives): (Vec<Clause>, Vec<Vec<Alternative>>) = unique.into_iter().unzip();
+        limit_expansion(&mut clauses);
+        ParsedQuery { clauses, alternatives }
     }
 
     pub fn is_empty(&self) -> bool {
@@ -89,21 +119,37 @@ impl ParsedQuery {
 
     /// Every clause must match in one of `fields`.
     pub fn to_query(&self, fields: &[Field]) -> Box<dyn Query> {
-        let must: Vec<(Occur, Box<dyn Query>)> =
-            self.clauses.iter().map(|clause| (Occur::Must, clause_query(clause, fields))).collect();
+        let must: Vec<(Occur, Box<dyn Query>)> = self
+            .clauses
+            .iter()
+            .zip(&self.alternatives)
+            .map(|(clause, alternatives)| (Occur::Must, clause_query(clause, alternatives, fields)))
+            .collect();
         Box::new(BooleanQuery::new(must))
     }
 
     /// Highlight rules matching the query's words.
     pub fn matchers(&self) -> Vec<WordMatcher> {
+        let exact = |w: &String| WordMatcher { text: w.clone(), prefix: false, max_edits: 0 };
         let mut matchers = Vec::new();
-        for clause in &self.clauses {
-            match clause {
+        for (clause, alternatives) in self.clauses.iter().zip(&self.alternatives) {
+            let typed = match clause {
                 Clause::Word { text, prefix, max_edits } => {
-                    matchers.push(WordMatcher { text: text.clone(), prefix: *prefix, max_edits: *max_edits })
+                    matchers.push(WordMatcher { text: text.clone(), prefix: *prefix, max_edits: *max_edits });
+                    text.clone()
                 }
                 Clause::Phrase(words) => {
-                    matchers.extend(words.iter().map(|w| WordMatcher { text: w.clone(), prefix: false, max_edits: 0 }))
+                    matchers.extend(words.iter().map(exact));
+                    words.concat()
+                }
+            };
+            for alternative in alternatives {
+                match alternative {
+                    Alternative::Word(word) => matchers.push(exact(word)),
+                    // Not the halves of the typed word itself ("e" and "mail" of
+                    // "email"): marking every "e" would mislead.
+                    Alternative::Words(words) if words.concat() != typed => matchers.extend(words.iter().map(exact)),
+                    Alternative::Words(_) => {}
                 }
             }
         }
@@ -138,9 +184,26 @@ fn max_edits(word: &str) -> u8 {
     }
 }
 
-fn clause_query(clause: &Clause, fields: &[Field]) -> Box<dyn Query> {
+fn add(alternatives: &mut Vec<Alternative>, alternative: Alternative) {
+    if !alternatives.contains(&alternative) {
+        alternatives.push(alternative);
+    }
+}
+
+fn clause_query(clause: &Clause, alternatives: &[Alternative], fields: &[Field]) -> Box<dyn Query> {
     let mut should: Vec<(Occur, Box<dyn Query>)> = Vec::new();
     for &field in fields {
+        for alternative in alternatives {
+            let query: Box<dyn Query> = match alternative {
+                Alternative::Word(word) => {
+                    Box::new(TermQuery::new(Term::from_field_text(field, word), IndexRecordOption::WithFreqs))
+                }
+                Alternative::Words(words) => {
+                    Box::new(PhraseQuery::new(words.iter().map(|w| Term::from_field_text(field, w)).collect()))
+                }
+            };
+            should.push((Occur::Should, Box::new(BoostQuery::new(query, ALTERNATIVE_BOOST))));
+        }
         match clause {
             Clause::Word { text, prefix, max_edits } => {
                 let term = Term::from_field_text(field, text);
@@ -267,6 +330,26 @@ mod tests {
     fn hyphenated_words_become_phrases() {
         let q = ParsedQuery::parse("e-mail");
         assert_eq!(q.clauses, vec![Clause::Phrase(vec!["e".into(), "mail".into()])]);
+    }
+
+    #[test]
+    fn words_outside_quotes_carry_their_other_spellings() {
+        let q = ParsedQuery::parse(r#"organise e mail follow-up 10 "colour""#);
+        let of = |i: usize| q.alternatives[i].clone();
+        assert!(of(0).contains(&Alternative::Word("organize".into())), "{:?}", of(0));
+        // Side by side, either word is also there when the two are written as one.
+        assert!(
+            of(1).contains(&Alternative::Word("email".into())) && of(2).contains(&Alternative::Word("email".into()))
+        );
+        assert!(of(3).contains(&Alternative::Word("followup".into())), "{:?}", of(3));
+        assert!(of(4).contains(&Alternative::Word("ten".into())), "{:?}", of(4));
+        assert_eq!(of(5), [], "a quoted word is matched as written");
+        let matchers = q.matchers();
+        assert!(matchers.iter().any(|m| m.matches("organize")) && matchers.iter().any(|m| m.matches("ten")));
+        // The halves of a split word are not marked on their own.
+        let email = ParsedQuery::parse("email");
+        assert!(email.alternatives[0].contains(&Alternative::Words(vec!["e".into(), "mail".into()])));
+        assert!(!email.matchers().iter().any(|m| m.matches("e")));
     }
 
     #[test]

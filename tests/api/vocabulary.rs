@@ -371,3 +371,112 @@ async fn members_suggest_terms_and_admins_decide() {
         mine["suggestions"].as_array().unwrap().iter().map(|s| s["state"].as_str().unwrap()).collect();
     assert_eq!(states, ["approved", "declined"], "{mine}");
 }
+
+/// The ids of the updates a search finds, best first.
+async fn found(server: &TestServer, query: &str) -> Vec<String> {
+    let url = format!("/api/search?q={}", urlencode(query));
+    let (status, body) = get_json(server, &url).await;
+    assert_eq!(status, 200, "{query}: {body}");
+    body["hits"].as_array().unwrap().iter().map(|h| h["update_id"].as_str().unwrap().to_string()).collect()
+}
+
+fn urlencode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// Ways of writing one thing; a transcript using any of them is found by all.
+const FORMS: &[&[&str]] = &[
+    &["organize", "organise"],
+    &["email", "e-mail", "e mail"],
+    &["follow-up", "followup", "follow up"],
+    &["ten", "10"],
+    &["second", "2nd"],
+];
+const ERRANDS: &str = "Please organize the follow-up email for the ten new customers before the second meeting.";
+
+/// Which of `forms` the text uses (hyphens and spaces alike, as search reads them).
+fn form_in(text: &str, forms: &[&str]) -> Option<usize> {
+    let words = |s: &str| {
+        s.to_lowercase()
+            .split(|c: char| !c.is_alphanumeric())
+            .filter(|w| !w.is_empty())
+            .map(String::from)
+            .collect::<Vec<_>>()
+    };
+    let said = words(text);
+    forms.iter().position(|form| {
+        let form = words(form);
+        said.windows(form.len()).any(|w| w == form.as_slice())
+    })
+}
+
+/// Compounds, numbers and spellings match each other both ways: a real
+/// transcript in whisper's wording is found by every other way of writing each
+/// thing; corrected into other wordings it still is; and the update that uses
+/// the very word typed ranks first.
+#[tokio::test]
+async fn search_finds_the_word_however_it_was_written() {
+    let server = TestServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let video = speech_video(dir.path(), "errands", ERRANDS, 0.5);
+    let (spoken, text) = transcribe(&server, "Errands", &video).await;
+    let (other, _) = transcribe(&server, "Errands again", &video).await;
+
+    let mut whisper_forms = Vec::new();
+    for forms in FORMS {
+        let Some(used) = form_in(&text, forms) else {
+            panic!("whisper wrote none of {forms:?}, so this proves nothing: {text}");
+        };
+        whisper_forms.push(used);
+        for query in forms.iter() {
+            let hits = found(&server, query).await;
+            assert!(hits.contains(&spoken), "{query:?} did not find {:?} in {text:?}: {hits:?}", forms[used]);
+        }
+    }
+
+    // One of them corrected, line by line, into the other way of writing each thing.
+    let (_, transcript) = get_json(&server, &format!("/api/updates/{other}/transcript")).await;
+    let mut corrected_text = String::new();
+    for (index, segment) in transcript["segments"].as_array().unwrap().iter().enumerate() {
+        let mut line = segment["text"].as_str().unwrap().to_string();
+        for (forms, &used) in FORMS.iter().zip(&whisper_forms) {
+            let other_form = forms[(used + 1) % forms.len()];
+            line = replace_form(&line, forms[used], other_form);
+        }
+        let body = json!({ "text": line }).to_string();
+        let (status, changed) = patch_line(&server, &other, &index.to_string(), &body).await;
+        assert_eq!(status, 200, "{changed}");
+        corrected_text.push_str(&line);
+        corrected_text.push(' ');
+    }
+    for (forms, &used) in FORMS.iter().zip(&whisper_forms) {
+        let now = form_in(&corrected_text, forms);
+        assert_eq!(now, Some((used + 1) % forms.len()), "{corrected_text}");
+        for query in forms.iter() {
+            let hits = found(&server, query).await;
+            assert!(hits.contains(&other), "{query:?} did not find the corrected {corrected_text:?}: {hits:?}");
+            assert!(hits.contains(&spoken), "{query:?}: {hits:?}");
+        }
+        // The very word typed ranks first: whisper's form finds whisper's transcript first.
+        let hits = found(&server, forms[used]).await;
+        assert_eq!(hits.first(), Some(&spoken), "{:?}: {hits:?}", forms[used]);
+    }
+    // Unrelated words still find nothing.
+    assert_eq!(found(&server, "pineapple").await, Vec::<String>::new());
+}
+
+/// `line` with `from` (matched as words, ignoring case, hyphens and spaces alike) written as `to`.
+fn replace_form(line: &str, from: &str, to: &str) -> String {
+    let lower = line.to_lowercase();
+    for candidate in [from.to_string(), from.replace('-', " "), from.replace(' ', "-")] {
+        if let Some(at) = lower.find(&candidate) {
+            return format!("{}{to}{}", &line[..at], &line[at + candidate.len()..]);
+        }
+    }
+    line.to_string()
+}
