@@ -14,16 +14,58 @@ pub async fn get(db: &Db) -> Result<Glossary, DbError> {
     })
 }
 
-/// The glossary and its version (raised by every change), read together.
-pub async fn get_versioned(db: &Db) -> Result<(Glossary, i64), DbError> {
+/// The terms an update of `channel` is transcribed with (the channel's own
+/// first, then the workspace's, repeats dropped) and the glossary version
+/// (raised by every change to either), read together.
+pub async fn get_versioned(db: &Db, channel: i64) -> Result<(Glossary, i64), DbError> {
     on_pool!(db, |pool| {
         let mut tx = pool.begin().await?;
         let version: i64 = sqlx::query_scalar("SELECT version FROM glossary_version").fetch_one(&mut *tx).await?;
-        let rows = sqlx::query("SELECT term FROM glossary_terms ORDER BY position").fetch_all(&mut *tx).await?;
+        let own: Vec<String> =
+            sqlx::query_scalar("SELECT term FROM channel_glossary_terms WHERE channel_id = $1 ORDER BY position")
+                .bind(channel)
+                .fetch_all(&mut *tx)
+                .await?;
+        let workspace: Vec<String> =
+            sqlx::query_scalar("SELECT term FROM glossary_terms ORDER BY position").fetch_all(&mut *tx).await?;
         tx.commit().await?;
-        let terms = rows.iter().map(|r| r.try_get("term")).collect::<Result<Vec<String>, _>>()?;
+        let mut terms = own;
+        for term in workspace {
+            if !terms.iter().any(|t| t.to_lowercase() == term.to_lowercase()) {
+                terms.push(term);
+            }
+        }
         Ok((Glossary::from_trusted(terms), version))
     })
+}
+
+/// A channel's own terms.
+pub async fn channel_terms(db: &Db, channel: i64) -> Result<Glossary, DbError> {
+    on_pool!(db, |pool| {
+        let terms: Vec<String> =
+            sqlx::query_scalar("SELECT term FROM channel_glossary_terms WHERE channel_id = $1 ORDER BY position")
+                .bind(channel)
+                .fetch_all(pool)
+                .await?;
+        Ok(Glossary::from_trusted(terms))
+    })
+}
+
+/// Replace a channel's own terms in one transaction, raising the glossary version.
+pub async fn replace_channel_terms(db: &Db, channel: i64, glossary: &Glossary) -> Result<(), DbError> {
+    in_write_tx!(db, |tx| {
+        sqlx::query("UPDATE glossary_version SET version = version + 1").execute(&mut *tx).await?;
+        sqlx::query("DELETE FROM channel_glossary_terms WHERE channel_id = $1").bind(channel).execute(&mut *tx).await?;
+        for (position, term) in glossary.terms().iter().enumerate() {
+            sqlx::query("INSERT INTO channel_glossary_terms (channel_id, position, term) VALUES ($1, $2, $3)")
+                .bind(channel)
+                .bind(position as i64)
+                .bind(term)
+                .execute(&mut *tx)
+                .await?;
+        }
+    });
+    Ok(())
 }
 
 /// Replace the whole glossary in one transaction, raising its version.

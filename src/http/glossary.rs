@@ -9,10 +9,12 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 
+use super::channels::channel_refusal;
 use super::door::Admin;
 use super::error::ErrorBody;
 use super::views::AuthorView;
 use super::{ApiError, Caller};
+use crate::channels;
 use crate::clock::{now_ms, rfc3339};
 use crate::db::glossary::{self, Decision, SuggestionRow};
 use crate::domain::account::Role;
@@ -25,6 +27,54 @@ pub fn router() -> Router<Services> {
         .route("/glossary/suggestions", get(list_suggestions).post(suggest_term))
         .route("/glossary/suggestions/{suggestion}/approve", post(approve_suggestion))
         .route("/glossary/suggestions/{suggestion}/decline", post(decline_suggestion))
+        .route("/channels/{slug}/glossary", get(get_channel_glossary).put(put_channel_glossary))
+}
+
+/// A channel's own terms, read before the workspace's for its updates.
+#[utoipa::path(get, path = "/api/channels/{slug}/glossary", tag = "glossary",
+    params(("slug" = String, Path)),
+    responses((status = 200, body = GlossaryBody), (status = 404, body = ErrorBody)))]
+pub(super) async fn get_channel_glossary(
+    State(s): State<Services>,
+    caller: Caller,
+    Path(slug): Path<String>,
+) -> Result<Json<GlossaryBody>, ApiError> {
+    let seen = channels::channel_for(&s.db, &caller.user, &slug).await.map_err(channel_refusal)?;
+    let terms = glossary::channel_terms(&s.db, seen.channel.id).await?;
+    Ok(Json(GlossaryBody { terms: terms.terms().to_vec() }))
+}
+
+/// Replace a channel's own terms (the channel's admins and workspace admins).
+/// Its updates transcribed afterwards get them first, then the workspace's.
+#[utoipa::path(put, path = "/api/channels/{slug}/glossary", tag = "glossary",
+    params(("slug" = String, Path)),
+    request_body = GlossaryBody,
+    responses(
+        (status = 200, description = "the stored terms (trimmed, repeats dropped)", body = GlossaryBody),
+        (status = 400, description = "`malformed_body`", body = ErrorBody),
+        (status = 403, description = "`forbidden`: the channel's admins only", body = ErrorBody),
+        (status = 404, body = ErrorBody),
+        (status = 422, description = "`invalid_glossary`", body = ErrorBody),
+    ))]
+pub(super) async fn put_channel_glossary(
+    State(s): State<Services>,
+    caller: Caller,
+    Path(slug): Path<String>,
+    body: Result<Json<GlossaryBody>, JsonRejection>,
+) -> Result<Json<GlossaryBody>, ApiError> {
+    let seen = channels::channel_for(&s.db, &caller.user, &slug).await.map_err(channel_refusal)?;
+    if !seen.can_manage {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "only this channel's admins change its glossary",
+        ));
+    }
+    let Json(body) = body?;
+    let glossary = Glossary::parse(&body.terms)
+        .map_err(|e| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_glossary", e.to_string()))?;
+    glossary::replace_channel_terms(&s.db, seen.channel.id, &glossary).await?;
+    Ok(Json(GlossaryBody { terms: glossary.terms().to_vec() }))
 }
 
 #[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]

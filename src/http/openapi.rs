@@ -49,6 +49,8 @@ use crate::pipeline::Services;
         glossary::suggest_term,
         glossary::approve_suggestion,
         glossary::decline_suggestion,
+        glossary::get_channel_glossary,
+        glossary::put_channel_glossary,
         tus::options,
         tus::create,
         tus::head,

@@ -26,6 +26,7 @@ pub fn router() -> Router<Services> {
         .route("/account", get(|| page(Page::Account)))
         .route("/people", get(|| page(Page::People)))
         .route("/channels", get(|| page(Page::Channels)))
+        .route("/glossary", get(|| page(Page::Glossary)))
         .merge(super::session::page_router())
         .route("/assets/{*path}", get(asset))
 }
@@ -55,6 +56,7 @@ const ASSETS: &[Asset] = &[
     asset!("js/dom.js", JS),
     asset!("js/feed.js", JS),
     asset!("js/format.js", JS),
+    asset!("js/glossary.js", JS),
     asset!("js/nav.js", JS),
     asset!("js/people.js", JS),
     asset!("js/player.js", JS),
@@ -82,6 +84,7 @@ enum Page {
     Account,
     People,
     Channels,
+    Glossary,
 }
 
 /// The frame every page shares (head, header, navigation), with `{{…}}` slots.
@@ -100,7 +103,7 @@ struct PageSource {
 }
 
 /// In [`Page`] order.
-const PAGES: [PageSource; 9] = [
+const PAGES: [PageSource; 10] = [
     PageSource {
         name: "feed",
         title: "Bulletin · Updates",
@@ -164,9 +167,16 @@ const PAGES: [PageSource; 9] = [
         nav: true,
         main: include_str!("../../web/channels.html"),
     },
+    PageSource {
+        name: "glossary",
+        title: "Glossary · Bulletin",
+        script: Some("glossary.js"),
+        nav: true,
+        main: include_str!("../../web/glossary.html"),
+    },
 ];
 
-const NAV: [&str; 6] = ["feed", "search", "channels", "record", "people", "account"];
+const NAV: [&str; 7] = ["feed", "search", "channels", "glossary", "record", "people", "account"];
 
 /// The page in its frame.
 fn compose(page: &PageSource) -> String {

@@ -205,15 +205,17 @@ async fn transcribe(
     report: &mut (dyn FnMut(u8) + Send),
 ) -> Result<StageOutput, StageError> {
     let (_scratch, input) = ScratchDir::with_source(services, job).await?;
+    let update = updates::get(&services.db, &job.update_id).await?;
     // Read per job: a glossary edit applies to the next transcription without a restart.
-    let (glossary, glossary_version) = glossary::get_versioned(&services.db).await?;
+    let channel = update.as_ref().and_then(|u| u.channel.as_ref()).map_or(0, |c| c.id);
+    let (glossary, glossary_version) = glossary::get_versioned(&services.db, channel).await?;
     // What the uploader declared; otherwise whisper tells (or, English-only, assumes English).
-    let language = updates::get(&services.db, &job.update_id).await?.and_then(|u| u.declared_language);
+    let language = update.as_ref().and_then(|u| u.declared_language.clone());
     let options =
         TranscribeOptions { threads: services.config.whisper_threads, glossary: glossary.terms().to_vec(), language };
     let started = std::time::Instant::now();
     let transcript = services.media.transcribe(&input, &services.config.whisper_model, &options, report).await?;
-    if let Some(update) = updates::get(&services.db, &job.update_id).await? {
+    if let Some(update) = &update {
         let media = Duration::from_millis(update.duration_ms.max(0) as u64);
         services.metrics.observe_transcription(started.elapsed(), media);
     }

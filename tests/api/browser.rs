@@ -565,6 +565,28 @@ async fn web_app_in_a_real_browser() {
     })
     .await;
 
+    step("7g. the admin writes the glossary, the workspace's and a channel's own", async {
+        browser.goto(&server.url("/glossary")).await;
+        browser.wait_js("the glossary editor", "return !document.querySelector('#terms-form').hidden && document.querySelector('#terms-summary').textContent !== ''", PAGE).await;
+        browser.type_into("#terms-text", "Zorblax\nOKR\nzorblax").await;
+        browser.click("#terms-form button[type=submit]").await;
+        let said = browser.wait_js("the saved glossary", "return document.querySelector('#glossary-status').textContent", PAGE).await;
+        assert_eq!(said, json!("Glossary saved: 2 terms."));
+        let (_, stored) = get_json(&server, "/api/glossary").await;
+        assert_eq!(stored["terms"], json!(["Zorblax", "OKR"]));
+        // A channel's own terms, for a channel this admin manages.
+        browser.wait_js("the channel picker", "return document.querySelectorAll('#channel-pick option').length > 0", PAGE).await;
+        browser.js("const p = document.querySelector('#channel-pick'); p.value = 'general'; p.dispatchEvent(new Event('change')); return true", vec![]).await;
+        browser.wait_js("general's terms", "return document.querySelector('#channel-pick').dataset.loaded === 'general'", PAGE).await;
+        browser.type_into("#channel-terms", "Quokka").await;
+        browser.click("#channel-form button[type=submit]").await;
+        browser.wait_js("the saved channel terms", "return document.querySelector('#glossary-status').textContent.startsWith('Saved: 1 term')", PAGE).await;
+        let (_, general) = get_json(&server, "/api/channels/general/glossary").await;
+        assert_eq!(general["terms"], json!(["Quokka"]));
+        browser.screenshot("glossary").await;
+    })
+    .await;
+
     let mut invitation = String::new();
     step("8. the admin invites a teammate from the People page", async {
         browser.goto(&server.url("/people")).await;

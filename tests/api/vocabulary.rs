@@ -480,3 +480,62 @@ fn replace_form(line: &str, from: &str, to: &str) -> String {
     }
     line.to_string()
 }
+
+/// A channel's own terms reach whisper for its updates only, before the
+/// workspace's; its admins change them, others who see it only read them, and
+/// for those who do not see it the channel's glossary does not exist.
+#[tokio::test]
+async fn a_channel_s_own_terms_reach_its_updates_only() {
+    let server = TestServer::start();
+    let client = server.client();
+    let channels = server.url("/api/channels");
+    let (status, body) = send(&client, reqwest::Method::POST, channels.clone(), json!({ "name": "Launches" })).await;
+    assert_eq!(status, 201, "{body}");
+    let (status, body) =
+        send(&client, reqwest::Method::POST, channels, json!({ "name": "Board", "private": true })).await;
+    assert_eq!(status, 201, "{body}");
+    put_json(&server, "/api/glossary", &json!({ "terms": ["OKR"] })).await;
+    let (status, stored) =
+        put_json(&server, "/api/channels/launches/glossary", &json!({ "terms": [PRODUCT, " okr "] })).await;
+    assert_eq!((status, stored["terms"].clone()), (200, json!([PRODUCT, "okr"])), "{stored}");
+
+    let dir = tempfile::tempdir().unwrap();
+    let video = speech_video(dir.path(), "launch", LAUNCH, 1.0);
+    let form = reqwest::multipart::Form::new()
+        .text("title", "Launch")
+        .text("channel", "launches")
+        .part("file", reqwest::multipart::Part::bytes(std::fs::read(&video).unwrap()).file_name("launch.mp4"));
+    let response = client.post(server.url("/api/updates")).multipart(form).send().await.unwrap();
+    assert_eq!(response.status(), 202);
+    let in_launches = response.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_string();
+    let ready = wait_until_done(&server, &in_launches, Duration::from_secs(180)).await;
+    assert_eq!(ready["status"], "ready", "{ready}");
+    // The channel's terms first; the workspace's "OKR" is the channel's "okr" already.
+    assert_eq!(ready["glossary_terms_used"], json!([PRODUCT, "okr"]), "{ready}");
+    let text = transcript_text(&server, &in_launches).await;
+    assert!(text.contains(PRODUCT), "the channel's term did not reach whisper: {text}");
+
+    let (in_general, text) = transcribe(&server, "Launch", &video).await;
+    assert!(!text.contains(PRODUCT), "another channel's term reached whisper: {text}");
+    let (_, general) = get_json(&server, &format!("/api/updates/{in_general}")).await;
+    assert_eq!(general["glossary_terms_used"], json!(["OKR"]), "{general}");
+
+    // A member reads an open channel's terms but does not change them; a private
+    // channel's glossary does not exist for someone outside it.
+    let added = server.command(&["user", "add", "bea", "--password-stdin"], "a long enough one\n");
+    assert!(added.status.success());
+    let bea = signed_in_client(&server.new_token("bea"));
+    let url = server.url("/api/channels/launches/glossary");
+    let (status, read) = send(&bea, reqwest::Method::GET, url.clone(), Value::Null).await;
+    assert_eq!((status, read["terms"].clone()), (200, json!([PRODUCT, "okr"])));
+    let (status, refused) = send(&bea, reqwest::Method::PUT, url, json!({ "terms": [] })).await;
+    assert_eq!((status, refused["error"]["code"].clone()), (403, json!("forbidden")), "{refused}");
+    let url = server.url("/api/channels/board/glossary");
+    let (status, hidden) = send(&bea, reqwest::Method::GET, url.clone(), Value::Null).await;
+    let missing = server.url("/api/channels/no-such-channel/glossary");
+    let (_, none) = send(&bea, reqwest::Method::GET, missing, Value::Null).await;
+    assert_eq!((status, &hidden), (404, &none), "a private channel's glossary is as absent as a missing one");
+    let (status, _) = send(&bea, reqwest::Method::PUT, url, json!({ "terms": ["x"] })).await;
+    assert_eq!(status, 404);
+    assert_eq!(get_json(&server, "/api/channels/launches/glossary").await.1["terms"], json!([PRODUCT, "okr"]));
+}

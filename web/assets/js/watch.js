@@ -188,6 +188,10 @@ async function loadTranscript(update) {
       return;
     }
     const counts = transcript.render(data);
+    showKeptCorrections(data.suggestions || []);
+    const used = update.glossary_terms_used || [];
+    $('#glossary-used').hidden = used.length === 0;
+    $('#glossary-used').textContent = `Transcribed with ${used.length} glossary ${used.length === 1 ? 'term' : 'terms'}: ${used.join(', ')}.`;
     reading.observe(transcript.readable(), counts.lines);
     thread.repaint();
     player.setChapters(data.chapters || []);
@@ -207,6 +211,16 @@ async function loadTranscript(update) {
   } catch {
     transcriptState = 'none'; // try again on the next poll
   }
+}
+
+/** Hand corrections a re-transcription could not place: each at its moment, to reuse by hand. */
+function showKeptCorrections(suggestions) {
+  $('#kept-corrections').hidden = suggestions.length === 0;
+  replace($('#kept-list'), ...suggestions.map((s) =>
+    h('li', {},
+      h('button', { class: 'ts', type: 'button', onclick: () => player.seek(s.start_ms / 1000) }, clock(s.start_ms)),
+      ' ', s.text,
+      s.by ? h('span', { class: 'muted' }, ` · ${s.by}`) : null)));
 }
 
 /** Move and delete, for the update's author and for admins. */
