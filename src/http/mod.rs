@@ -8,7 +8,9 @@ mod error;
 mod glossary;
 mod health;
 mod ingest;
+
 mod invite;
+mod languages;
 mod me;
 mod media;
 mod metrics;
@@ -53,6 +55,7 @@ pub fn router(services: Services) -> Router {
         .merge(comments::router())
         .merge(search::router())
         .merge(glossary::router())
+        .merge(languages::router())
         .merge(session::api_router())
         .merge(me::router())
         .merge(people::router())

@@ -6,8 +6,8 @@ use axum::{Json, Router};
 use utoipa::OpenApi;
 
 use super::{
-    acknowledgements, channels, comments, glossary, health, me, media, metrics, people, progress, search, session,
-    transcripts, tus, updates,
+    acknowledgements, channels, comments, glossary, health, languages, me, media, metrics, people, progress, search,
+    session, transcripts, tus, updates,
 };
 use crate::pipeline::Services;
 
@@ -51,6 +51,7 @@ use crate::pipeline::Services;
         glossary::decline_suggestion,
         glossary::get_channel_glossary,
         glossary::put_channel_glossary,
+        languages::languages,
         tus::options,
         tus::create,
         tus::head,
@@ -90,6 +91,8 @@ use crate::pipeline::Services;
         super::glossary::GlossaryBody,
         super::glossary::SuggestionView,
         super::glossary::SuggestionList,
+        super::languages::Language,
+        super::languages::LanguageList,
         super::glossary::NewSuggestion,
         super::transcripts::LineCorrection,
         super::progress::ProgressReport,

@@ -297,6 +297,10 @@ async fn a_declared_language_is_checked_against_the_model() {
         server.client().post(server.url("/api/updates")).multipart(form).send()
     };
     // The test model (tiny.en) knows English only: another language is refused, not mistranscribed.
+    // And forms are told so: English is the only language to offer.
+    let (status, offered) = get_json(&server, "/api/languages").await;
+    assert_eq!(status, 200, "{offered}");
+    assert_eq!(offered, json!({ "multilingual": false, "languages": [{ "code": "en", "name": "English" }] }));
     for (language, code) in [("fr", "language_unsupported"), ("klingon", "unknown_language")] {
         let response = post(language).await.unwrap();
         assert_eq!(response.status(), 422);

@@ -37,6 +37,18 @@ pub fn is_known_language(code: &str) -> bool {
         && whisper_rs::get_lang_id(code).is_some()
 }
 
+/// Every language whisper knows, as (ISO 639-1 code, English name in lower case).
+pub fn known_languages() -> Vec<(&'static str, &'static str)> {
+    (0..=whisper_rs::get_lang_max_id())
+        .filter_map(|id| {
+            Some((
+                whisper_rs::get_lang_str(id)?,
+                whisper_rs::get_lang_str_full(id)?,
+            ))
+        })
+        .collect()
+}
+
 /// The language of a transcript nobody could tell (BCP 47 "undetermined"): no
 /// speech, or no audio at all.
 pub const UNDETERMINED_LANGUAGE: &str = "und";

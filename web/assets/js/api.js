@@ -78,6 +78,28 @@ export async function sendJson(method, path, body) {
 /** Channels the person sees, with `can_post` for each. */
 export const getChannels = () => getJson('/api/channels');
 
+/**
+ * Offer this server's spoken languages in `select` ("Detect automatically"
+ * first); `field` shows only where the model has a choice (English-only: none).
+ */
+export async function offerLanguages(select, field) {
+  if (select.dataset.loaded) return;
+  try {
+    const { multilingual, languages } = await getJson('/api/languages');
+    const options = languages.map((l) => {
+      const option = document.createElement('option');
+      option.value = l.code;
+      option.textContent = l.name;
+      return option;
+    });
+    select.replaceChildren(select.options[0], ...options);
+    field.hidden = !multilingual;
+    select.dataset.loaded = 'true';
+  } catch {
+    field.hidden = true; // not offered: whisper detects the language, or takes English
+  }
+}
+
 /** The `acknowledge` field of a post: `everyone` and/or login names, or '' for nobody. */
 export function whomToAsk(everyone, people) {
   const names = people.split(/[\s,]+/).map((w) => w.replace(/^@/, '')).filter(Boolean);

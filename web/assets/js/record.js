@@ -2,7 +2,7 @@
 // a 3-2-1 countdown, a timer that stops at the 3-minute limit, a preview,
 // retake, then upload with progress and follow processing until it is ready.
 
-import { getChannels, getUpdate, uploadUpdate, whomToAsk } from './api.js';
+import { getChannels, getUpdate, offerLanguages, uploadUpdate, whomToAsk } from './api.js';
 import { $, announce, h, replace } from './dom.js';
 import { clock } from './format.js';
 import { composeScreenAndCamera } from './compose.js';
@@ -332,11 +332,12 @@ async function post(e) {
   const extension = recording.type.includes('mp4') ? 'mp4' : 'webm';
   const filename = recording.name ?? `recording.${extension}`;
   const fields = reply
-    ? { title, description: $('#description').value, reply_to: reply.id, reply_at_ms: reply.atMs ?? '' }
+    ? { title, description: $('#description').value, language: $('#language').value, reply_to: reply.id, reply_at_ms: reply.atMs ?? '' }
     : {
       title,
       channel: channelSelect.value,
       description: $('#description').value,
+      language: $('#language').value,
       acknowledge: whomToAsk($('#ask-everyone').checked, $('#ask-people').value),
     };
   upload = uploadUpdate(fields, recording.blob, filename, showUploadProgress);
@@ -449,3 +450,4 @@ async function setUpReply() {
 
 if (reply) setUpReply();
 else loadChannels();
+offerLanguages($('#language'), $('#language-field'));

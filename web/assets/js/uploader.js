@@ -4,7 +4,7 @@
 // The server's early refusal (too long, not a video) is shown while the rest
 // of the file would still be on its way.
 
-import { getChannels, getUpdate, whomToAsk } from './api.js';
+import { getChannels, getUpdate, offerLanguages, whomToAsk } from './api.js';
 import { $, announce, h, replace } from './dom.js';
 import { bytes } from './format.js';
 import { showUploadProgress } from './stages.js';
@@ -49,6 +49,7 @@ function open(state = 'choose') {
   panel.hidden = false;
   opener.setAttribute('aria-expanded', 'true');
   loadChannels();
+  offerLanguages($('#upload-language'), $('#upload-language-field'));
   setState(state);
 }
 
@@ -111,6 +112,7 @@ async function start(e) {
     title,
     channel: channelSelect.value,
     description: $('#upload-description').value.trim(),
+    language: $('#upload-language').value,
     acknowledge: whomToAsk($('#upload-ask-everyone').checked, $('#upload-ask-people').value),
   }, {
     onProgress: showUploadProgress,

@@ -455,3 +455,13 @@ fn wer_counts_word_edits() {
     assert!((wer("the cat sat on the mat", "the cat sat on mat") - 1.0 / 6.0).abs() < 1e-9);
     assert!((wer("a b c", "x b c d") - 2.0 / 3.0).abs() < 1e-9);
 }
+
+#[test]
+fn whisper_s_languages_are_listed_with_their_names() {
+    let languages = bulletin_workers::transcribe::known_languages();
+    assert!(languages.len() > 90, "{} languages", languages.len());
+    assert!(languages.contains(&("en", "english")) && languages.contains(&("de", "german")));
+    assert!(languages
+        .iter()
+        .all(|(code, _)| bulletin_workers::transcribe::is_known_language(code)));
+}
