@@ -63,6 +63,14 @@ pub struct UploadState {
     pub expires_at: SystemTime,
 }
 
+/// What [`ResumableUploads::look_up`] found.
+enum Lookup {
+    Live(UploadState),
+    /// Expired, or its bytes are gone: to be removed.
+    Dead,
+    Missing,
+}
+
 /// A validated upload id: 32 lowercase hex digits, random, so the URL cannot be guessed.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct UploadKey(String);
@@ -136,12 +144,24 @@ impl ResumableUploads {
 
     /// The upload's state, or `None` if it does not exist or has expired.
     pub async fn state(&self, key: &UploadKey) -> std::io::Result<Option<UploadState>> {
+        match self.look_up(key).await? {
+            Lookup::Live(state) => Ok(Some(state)),
+            Lookup::Missing => Ok(None),
+            Lookup::Dead => {
+                self.remove(key).await?;
+                Ok(None)
+            }
+        }
+    }
+
+    /// What is on disk for `key`, changing nothing.
+    async fn look_up(&self, key: &UploadKey) -> std::io::Result<Lookup> {
         let record = match tokio::fs::read(self.record_path(key)).await {
             Ok(bytes) => match serde_json::from_slice::<UploadRecord>(&bytes) {
                 Ok(record) => record,
                 Err(e) => return Err(std::io::Error::new(std::io::ErrorKind::InvalidData, e)),
             },
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Lookup::Missing),
             Err(e) => return Err(e),
         };
         let record_meta = tokio::fs::metadata(self.record_path(key)).await?;
@@ -152,19 +172,15 @@ impl ResumableUploads {
                 Ok(data) => (data.len(), data.modified()?.max(record_meta.modified()?)),
                 // The bytes are gone (a crash while the upload was being accepted): the
                 // upload cannot be resumed, so it does not exist any more.
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                    self.remove(key).await?;
-                    return Ok(None);
-                }
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Lookup::Dead),
                 Err(e) => return Err(e),
             },
         };
         let expires_at = last_touched + self.expiry;
         if expires_at <= SystemTime::now() {
-            self.remove(key).await?;
-            return Ok(None);
+            return Ok(Lookup::Dead);
         }
-        Ok(Some(UploadState { record, offset, expires_at }))
+        Ok(Lookup::Live(UploadState { record, offset, expires_at }))
     }
 
     /// Claim the right to write to `key`; `None` while another request holds it.
@@ -242,9 +258,19 @@ impl ResumableUploads {
             let Some(key) = name.to_str().and_then(|n| n.strip_suffix(".json")).and_then(UploadKey::parse) else {
                 continue;
             };
+            // Only an upload that looks dead is locked (then looked at again, and
+            // removed): a live one's requests never find the sweep holding its lock.
+            // One that cannot be read or removed is logged and left for the next
+            // sweep, not the end of this one.
+            match self.look_up(&key).await {
+                Ok(Lookup::Dead) => {}
+                Ok(Lookup::Live(_) | Lookup::Missing) => continue,
+                Err(e) => {
+                    tracing::warn!(upload = %key, error = %e, "cannot sweep a resumable upload");
+                    continue;
+                }
+            }
             let Some(_lock) = self.lock(&key) else { continue };
-            // `state` removes an expired upload as it finds it. One that cannot be
-            // read or removed is logged and left for the next sweep, not the end of this one.
             match self.state(&key).await {
                 Ok(None) => removed += 1,
                 Ok(Some(_)) => {}
@@ -310,6 +336,32 @@ mod tests {
         assert_eq!(expired.sweep().await.unwrap(), 1);
         assert!(uploads.state(&key).await.unwrap().is_none());
         assert_eq!(std::fs::read_dir(dir.path().join("r")).unwrap().count(), 0, "no file left behind");
+    }
+
+    /// The sweep runs every few seconds (and when the server starts) beside the
+    /// requests: it must never be why a request finds a live upload busy.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_sweep_never_holds_a_live_upload_s_lock() {
+        let dir = tempfile::tempdir().unwrap();
+        let uploads = ResumableUploads::new(dir.path().join("r"), Duration::from_secs(3600));
+        let key = uploads.create(&record(10)).await.unwrap();
+        for _ in 0..50 {
+            uploads.create(&record(10)).await.unwrap();
+        }
+        let sweeping = uploads.clone();
+        let sweeper = tokio::spawn(async move {
+            for _ in 0..100 {
+                assert_eq!(sweeping.sweep().await.unwrap(), 0);
+            }
+        });
+        let mut tries = 0;
+        while !sweeper.is_finished() {
+            assert!(uploads.lock(&key).is_some(), "the sweep held a live upload's lock (try {tries})");
+            tries += 1;
+            tokio::task::yield_now().await;
+        }
+        sweeper.await.unwrap();
+        assert!(tries > 100, "the sweep and the requests overlapped ({tries} tries)");
     }
 
     #[test]
