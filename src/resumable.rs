@@ -65,7 +65,7 @@ pub struct UploadState {
 
 /// What [`ResumableUploads::look_up`] found.
 enum Lookup {
-    Live(UploadState),
+    Live(Box<UploadState>),
     /// Expired, or its bytes are gone: to be removed.
     Dead,
     Missing,
@@ -145,7 +145,7 @@ impl ResumableUploads {
     /// The upload's state, or `None` if it does not exist or has expired.
     pub async fn state(&self, key: &UploadKey) -> std::io::Result<Option<UploadState>> {
         match self.look_up(key).await? {
-            Lookup::Live(state) => Ok(Some(state)),
+            Lookup::Live(state) => Ok(Some(*state)),
             Lookup::Missing => Ok(None),
             Lookup::Dead => {
                 self.remove(key).await?;
@@ -180,7 +180,7 @@ impl ResumableUploads {
         if expires_at <= SystemTime::now() {
             return Ok(Lookup::Dead);
         }
-        Ok(Lookup::Live(UploadState { record, offset, expires_at }))
+        Ok(Lookup::Live(Box::new(UploadState { record, offset, expires_at })))
     }
 
     /// Claim the right to write to `key`; `None` while another request holds it.
