@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use bulletin::search::{Scope, SearchIndex, UpdateContent, UpdateDocs, MATCHES_PER_UPDATE};
-use corpus::{Corpus, Query};
+use corpus::{Corpus, Query, QueryKind};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
 use sqlx::{Connection, QueryBuilder, Sqlite, SqliteConnection};
 
@@ -49,6 +49,8 @@ struct Measured {
     scoped_p99_ms: f64,
     /// p99 of [`hostile_queries`] (Bulletin only).
     hostile_p99_ms: f64,
+    /// p50 per [`QueryKind::ALL`], over the mix and the extra queries (NaN: not measured).
+    kind_p50_ms: Vec<f64>,
 }
 
 pub async fn run(bench: &Bench) -> anyhow::Result<Vec<Row>> {
@@ -64,26 +66,31 @@ pub async fn run(bench: &Bench) -> anyhow::Result<Vec<Row>> {
         let dir = bench.work.join(format!("search-{run}"));
         std::fs::create_dir_all(&dir)?;
         // Each engine goes first in every other run, so neither always gets the colder caches.
-        let (ours_rate, theirs_rate, ours_ms, theirs_ms, scoped_ms, hostile_ms);
+        let (ours_rate, theirs_rate, ours_ms, theirs_ms, scoped_ms, hostile_ms, ours_extra_ms, theirs_extra_ms);
+        let peer_extras: Vec<Query> = corpus.extra_queries.iter().filter(|q| q.kind.has_peer()).cloned().collect();
         if run % 2 == 0 {
             let index;
             (index, ours_rate) = index_bulletin(&dir.join("index"), &corpus).await?;
             ours_ms = query_bulletin(&index, &corpus.queries, Scope::Everything).await?;
+            ours_extra_ms = query_bulletin(&index, &corpus.extra_queries, Scope::Everything).await?;
             scoped_ms = query_bulletin(&index, &corpus.queries, member_of_fifty()).await?;
             hostile_ms = query_hostile(&index).await?;
             drop(index);
             let mut fts5;
             (fts5, theirs_rate) = index_fts5(&dir.join("fts5.db"), &corpus).await?;
             theirs_ms = query_fts5(&mut fts5, &corpus.queries).await?;
+            theirs_extra_ms = query_fts5(&mut fts5, &peer_extras).await?;
             fts5.close().await?;
         } else {
             let mut fts5;
             (fts5, theirs_rate) = index_fts5(&dir.join("fts5.db"), &corpus).await?;
             theirs_ms = query_fts5(&mut fts5, &corpus.queries).await?;
+            theirs_extra_ms = query_fts5(&mut fts5, &peer_extras).await?;
             fts5.close().await?;
             let index;
             (index, ours_rate) = index_bulletin(&dir.join("index"), &corpus).await?;
             ours_ms = query_bulletin(&index, &corpus.queries, Scope::Everything).await?;
+            ours_extra_ms = query_bulletin(&index, &corpus.extra_queries, Scope::Everything).await?;
             scoped_ms = query_bulletin(&index, &corpus.queries, member_of_fifty()).await?;
             hostile_ms = query_hostile(&index).await?;
             drop(index);
@@ -92,9 +99,13 @@ pub async fn run(bench: &Bench) -> anyhow::Result<Vec<Row>> {
         ours.push(Measured {
             scoped_p99_ms: percentile(&scoped_ms, 99.0),
             hostile_p99_ms: percentile(&hostile_ms, 99.0),
+            kind_p50_ms: p50_by_kind(&[(&corpus.queries, &ours_ms), (&corpus.extra_queries, &ours_extra_ms)]),
             ..summary(ours_rate, &ours_ms)
         });
-        theirs.push(summary(theirs_rate, &theirs_ms));
+        theirs.push(Measured {
+            kind_p50_ms: p50_by_kind(&[(&corpus.queries, &theirs_ms), (&peer_extras, &theirs_extra_ms)]),
+            ..summary(theirs_rate, &theirs_ms)
+        });
     }
     Ok(rows(&ours, &theirs, corpus.segments()))
 }
@@ -106,7 +117,29 @@ fn summary(segments_per_s: f64, latencies_ms: &[f64]) -> Measured {
         p99_ms: percentile(latencies_ms, 99.0),
         scoped_p99_ms: f64::NAN,
         hostile_p99_ms: f64::NAN,
+        kind_p50_ms: Vec::new(),
     }
+}
+
+/// The median latency of each [`QueryKind`] among `measured` (queries and their
+/// latencies, in the same order); NaN for a kind with no query.
+fn p50_by_kind(measured: &[(&[Query], &[f64])]) -> Vec<f64> {
+    QueryKind::ALL
+        .iter()
+        .map(|&kind| {
+            let latencies: Vec<f64> = measured
+                .iter()
+                .flat_map(|(queries, ms)| queries.iter().zip(ms.iter()))
+                .filter(|(query, _)| query.kind == kind)
+                .map(|(_, &ms)| ms)
+                .collect();
+            if latencies.is_empty() {
+                f64::NAN
+            } else {
+                percentile(&latencies, 50.0)
+            }
+        })
+        .collect()
 }
 
 /// A member of [`VISIBLE_CHANNELS`] of the corpus's channels (not an admin).
@@ -123,7 +156,17 @@ fn rows(ours: &[Measured], theirs: &[Measured], segments: usize) -> Vec<Row> {
     let scoped_p99 = med(ours, |m| m.scoped_p99_ms);
     let hostile_p99 = med(ours, |m| m.hostile_p99_ms);
     let peer_p99 = med(theirs, |m| m.p99_ms);
-    vec![
+    let kind_p50 = |runs: &[Measured], k: usize| median(&runs.iter().map(|m| m.kind_p50_ms[k]).collect::<Vec<_>>());
+    let by_kind = QueryKind::ALL.iter().enumerate().map(|(k, kind)| {
+        let row =
+            Row::new(SECTION, format!("query p50, {}", kind.label()), Value::new(kind_p50(ours, k), Unit::Millis));
+        if kind.has_peer() {
+            row.peer(PEER, Value::new(kind_p50(theirs, k), Unit::Millis))
+        } else {
+            row
+        }
+    });
+    let mut rows = vec![
         row("query p50", |m| m.p50_ms, Unit::Millis),
         row("query p99", |m| m.p99_ms, Unit::Millis)
             .target(Target::at_most(10.0, p99, format!("p99 ≤ 10 ms over {segments} segments")))
@@ -145,7 +188,9 @@ fn rows(ours: &[Measured], theirs: &[Measured], segments: usize) -> Vec<Row> {
         )
         .target(Target::at_most(50.0, hostile_p99, format!("p99 ≤ 50 ms over {segments} segments"))),
         row("indexing (segments/s)", |m| m.segments_per_s, Unit::PerSecond),
-    ]
+    ];
+    rows.extend(by_kind);
+    rows
 }
 
 /// The most expensive searches a person can send within the limits: ten

@@ -52,14 +52,64 @@ pub struct Update {
 
 /// One query, written for each engine: Bulletin's own syntax, and FTS5's with the
 /// same meaning (every word a prefix, as Bulletin treats words; phrases quoted).
+#[derive(Clone)]
 pub struct Query {
+    pub kind: QueryKind,
     pub bulletin: String,
     pub fts5: String,
 }
 
+/// What a query asks, so latency can be told apart by the work each kind takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum QueryKind {
+    /// One frequent topic word (many hits to rank).
+    CommonWord,
+    /// The rarest word of a segment (few hits).
+    RareWord,
+    /// Two words of one segment, both required.
+    TwoWords,
+    /// Two consecutive words, quoted.
+    Phrase,
+    /// The first few letters of a word with `*`.
+    Prefix,
+    /// A rare word with one letter changed (FTS5 has no typo tolerance: Bulletin only).
+    Typo,
+}
+
+impl QueryKind {
+    pub const ALL: [QueryKind; 6] = [
+        QueryKind::CommonWord,
+        QueryKind::RareWord,
+        QueryKind::TwoWords,
+        QueryKind::Phrase,
+        QueryKind::Prefix,
+        QueryKind::Typo,
+    ];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            QueryKind::CommonWord => "one common word",
+            QueryKind::RareWord => "one rare word",
+            QueryKind::TwoWords => "two words",
+            QueryKind::Phrase => "a two-word phrase",
+            QueryKind::Prefix => "a prefix (3 letters*)",
+            QueryKind::Typo => "a rare word with a typo",
+        }
+    }
+
+    /// Whether FTS5 can answer it with the same meaning.
+    pub fn has_peer(self) -> bool {
+        self != QueryKind::Typo
+    }
+}
+
 pub struct Corpus {
     pub updates: Vec<Update>,
+    /// The 200 queries every engine answers (no prefix or typo kinds: their mix is
+    /// what the headline p50/p99 have always measured).
     pub queries: Vec<Query>,
+    /// 50 prefix and 50 typo queries, measured per kind beside the mix.
+    pub extra_queries: Vec<Query>,
 }
 
 impl Corpus {
@@ -67,8 +117,9 @@ impl Corpus {
         let mut rng = StdRng::seed_from_u64(SEED);
         let vocabulary = Vocabulary::new(&mut rng);
         let updates = (0..UPDATES).map(|n| vocabulary.update(&mut rng, n)).collect();
-        let mut corpus = Corpus { updates, queries: Vec::new() };
+        let mut corpus = Corpus { updates, queries: Vec::new(), extra_queries: Vec::new() };
         corpus.queries = vocabulary.queries(&mut rng, &corpus.updates);
+        corpus.extra_queries = vocabulary.extra_queries(&mut rng, &corpus.updates);
         corpus
     }
 
@@ -159,12 +210,12 @@ impl Vocabulary {
         let mut queries = Vec::new();
         for _ in 0..60 {
             let word = &self.words[self.function_words + rng.random_range(0..self.topic_words)];
-            queries.push(words_query(&[word]));
+            queries.push(words_query(QueryKind::CommonWord, &[word]));
         }
         for _ in 0..60 {
             let words = self.random_segment_words(rng, updates);
             let rarest = words.iter().max_by_key(|w| self.rank[w.as_str()]).unwrap();
-            queries.push(words_query(&[rarest]));
+            queries.push(words_query(QueryKind::RareWord, &[rarest]));
         }
         for _ in 0..50 {
             let words = self.random_segment_words(rng, updates);
@@ -173,7 +224,7 @@ impl Vocabulary {
             content.dedup();
             if content.len() >= 2 {
                 let first = rng.random_range(0..content.len() - 1);
-                queries.push(words_query(&[content[first], content[first + 1]]));
+                queries.push(words_query(QueryKind::TwoWords, &[content[first], content[first + 1]]));
             }
         }
         while queries.len() < 200 {
@@ -183,6 +234,37 @@ impl Vocabulary {
             if words[at..=at + 1].iter().any(|w| self.rank[w.as_str()] >= self.function_words) {
                 queries.push(phrase_query(&words[at], &words[at + 1]));
             }
+        }
+        queries
+    }
+
+    /// 50 prefixes (three letters of a content word, `*`) and 50 rare words with
+    /// one inner letter changed (still within one edit, so Bulletin should find them).
+    fn extra_queries(&self, rng: &mut StdRng, updates: &[Update]) -> Vec<Query> {
+        let mut queries = Vec::new();
+        while queries.len() < 50 {
+            let words = self.random_segment_words(rng, updates);
+            let word = &words[rng.random_range(0..words.len())];
+            if self.rank[word.as_str()] >= self.function_words && word.chars().count() >= 4 {
+                let prefix: String = word.chars().take(3).collect();
+                queries.push(Query {
+                    kind: QueryKind::Prefix,
+                    bulletin: format!("{prefix}*"),
+                    fts5: format!("\"{prefix}\"*"),
+                });
+            }
+        }
+        while queries.len() < 100 {
+            let words = self.random_segment_words(rng, updates);
+            let rarest = words.iter().max_by_key(|w| self.rank[w.as_str()]).unwrap();
+            let mut letters: Vec<char> = rarest.chars().collect();
+            if letters.len() < 6 {
+                continue;
+            }
+            let at = rng.random_range(1..letters.len() - 1);
+            letters[at] = if letters[at] == 'x' { 'q' } else { 'x' };
+            let typo: String = letters.into_iter().collect();
+            queries.push(Query { kind: QueryKind::Typo, fts5: format!("\"{typo}\""), bulletin: typo });
         }
         queries
     }
@@ -215,7 +297,7 @@ fn sentence(words: &[&str]) -> String {
     text
 }
 
-fn words_query(words: &[&String]) -> Query {
+fn words_query(kind: QueryKind, words: &[&String]) -> Query {
     let bulletin = words.iter().map(|w| w.as_str()).collect::<Vec<_>>().join(" ");
     // Bulletin treats a word of two or more characters as a prefix (`search::query`).
     let fts5 = words
@@ -223,10 +305,10 @@ fn words_query(words: &[&String]) -> Query {
         .map(|w| if w.chars().count() >= 2 { format!("\"{w}\"*") } else { format!("\"{w}\"") })
         .collect::<Vec<_>>()
         .join(" ");
-    Query { bulletin, fts5 }
+    Query { kind, bulletin, fts5 }
 }
 
 fn phrase_query(first: &str, second: &str) -> Query {
     let phrase = format!("\"{first} {second}\"");
-    Query { bulletin: phrase.clone(), fts5: phrase }
+    Query { kind: QueryKind::Phrase, bulletin: phrase.clone(), fts5: phrase }
 }
