@@ -11,6 +11,7 @@ mod follower;
 pub(crate) mod highlight;
 pub mod query;
 mod schema;
+mod typo;
 mod variants;
 
 use std::path::Path;

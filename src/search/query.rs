@@ -3,7 +3,8 @@
 //! - `"exact phrase"` in quotes must appear as written;
 //! - every other word must match exactly, as a prefix (`plan` finds
 //!   "planning", from two letters; a trailing `*` is accepted), or with a typo
-//!   (one edit from 4 letters, two from 8), with exact matches ranked first;
+//!   (one edit from 4 letters, two from 8, the first letter as typed: see
+//!   [`super::typo`]), with exact matches ranked first;
 //! - repeated words count once, and a query holds at most [`MAX_CLAUSES`];
 //! - at most [`MAX_EXPANDING_WORDS`] words (the longest) expand to prefixes and
 //!   typos; the others match as written. That caps the work of one query without
@@ -13,11 +14,14 @@
 //!   digits or words, and its compound joined or apart, with the word beside it
 //!   too (`e mail` finds "email"), ranked below the word as typed ([`variants`]).
 
+use std::sync::Arc;
+
 use tantivy::query::{BooleanQuery, BoostQuery, FuzzyTermQuery, Occur, PhraseQuery, Query, TermQuery};
 use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::Term;
 
 use super::schema::words_with_offsets;
+use super::typo::{TypoAutomaton, TypoQuery};
 use super::variants::{self, Alternative};
 
 #[derive(Debug, Clone, PartialEq)]
@@ -192,6 +196,11 @@ fn add(alternatives: &mut Vec<Alternative>, alternative: Alternative) {
 
 fn clause_query(clause: &Clause, alternatives: &[Alternative], fields: &[Field]) -> Box<dyn Query> {
     let mut should: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+    // One automaton for every field: building it is a good part of its cost.
+    let typos = match clause {
+        Clause::Word { text, max_edits, .. } => TypoAutomaton::new(text, *max_edits).map(Arc::new),
+        Clause::Phrase(_) => None,
+    };
     for &field in fields {
         for alternative in alternatives {
             let query: Box<dyn Query> = match alternative {
@@ -205,14 +214,14 @@ fn clause_query(clause: &Clause, alternatives: &[Alternative], fields: &[Field])
             should.push((Occur::Should, Box::new(BoostQuery::new(query, ALTERNATIVE_BOOST))));
         }
         match clause {
-            Clause::Word { text, prefix, max_edits } => {
+            Clause::Word { text, prefix, .. } => {
                 let term = Term::from_field_text(field, text);
                 should.push((Occur::Should, boosted(TermQuery::new(term.clone(), IndexRecordOption::WithFreqs), 4.0)));
                 if *prefix {
                     should.push((Occur::Should, boosted(FuzzyTermQuery::new_prefix(term.clone(), 0, true), 1.5)));
                 }
-                if *max_edits > 0 {
-                    should.push((Occur::Should, boosted(FuzzyTermQuery::new(term, *max_edits, true), 1.0)));
+                if let Some(automaton) = &typos {
+                    should.push((Occur::Should, boosted(TypoQuery::new(field, automaton.clone()), 1.0)));
                 }
             }
             Clause::Phrase(words) => {
@@ -240,7 +249,9 @@ impl WordMatcher {
     pub fn matches(&self, word: &str) -> bool {
         word == self.text
             || (self.prefix && word.starts_with(&self.text))
-            || (self.max_edits > 0 && edit_distance_within(word, &self.text, self.max_edits as usize))
+            || (self.max_edits > 0
+                && word.chars().next() == self.text.chars().next()
+                && edit_distance_within(word, &self.text, self.max_edits as usize))
     }
 }
 
@@ -361,6 +372,7 @@ mod tests {
         assert!(m.matches("roadmop"));
         assert!(!m.matches("road"));
         assert!(!m.matches("budget"));
+        assert!(!m.matches("toadmap"), "the first letter is as typed, as in the index");
     }
 
     #[test]
