@@ -29,7 +29,7 @@ struct Timings {
 pub async fn run(bench: &Bench) -> anyhow::Result<Vec<Row>> {
     let update = speech::shared(bench)?;
     let server = Server::start(bench, "end-to-end", &[], &[])?;
-    let client = reqwest::Client::new();
+    let client = server.client(reqwest::Client::builder())?;
     let mut rows = Vec::new();
     for (input, copy, label) in
         [(&update.fit_mp4, true, "stream-copy path"), (&update.large_mp4, false, "re-encode path")]

@@ -125,7 +125,7 @@ fn file_len(path: &Path) -> anyhow::Result<u64> {
 /// otherwise start at once and take the cores and memory being measured.
 async fn receive(bench: &Bench, files: &[PathBuf]) -> anyhow::Result<Received> {
     let server = Server::start(bench, "ingest", &["--workers", "0"], &[])?;
-    let client = reqwest::Client::new();
+    let client = server.client(reqwest::Client::builder())?;
     let url = server.url("/api/updates");
     let (rss_before, _) = rss_mib(server.pid())?;
     let watch = RssWatch::start(server.pid());

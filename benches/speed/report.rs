@@ -54,6 +54,10 @@ impl Target {
     pub fn at_most(limit: f64, actual: f64, text: impl Into<String>) -> Target {
         Target { text: text.into(), met: actual <= limit }
     }
+
+    pub fn at_least(floor: f64, actual: f64, text: impl Into<String>) -> Target {
+        Target { text: text.into(), met: actual >= floor }
+    }
 }
 
 #[derive(Debug, Clone)]

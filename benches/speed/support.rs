@@ -32,6 +32,8 @@ pub fn bulletin_exe() -> &'static str {
 pub struct Server {
     pub base: String,
     pub data_dir: PathBuf,
+    /// An API token of the workspace admin the bench added, who may see and post everything.
+    token: String,
     child: Child,
 }
 
@@ -40,6 +42,7 @@ impl Server {
         let data_dir = bench.work.join(name);
         let _ = std::fs::remove_dir_all(&data_dir);
         std::fs::create_dir_all(&data_dir)?;
+        let token = admin_token(&data_dir)?;
         let mut child = Command::new(bulletin_exe())
             .arg("serve")
             .args(["--listen", "127.0.0.1:0", "--data-dir"])
@@ -63,7 +66,16 @@ impl Server {
             }
         });
         let base = rx.recv_timeout(Duration::from_secs(60)).context("the server did not start listening")?;
-        Ok(Server { base, data_dir, child })
+        Ok(Server { base, data_dir, token, child })
+    }
+
+    /// A client whose every request is the bench admin's.
+    pub fn client(&self, builder: reqwest::ClientBuilder) -> anyhow::Result<reqwest::Client> {
+        let mut headers = reqwest::header::HeaderMap::new();
+        let mut bearer = reqwest::header::HeaderValue::from_str(&format!("Bearer {}", self.token))?;
+        bearer.set_sensitive(true);
+        headers.insert(reqwest::header::AUTHORIZATION, bearer);
+        Ok(builder.default_headers(headers).build()?)
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -73,6 +85,27 @@ impl Server {
     pub fn pid(&self) -> u32 {
         self.child.id()
     }
+}
+
+/// Add a workspace admin to the data folder's database (as an operator would, with the
+/// CLI) and return a new API token of theirs: every API route is behind the door.
+fn admin_token(data_dir: &Path) -> anyhow::Result<String> {
+    let cli = |args: &[&str]| -> anyhow::Result<String> {
+        let output = Command::new(bulletin_exe())
+            .args(args)
+            .env("BULLETIN_DATA_DIR", data_dir)
+            .env("BULLETIN_LOG", "warn")
+            .stdin(Stdio::null())
+            .output()
+            .with_context(|| format!("run bulletin {}", args.join(" ")))?;
+        if !output.status.success() {
+            bail!("bulletin {} failed: {}", args.join(" "), String::from_utf8_lossy(&output.stderr).trim());
+        }
+        Ok(String::from_utf8_lossy(&output.stdout).into_owned())
+    };
+    cli(&["user", "add", "bench", "--admin"])?;
+    let token = cli(&["token", "create", "bench", "--name", "bench"])?;
+    Ok(token.trim().to_string())
 }
 
 impl Drop for Server {
