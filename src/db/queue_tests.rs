@@ -28,6 +28,7 @@ async fn new_update(db: &Db) -> UpdateId {
         reply_to: None,
         reply_at_ms: None,
         declared_language: None,
+        original_type: None,
     };
     updates::insert_with_jobs(db, &new, &FIRST, 2).await.unwrap();
     id

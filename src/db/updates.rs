@@ -30,6 +30,8 @@ pub struct NewUpdate {
     pub reply_at_ms: Option<i64>,
     /// The spoken language its uploader declared.
     pub declared_language: Option<String>,
+    /// The content type browsers play the upload as, unchanged (`None`: transcode first).
+    pub original_type: Option<&'static str>,
 }
 
 #[derive(Debug, Clone)]
@@ -59,6 +61,8 @@ pub struct UpdateRow {
     pub prompt_terms: Vec<String>,
     /// The spoken language its uploader declared (else whisper tells).
     pub declared_language: Option<String>,
+    /// The content type browsers play the original upload as (`None`: they wait for the MP4).
+    pub original_type: Option<String>,
     pub created_at: i64,
     pub ready_at: Option<i64>,
     /// Who posted it; `None` for updates from before accounts.
@@ -95,7 +99,7 @@ pub struct StageRow {
 /// Selected `FROM updates LEFT JOIN users ON users.id = updates.author_id` ([`FROM_UPDATES`]).
 const UPDATE_COLUMNS: &str =
     "updates.id, title, description, status, error, duration_ms, width, height, has_audio, source_bytes, \
-                              language, word_count, storyboard, media_attempt, reply_to, reply_at_ms, glossary_version, prompt_terms, declared_language, updates.created_at, ready_at, author_id, \
+                              language, word_count, storyboard, media_attempt, reply_to, reply_at_ms, glossary_version, prompt_terms, declared_language, original_type, updates.created_at, ready_at, author_id, \
                               users.login AS author_login, users.display_name AS author_name, \
                               updates.channel_id, channels.slug AS channel_slug, channels.name AS channel_name";
 const FROM_UPDATES: &str = "updates LEFT JOIN users ON users.id = updates.author_id \
@@ -135,6 +139,7 @@ where
             .and_then(|json| serde_json::from_str(&json).ok())
             .unwrap_or_default(),
         declared_language: row.try_get("declared_language")?,
+        original_type: row.try_get("original_type")?,
         created_at: row.try_get("created_at")?,
         ready_at: row.try_get("ready_at")?,
         author: match (row.try_get("author_id")?, row.try_get("author_login")?, row.try_get("author_name")?) {
@@ -156,8 +161,8 @@ pub async fn insert_with_jobs(db: &Db, new: &NewUpdate, first: &[JobKind], max_a
     in_write_tx!(db, |tx| {
         sqlx::query(
             "INSERT INTO updates (id, title, status, duration_ms, width, height, has_audio, source_bytes, media_info, \
-             created_at, author_id, channel_id, description, reply_to, reply_at_ms, declared_language) \
-             VALUES ($1, $2, 'processing', $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+             created_at, author_id, channel_id, description, reply_to, reply_at_ms, declared_language, original_type) \
+             VALUES ($1, $2, 'processing', $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
         )
         .bind(new.id.as_str())
         .bind(&new.title)
@@ -174,6 +179,7 @@ pub async fn insert_with_jobs(db: &Db, new: &NewUpdate, first: &[JobKind], max_a
         .bind(new.reply_to.as_ref().map(|id| id.as_str().to_string()))
         .bind(new.reply_at_ms)
         .bind(&new.declared_language)
+        .bind(new.original_type)
         .execute(&mut *tx)
         .await?;
         for kind in first {

@@ -1,5 +1,6 @@
-//! Media bytes: the playable video (with HTTP Range), poster and storyboard,
-//! streamed through the server or, with S3 presigning, redirected to the store.
+//! Media bytes: the playable video (with HTTP Range), the original upload when
+//! browsers play it as it is, poster and storyboard, streamed through the server
+//! or, with S3 presigning, redirected to the store.
 
 use std::ops::Range;
 
@@ -21,6 +22,7 @@ use crate::storage::{output_key, MediaObject};
 pub fn router() -> Router<Services> {
     Router::new()
         .route("/updates/{id}/video", get(video))
+        .route("/updates/{id}/original", get(original))
         .route("/updates/{id}/poster.jpg", get(poster))
         .route("/updates/{id}/storyboard.jpg", get(storyboard_image))
         .route("/updates/{id}/storyboard.vtt", get(storyboard_vtt))
@@ -42,6 +44,26 @@ pub(super) async fn video(
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     serve_object(&s, &caller, &raw, MediaObject::Video, &headers).await
+}
+
+/// The upload as it was sent, for a file browsers play as it is (H.264/AAC MP4,
+/// VP8/VP9 WebM): it plays from the moment it is accepted, while the MP4 is made.
+#[utoipa::path(get, path = "/api/updates/{id}/original", tag = "media",
+    params(("id" = String, Path, description = "update id")),
+    responses(
+        (status = 200, content_type = "video/mp4", description = "the whole file (`video/mp4` or `video/webm`)"),
+        (status = 206, content_type = "video/mp4", description = "the requested range"),
+        (status = 404, description = "`not_found`", body = ErrorBody),
+        (status = 409, description = "`not_playable`: browsers do not play this upload as it is; use `video` once ready", body = ErrorBody),
+        (status = 416, description = "range not satisfiable"),
+    ))]
+pub(super) async fn original(
+    State(s): State<Services>,
+    caller: Caller,
+    Path(raw): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    serve_object(&s, &caller, &raw, MediaObject::Source, &headers).await
 }
 
 /// A poster frame.
@@ -99,6 +121,20 @@ pub(super) async fn storyboard_vtt(
     Ok(([(header::CONTENT_TYPE, "text/vtt; charset=utf-8")], vtt).into_response())
 }
 
+fn not_playable() -> ApiError {
+    ApiError::new(
+        StatusCode::CONFLICT,
+        "not_playable",
+        "browsers do not play this upload as it is; its video plays once it is ready",
+    )
+}
+
+/// The stored content type of an original, as a static header value (only the
+/// types ingest records are served).
+fn browser_type(stored: &str) -> Option<&'static str> {
+    ["video/mp4", "video/webm"].into_iter().find(|known| *known == stored)
+}
+
 fn not_ready() -> ApiError {
     ApiError::new(StatusCode::CONFLICT, "not_ready", "this update is still processing")
 }
@@ -112,6 +148,10 @@ async fn serve_object(
 ) -> Result<Response, ApiError> {
     // Checked before any byte or presigned URL: what one may not see does not exist.
     let row = visible_update(s, caller, raw).await?;
+    let content_type = match object {
+        MediaObject::Source => row.original_type.as_deref().and_then(browser_type).ok_or_else(not_playable)?,
+        _ => object.content_type(),
+    };
     let key = output_key(&row.id, object, row.media_attempt);
     let info = match s.store.stat(&key).await {
         Ok(info) => info,
@@ -164,7 +204,7 @@ async fn serve_object(
     }
     let mut response = Response::new(Body::from_stream(read.body));
     let h = response.headers_mut();
-    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(object.content_type()));
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
     h.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, max-age=300"));
     h.insert(header::ETAG, header_value(&etag));

@@ -21,6 +21,7 @@ use crate::pipeline::Services;
         updates::change_update,
         updates::delete_update,
         media::video,
+        media::original,
         media::poster,
         media::storyboard_image,
         media::storyboard_vtt,

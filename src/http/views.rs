@@ -46,6 +46,11 @@ pub struct UpdateView {
     /// Where it was posted.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub channel: Option<ChannelRefView>,
+    /// Where a browser can play it now: `video` (the transcoded MP4, `links.video`),
+    /// `original` (the upload as sent, `links.original`, while the MP4 is being made:
+    /// browsers play that file as it is), or absent (not yet, or failed).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub playable: Option<&'static str>,
     /// `transcode`, `transcribe`, `index`: state and progress of each.
     #[schema(value_type = BTreeMap<String, StageView>)]
     pub stages: BTreeMap<&'static str, StageView>,
@@ -130,6 +135,8 @@ pub struct StageView {
 pub struct Links {
     pub watch: String,
     pub video: String,
+    /// The upload as sent, for files browsers play as they are (see `playable`).
+    pub original: String,
     pub poster: String,
     pub storyboard: String,
     pub transcript: String,
@@ -159,10 +166,18 @@ impl UpdateView {
         }
         let api = format!("/api/updates/{id}");
         let failure = row.error.as_deref().map(parse_update_error);
+        let transcoded = views.get(JobKind::Transcode.as_str()).is_some_and(|stage| stage.state == "done");
+        let playable = match row.status {
+            UpdateStatus::Failed => None,
+            UpdateStatus::Ready => Some("video"),
+            UpdateStatus::Processing if transcoded => Some("video"),
+            _ => row.original_type.is_some().then_some("original"),
+        };
         UpdateView {
             links: Links {
                 watch: format!("/updates/{id}"),
                 video: format!("{api}/video"),
+                original: format!("{api}/original"),
                 poster: format!("{api}/poster.jpg"),
                 storyboard: format!("{api}/storyboard.vtt"),
                 transcript: format!("{api}/transcript"),
@@ -190,6 +205,7 @@ impl UpdateView {
             ready_at: row.ready_at.map(rfc3339),
             author: row.author.map(|a| AuthorView { login: a.login, display_name: a.display_name }),
             channel: row.channel.map(|c| ChannelRefView { slug: c.slug, name: c.name }),
+            playable,
             stages: views,
             comment_count: 0,
             glossary_version: row.glossary_version,

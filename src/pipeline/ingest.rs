@@ -164,6 +164,7 @@ pub async fn accept(services: &Services, post: &NewPost, upload: TempUpload) -> 
         reply_to: post.reply.as_ref().map(|(id, _)| id.clone()),
         reply_at_ms: post.reply.as_ref().and_then(|(_, at)| *at).map(|ms| i64::try_from(ms).unwrap_or(i64::MAX)),
         declared_language: post.language.clone(),
+        original_type: info.browser_content_type(),
     };
     let bytes = upload.bytes;
     let local = upload.keep();

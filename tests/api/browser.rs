@@ -697,6 +697,38 @@ async fn presigned_media_plays_in_the_page() {
     browser.close().await;
 }
 
+/// An upload browsers play as it is plays on its watch page before any worker
+/// has made its MP4 (none runs here), with the processing bar beside it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_upload_plays_in_the_page_before_it_is_transcoded() {
+    let server = TestServer::start_with(&["--workers", "0"], &[]);
+    let fixtures = tempfile::tempdir().expect("fixtures");
+    let video = tone_video(fixtures.path(), "early", 4.0, "320x240", 25);
+    let (status, created) = post_update(&server, "Played at once", &video).await;
+    assert_eq!(status, 202, "{created}");
+    let id = created["id"].as_str().expect("update id").to_string();
+    let browser = Browser::start().await;
+
+    step("the original plays while the update is processing", async {
+        browser.goto(&server.url(&format!("/login?next=%2Fupdates%2F{id}"))).await;
+        browser.type_into("#login", ADMIN_LOGIN).await;
+        browser.type_into("#password", ADMIN_PASSWORD).await;
+        browser.click(".auth-form button[type=submit]").await;
+        browser.wait_js("the watch page", "return location.pathname.startsWith('/updates/')", PAGE).await;
+        wait_video_ready(&browser).await;
+        let source = browser.js("return document.querySelector('#video').currentSrc", vec![]).await;
+        assert!(source.as_str().unwrap_or_default().ends_with(&format!("/api/updates/{id}/original")), "{source}");
+        assert_plays(&browser).await;
+        let shown = browser
+            .js("return [document.body.dataset.status, !document.querySelector('#processing').hidden]", vec![])
+            .await;
+        assert_eq!(shown, json!(["processing", true]), "still processing, and the page says so");
+        browser.screenshot("original-plays").await;
+    })
+    .await;
+    browser.close().await;
+}
+
 /// Catching up in a real browser: a teammate asked to acknowledge sees so,
 /// plays the update to the end (the author then sees it seen), acknowledges,
 /// and finds the player where she left it after a reload.

@@ -2,6 +2,8 @@
 
 use std::time::Duration;
 
+use serde_json::Value;
+
 use crate::support::*;
 
 const SCRIPT: &str = "Good morning team. The quarterly roadmap review moves to Thursday afternoon. \
@@ -134,6 +136,65 @@ async fn posted_update_becomes_playable_transcribed_and_searchable() {
     assert!(metrics.contains("bulletin_transcription_real_time_factor_count{} 1"), "{metrics}");
     assert!(metrics.contains("bulletin_search_index_lag_changes 0"), "{metrics}");
     assert!(!metrics.contains("bulletin_queue_jobs{"), "nothing is left in the queue: {metrics}");
+}
+
+/// A file browsers play as it is (H.264/AAC MP4, VP9/Opus WebM) plays from the
+/// moment it is accepted, before its MP4 exists; any other waits for the MP4.
+#[tokio::test]
+async fn a_browser_playable_upload_plays_before_it_is_transcoded() {
+    // No workers: nothing is transcoded until the restart below.
+    let server = TestServer::start_with(&["--workers", "0"], &[]);
+    let dir = tempfile::tempdir().unwrap();
+    let mp4 = tone_video(dir.path(), "recorded", 2.0, "160x120", 10);
+    let vp9 =
+        ["-c:v", "libvpx-vp9", "-pix_fmt", "yuv420p", "-deadline", "realtime", "-cpu-used", "8", "-c:a", "libopus"];
+    let webm = clip_as(dir.path(), "recorded", "webm", &vp9);
+    let avi = clip_as(dir.path(), "camera", "avi", &["-c:v", "mpeg4", "-c:a", "pcm_s16le"]);
+    let mut posted = Vec::new();
+    for (file, plays_as) in [(&mp4, Some("video/mp4")), (&webm, Some("video/webm")), (&avi, None)] {
+        let (status, accepted) = post_update(&server, "Early", file).await;
+        assert_eq!(status, 202, "{accepted}");
+        let id = accepted["id"].as_str().unwrap().to_string();
+        let (_, update) = get_json(&server, &format!("/api/updates/{id}")).await;
+        assert_eq!(update["status"], "processing", "{update}");
+        assert_eq!(update["links"]["original"], format!("/api/updates/{id}/original"), "{update}");
+        let get = |link: &str, range: &'static str| {
+            server.client().get(server.url(&format!("/api/updates/{id}/{link}"))).header("range", range).send()
+        };
+        let video = get("video", "bytes=0-99").await.unwrap();
+        assert_eq!(video.status(), 409, "no MP4 yet");
+        let original = get("original", "bytes=0-99").await.unwrap();
+        match plays_as {
+            Some(content_type) => {
+                assert_eq!(update["playable"], "original", "{update}");
+                assert_eq!(original.status(), 206, "{}", file.display());
+                assert_eq!(original.headers()["content-type"], content_type);
+                let sent = std::fs::read(file).unwrap();
+                assert_eq!(original.bytes().await.unwrap(), &sent[..100], "the upload's own first bytes");
+            }
+            None => {
+                assert!(update.get("playable").is_none(), "{update}");
+                let status = original.status();
+                let body: Value = original.json().await.unwrap();
+                assert_eq!((status.as_u16(), body["error"]["code"].as_str()), (409, Some("not_playable")), "{body}");
+            }
+        }
+        posted.push(id);
+    }
+
+    // Transcoded, the MP4 is what plays; the original stays for those that had it.
+    let server = server.kill_and_restart(&[], &[]);
+    for id in &posted {
+        let update = wait_until_done(&server, id, Duration::from_secs(120)).await;
+        assert_eq!(
+            (update["status"].as_str(), update["playable"].as_str()),
+            (Some("ready"), Some("video")),
+            "{update}"
+        );
+    }
+    let original =
+        server.client().get(server.url(&format!("/api/updates/{}/original", posted[0]))).send().await.unwrap();
+    assert_eq!(original.status(), 200);
 }
 
 #[tokio::test]

@@ -44,6 +44,32 @@ pub struct MediaInfo {
     pub audio: Option<AudioInfo>,
 }
 
+impl MediaInfo {
+    /// The content type browsers play this file as, unchanged, or `None` when it must be
+    /// transcoded first: H.264 (8-bit 4:2:0) with AAC or no sound in MP4/MOV, or VP8/VP9
+    /// with Opus/Vorbis or no sound in WebM/Matroska (what browsers record). A browser
+    /// that turns one down anyway waits for the transcoded MP4, as for any other file.
+    pub fn browser_content_type(&self) -> Option<&'static str> {
+        let formats: Vec<&str> = self.format_name.split(',').collect();
+        let audio = self.audio.as_ref().map(|a| a.codec.as_str());
+        let mp4 = formats.contains(&"mp4")
+            && self.video.codec == "h264"
+            && self.video.pix_fmt == "yuv420p"
+            && matches!(audio, None | Some("aac"));
+        let webm = formats.contains(&"webm")
+            && matches!(self.video.codec.as_str(), "vp8" | "vp9")
+            && matches!(self.video.pix_fmt.as_str(), "yuv420p" | "yuva420p")
+            && matches!(audio, None | Some("opus" | "vorbis"));
+        if mp4 {
+            Some("video/mp4")
+        } else if webm {
+            Some("video/webm")
+        } else {
+            None
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct VideoInfo {
     pub codec: String,
@@ -413,6 +439,54 @@ fn frame_rate(rate: Rational) -> Option<f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn info(format: &str, video: &str, pix_fmt: &str, audio: Option<&str>) -> MediaInfo {
+        MediaInfo {
+            format_name: format.into(),
+            duration_ms: 1000,
+            header_duration_ms: None,
+            video: VideoInfo {
+                codec: video.into(),
+                width: 640,
+                height: 360,
+                fps: 30.0,
+                pix_fmt: pix_fmt.into(),
+            },
+            audio: audio.map(|codec| AudioInfo {
+                codec: codec.into(),
+                sample_rate: 48_000,
+                channels: 2,
+            }),
+        }
+    }
+
+    #[test]
+    fn browsers_play_h264_mp4_and_vp9_webm_as_they_are() {
+        let mov = "mov,mp4,m4a,3gp,3g2,mj2";
+        let mkv = "matroska,webm";
+        let playable = [
+            (info(mov, "h264", "yuv420p", Some("aac")), "video/mp4"),
+            (info(mov, "h264", "yuv420p", None), "video/mp4"),
+            (info(mkv, "vp9", "yuv420p", Some("opus")), "video/webm"),
+            (info(mkv, "vp8", "yuv420p", Some("vorbis")), "video/webm"),
+        ];
+        for (media, expected) in playable {
+            assert_eq!(media.browser_content_type(), Some(expected), "{media:?}");
+        }
+        let transcoded_first = [
+            info(mov, "hevc", "yuv420p", Some("aac")),
+            info(mov, "h264", "yuv420p10le", Some("aac")),
+            info(mov, "h264", "yuv422p", None),
+            info(mov, "h264", "yuv420p", Some("pcm_s16le")),
+            info(mkv, "h264", "yuv420p", Some("aac")),
+            info(mkv, "vp9", "yuv420p", Some("aac")),
+            info("avi", "h264", "yuv420p", Some("aac")),
+            info("mpegts", "h264", "yuv420p", Some("aac")),
+        ];
+        for media in transcoded_first {
+            assert_eq!(media.browser_content_type(), None, "{media:?}");
+        }
+    }
 
     #[test]
     fn a_too_long_video_is_explained_in_minutes() {

@@ -72,6 +72,19 @@ pub fn tone_video(dir: &Path, name: &str, seconds: f64, size: &str, fps: u32) ->
     out
 }
 
+/// A 2-second clip with a tone, in the container of `extension` with the codecs of
+/// `codecs` (ffmpeg arguments), e.g. VP9/Opus WebM as browsers record it.
+pub fn clip_as(dir: &Path, name: &str, extension: &str, codecs: &[&str]) -> PathBuf {
+    let out = dir.join(format!("{name}.{extension}"));
+    run(ffmpeg()
+        .args(["-f", "lavfi", "-i", "testsrc=size=160x120:rate=10"])
+        .args(["-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000"])
+        .args(["-t", "2"])
+        .args(codecs)
+        .arg(&out));
+    out
+}
+
 /// A short video of several megabytes (noise does not compress), so a tus
 /// upload of it takes more than one chunk.
 pub fn noisy_video(dir: &Path, name: &str, seconds: f64) -> PathBuf {

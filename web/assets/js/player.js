@@ -260,13 +260,16 @@ export function createPlayer(root) {
   return {
     video,
     seek,
-    /** Load the video; `startAt` seconds (from ?t=) is applied once metadata is known. */
-    load(update, startAt) {
-      video.poster = update.links.poster;
+    /**
+     * Load `src` (the MP4, or the original while the MP4 is made); `startAt` seconds
+     * (from ?t=) is applied once metadata is known. The poster exists once transcoded.
+     */
+    load(update, startAt, src = update.links.video) {
+      if (src === update.links.video) video.poster = update.links.poster;
       if (startAt !== null && startAt > 0) {
         video.addEventListener('loadedmetadata', () => seek(startAt), { once: true });
       }
-      video.src = update.links.video;
+      video.src = src;
       video.load();
     },
     setStoryboard(cues) {

@@ -95,6 +95,11 @@ $('#ack-button').addEventListener('click', async () => {
 });
 
 let videoLoaded = false;
+// Playing the upload as sent while its MP4 is made; a browser that cannot play it waits for the MP4.
+let playingOriginal = false;
+let originalRefused = false;
+let storyboardLoaded = false;
+let progressTracked = false;
 let transcriptState = 'none'; // none → loading → loaded
 let lastStatus = null;
 let failures = 0;
@@ -158,11 +163,26 @@ function renderProcessing(update) {
 
 function loadVideo(update) {
   videoLoaded = true;
+  playingOriginal = update.playable === 'original';
   $('#player-placeholder').hidden = true;
   $('#player').hidden = false;
-  player.load(update, startAt);
   const video = $('#video');
-  trackProgress(video, id, showAcknowledgement, reading);
+  if (playingOriginal) {
+    video.addEventListener('error', () => {
+      if (!playingOriginal) return;
+      // This browser does not play the file as it was sent: wait for the MP4.
+      originalRefused = true;
+      playingOriginal = false;
+      videoLoaded = false;
+      $('#player').hidden = true;
+      renderProcessing(update);
+    }, { once: true });
+  }
+  player.load(update, startAt, playingOriginal ? update.links.original : update.links.video);
+  if (!progressTracked) {
+    progressTracked = true;
+    trackProgress(video, id, showAcknowledgement, reading);
+  }
   // Back where this person left off, unless the link names a moment.
   if (startAt === null) {
     progressReady.then((progress) => {
@@ -176,6 +196,13 @@ function loadVideo(update) {
     });
   }
   $('#copy-link').disabled = false;
+  if (!playingOriginal) showStoryboard(update);
+}
+
+/** Thumbnails for scrubbing, once the transcode has made them. */
+function showStoryboard(update) {
+  if (storyboardLoaded) return;
+  storyboardLoaded = true;
   loadStoryboard(update.links.storyboard).then(player.setStoryboard).catch(() => {});
 }
 
@@ -335,9 +362,13 @@ function apply(update) {
     setUpManage(update);
   }
   renderHead(update);
-  renderProcessing(update);
   const stages = update.stages || {};
-  if (!videoLoaded && (stages.transcode?.state === 'done' || update.status === 'ready')) loadVideo(update);
+  const transcoded = stages.transcode?.state === 'done' || update.status === 'ready';
+  const playable = update.playable === 'video' || (update.playable === 'original' && !originalRefused);
+  if (!videoLoaded && playable) loadVideo(update);
+  else if (videoLoaded && transcoded) showStoryboard(update);
+  // After the player is (or is not) there: the progress shows beside it or in its place.
+  renderProcessing(update);
   if (transcriptState === 'none' && (stages.transcribe?.state === 'done' || update.language)) loadTranscript(update);
   if (lastStatus && lastStatus !== update.status) announce(statusRegion, summary(update));
   lastStatus = update.status;
