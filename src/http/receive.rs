@@ -3,11 +3,13 @@
 //! still arriving so an upload that is already too long is refused before its
 //! last byte.
 
-use std::path::Path;
+use std::future::Future;
+use std::path::{Path, PathBuf};
+use std::pin::Pin;
 use std::time::Duration;
 
 use axum::http::StatusCode;
-use bulletin_workers::probe::ProbeLimits;
+use bulletin_workers::probe::{ProbeError, ProbeLimits};
 use bytes::Bytes;
 use futures_util::{Stream, StreamExt};
 use tokio::io::AsyncWriteExt;
@@ -34,28 +36,53 @@ pub fn next_look_at(received: u64) -> u64 {
     at
 }
 
-/// Looks at the part of an upload received so far, in the sandboxed media child.
+/// A look in progress: the media child's verdict on a prefix of the upload.
+type Look = Pin<Box<dyn Future<Output = Result<Option<ProbeError>, StepError>> + Send>>;
+
+/// Looks at the part of an upload received so far, in the sandboxed media child,
+/// while receiving goes on: a look costs a process start (about 50 ms), and
+/// a 100 MB upload gets a dozen, which waited for one by one took most of the
+/// time from its last byte to its answer. One look runs at a time.
 pub struct EarlyCheck {
     media: MediaRunner,
     limits: ProbeLimits,
     next_at: u64,
+    running: Option<Look>,
 }
 
 impl EarlyCheck {
     pub fn new(media: MediaRunner, limits: ProbeLimits, received: u64) -> Self {
-        Self { media, limits, next_at: next_look_at(received) }
+        Self { media, limits, next_at: next_look_at(received), running: None }
     }
 
+    /// Whether a new look should start now.
     fn due(&self, received: u64) -> bool {
-        received >= self.next_at
+        self.running.is_none() && received >= self.next_at
     }
 
-    /// Refuse the upload if the bytes in `path` (all flushed) already prove it must be.
-    async fn look(&mut self, path: &Path, received: u64) -> Result<(), ApiError> {
+    fn is_running(&self) -> bool {
+        self.running.is_some()
+    }
+
+    /// Start looking at the first `received` bytes of `path` (all flushed). The file
+    /// may grow while the child reads it: it only ever sees a longer prefix.
+    fn start(&mut self, path: &Path, received: u64) {
         self.next_at = next_look_at(received);
-        match self.media.early_verdict(path, &self.limits).await {
+        let (media, limits, path): (MediaRunner, ProbeLimits, PathBuf) =
+            (self.media.clone(), self.limits.clone(), path.to_path_buf());
+        self.running = Some(Box::pin(async move { media.early_verdict(&path, &limits).await }));
+    }
+
+    /// The running look's verdict, once it is in (at once without one): refuse the
+    /// upload if the bytes it saw already prove it must be. Cancel-safe: dropped
+    /// before its end, the look goes on and is asked again.
+    async fn verdict(&mut self) -> Result<(), ApiError> {
+        let Some(look) = self.running.as_mut() else { return Ok(()) };
+        let outcome = look.await;
+        self.running = None;
+        match outcome {
             Ok(Some(refusal)) => {
-                tracing::info!(received, code = refusal.code(), "upload refused while still arriving");
+                tracing::info!(code = refusal.code(), "upload refused while still arriving");
                 Err(probe_refusal(&refusal))
             }
             Ok(None) => Ok(()),
@@ -114,7 +141,17 @@ where
             return Err(stop(flushed(file, received).await?, too_slow(), false));
         }
         let wait = limits.idle_timeout.min(limits.deadline.saturating_duration_since(tokio::time::Instant::now()));
-        let chunk = match tokio::time::timeout(wait, body.next()).await {
+        let next = tokio::select! {
+            // A refusal is answered at once, even while the client waits between bytes.
+            verdict = early.verdict(), if early.is_running() => {
+                if let Err(error) = verdict {
+                    return Err(stop(flushed(file, received).await?, error, true));
+                }
+                continue;
+            }
+            next = tokio::time::timeout(wait, body.next()) => next,
+        };
+        let chunk = match next {
             Err(_) if tokio::time::Instant::now() >= limits.deadline => {
                 return Err(stop(flushed(file, received).await?, too_slow(), false));
             }
@@ -141,12 +178,15 @@ where
         received += chunk.len() as u64;
         if early.due(received) {
             flushed(file, received).await?;
-            if let Err(error) = early.look(path, received).await {
-                return Err(stop(received, error, true));
-            }
+            early.start(path, received);
         }
     }
-    flushed(file, received).await
+    let received = flushed(file, received).await?;
+    // The last look still counts: a resumable upload's request may end before it does.
+    if let Err(error) = early.verdict().await {
+        return Err(stop(received, error, true));
+    }
+    Ok(received)
 }
 
 async fn flushed(file: &mut tokio::fs::File, received: u64) -> Result<u64, ReceiveStop> {
