@@ -89,7 +89,7 @@ async fn a_job_is_claimed_once_and_a_stale_worker_is_fenced_out() {
         // The new owner can.
         jobs::heartbeat(&db, &second, 60_000, 50).await.unwrap();
         jobs::complete(&db, &second, &completion(JobKind::Transcribe, transcribed())).await.unwrap();
-        let stages = updates::stages(&db, std::slice::from_ref(&id)).await.unwrap();
+        let stages = updates::get(&db, &id).await.unwrap().expect("the update").stages;
         let transcribe = stages.iter().find(|s| s.kind == JobKind::Transcribe).unwrap();
         assert_eq!(transcribe.state, JobState::Done);
         // A stored transcript enqueues indexing.

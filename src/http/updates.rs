@@ -171,7 +171,6 @@ pub(super) async fn views_for(
     rows: Vec<UpdateRow>,
 ) -> Result<Vec<UpdateView>, ApiError> {
     let ids: Vec<UpdateId> = rows.iter().map(|r| r.id.clone()).collect();
-    let stages = updates::stages(&services.db, &ids).await?;
     let mut standings = progress::standings(&services.db, caller.user.id, &ids).await?;
     let comment_counts = comments::counts(&services.db, &ids).await?;
     let parents = parents_of(services, caller, &rows).await?;
@@ -186,7 +185,7 @@ pub(super) async fn views_for(
                 title: title.clone(),
                 at_ms: row.reply_at_ms,
             });
-            let mut view = UpdateView::build(row, &stages);
+            let mut view = UpdateView::build(row);
             view.you = Some(YouView::new(author, standing));
             view.comment_count = comment_count;
             view.reply_to = reply_to;

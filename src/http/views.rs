@@ -6,7 +6,7 @@ use serde::Serialize;
 
 use crate::clock::rfc3339;
 use crate::db::progress::Standing;
-use crate::db::updates::{StageRow, UpdateRow};
+use crate::db::updates::UpdateRow;
 use crate::domain::job::parse_update_error;
 use crate::domain::transcript::WORDS_PER_MINUTE;
 use crate::domain::{JobFailure, JobKind, UpdateStatus};
@@ -145,11 +145,11 @@ pub struct Links {
 }
 
 impl UpdateView {
-    pub fn build(row: UpdateRow, stages: &[StageRow]) -> UpdateView {
+    pub fn build(row: UpdateRow) -> UpdateView {
         let id = row.id.to_string();
         let mut views = BTreeMap::new();
         for kind in JobKind::ALL {
-            let view = match stages.iter().find(|s| s.kind == kind && s.update_id == row.id) {
+            let view = match row.stages.iter().find(|s| s.kind == kind) {
                 Some(s) => {
                     let failure = s.last_error.as_deref().map(JobFailure::parse);
                     StageView {
