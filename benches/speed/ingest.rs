@@ -28,15 +28,17 @@ const CONCURRENT_UPLOAD_BYTES: u64 = 200_000_000;
 const RSS_GROWTH_TARGET_MIB: f64 = 64.0;
 const RSS_SAMPLE_EVERY: Duration = Duration::from_millis(20);
 
-/// 720p raw frames: nothing to encode, so a gigabyte of real video is a few seconds
-/// of ffmpeg, and at 30 fps 1 GiB is ~26 s, far under the 3-minute limit.
+/// 720p Motion JPEG at the best quality: a decoder uploads may use (raw video is
+/// refused since decoders are whitelisted), fast to make (~240 frames/s here), about
+/// 70 kB a frame, so at 100 frames/s 1 GiB is ~150 s of video, under the 3-minute limit.
 const WIDTH: u64 = 1280;
 const HEIGHT: u64 = 720;
-const FPS: u64 = 30;
-/// One yuv420p frame.
-const FRAME_BYTES: u64 = WIDTH * HEIGHT * 3 / 2;
-/// Matroska's own bytes (headers, block and cluster headers, cues), kept free under the cap.
-const CONTAINER_ALLOWANCE: u64 = 1 << 20;
+const FPS: u64 = 100;
+/// Longer than any fixture needs: ffmpeg stops at the size asked for.
+const MAX_SECONDS: u64 = 175;
+/// Room under the cap for the last packet ffmpeg writes past its size limit and the
+/// container's closing bytes.
+const CONTAINER_ALLOWANCE: u64 = 8 << 20;
 
 /// One timed upload scenario.
 struct Received {
@@ -69,9 +71,9 @@ impl Received {
 }
 
 pub async fn run(bench: &Bench) -> anyhow::Result<Vec<Row>> {
-    let big = make_video(bench, "ingest-big.mkv", (BIG_UPLOAD_CAP - CONTAINER_ALLOWANCE) / FRAME_BYTES)?;
+    let big = make_video(bench, "ingest-big.mkv", BIG_UPLOAD_CAP - CONTAINER_ALLOWANCE)?;
     ensure!(file_len(&big)? <= BIG_UPLOAD_CAP, "the big clip came out larger than the upload cap");
-    let medium = make_video(bench, "ingest-200mb.mkv", CONCURRENT_UPLOAD_BYTES.div_ceil(FRAME_BYTES))?;
+    let medium = make_video(bench, "ingest-200mb.mkv", CONCURRENT_UPLOAD_BYTES)?;
     let mut single = Vec::new();
     let mut concurrent = Vec::new();
     for run in 1..=bench.runs {
@@ -102,17 +104,20 @@ fn rows(runs: &[Received], what: &str, with_target: bool) -> Vec<Row> {
     vec![Row::new("ingest", format!("{what}: received"), Value::new(median(&mb_per_s), Unit::MBps)), memory]
 }
 
-/// A real video of `frames` raw 720p frames (moving test pattern) in Matroska.
-fn make_video(bench: &Bench, name: &str, frames: u64) -> anyhow::Result<PathBuf> {
+/// A real video of about `bytes` (moving test pattern, Motion JPEG) in Matroska.
+fn make_video(bench: &Bench, name: &str, bytes: u64) -> anyhow::Result<PathBuf> {
     let path = bench.work.join(name);
     let status = Command::new("ffmpeg")
         .args(["-v", "error", "-y", "-f", "lavfi", "-i"])
         .arg(format!("testsrc2=size={WIDTH}x{HEIGHT}:rate={FPS}"))
-        .args(["-frames:v", &frames.to_string(), "-c:v", "rawvideo", "-pix_fmt", "yuv420p"])
+        .args(["-t", &MAX_SECONDS.to_string(), "-fs", &bytes.to_string()])
+        .args(["-c:v", "mjpeg", "-q:v", "1", "-pix_fmt", "yuvj420p"])
         .arg(&path)
         .status()
         .context("run ffmpeg")?;
     ensure!(status.success(), "ffmpeg could not make {name}");
+    let made = file_len(&path)?;
+    ensure!(made >= bytes * 9 / 10, "{name} came out at {made} bytes, short of {bytes}");
     Ok(path)
 }
 
