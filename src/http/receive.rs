@@ -40,9 +40,10 @@ pub fn next_look_at(received: u64) -> u64 {
 type Look = Pin<Box<dyn Future<Output = Result<Option<ProbeError>, StepError>> + Send>>;
 
 /// Looks at the part of an upload received so far, in the sandboxed media child,
-/// while receiving goes on: a look costs a process start (about 50 ms), and
-/// a 100 MB upload gets a dozen, which waited for one by one took most of the
-/// time from its last byte to its answer. One look runs at a time.
+/// while receiving goes on: a look is a process start and a read of the prefix
+/// (0.2 s for all of a 100 MB MP4 here), a 100 MB upload gets a dozen, and waited
+/// for one by one they took most of the second from its first byte to its answer
+/// (0.3 s with looks beside the receiving). One look runs at a time.
 pub struct EarlyCheck {
     media: MediaRunner,
     limits: ProbeLimits,
