@@ -90,7 +90,6 @@ pub struct Author {
 /// One processing stage of an update, as the API shows it.
 #[derive(Debug, Clone)]
 pub struct StageRow {
-    pub update_id: UpdateId,
     pub kind: JobKind,
     pub state: JobState,
     pub attempt: i64,
@@ -136,9 +135,8 @@ where
     for<'a> bool: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
 {
     let status: String = row.try_get("status")?;
-    let id = UpdateId::from_trusted(row.try_get("id")?);
     Ok(UpdateRow {
-        id: id.clone(),
+        id: UpdateId::from_trusted(row.try_get("id")?),
         title: row.try_get("title")?,
         description: row.try_get("description")?,
         status: UpdateStatus::parse(&status).ok_or_else(|| DbError::Corrupt(format!("status {status}")))?,
@@ -172,12 +170,12 @@ where
             (Some(id), Some(slug), Some(name)) => Some(ChannelRef { id, slug, name }),
             _ => None,
         },
-        stages: stages_from_row(row, &id)?,
+        stages: stages_from_row(row)?,
     })
 }
 
 /// The joined job of each stage that has one.
-fn stages_from_row<R: Row>(row: &R, update_id: &UpdateId) -> Result<Vec<StageRow>, DbError>
+fn stages_from_row<R: Row>(row: &R) -> Result<Vec<StageRow>, DbError>
 where
     for<'a> &'a str: sqlx::ColumnIndex<R>,
     for<'a> Option<String>: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
@@ -187,7 +185,6 @@ where
     for (kind, [state, attempt, progress, error]) in STAGE_COLUMNS {
         let Some(state) = row.try_get::<Option<String>, _>(state)? else { continue };
         stages.push(StageRow {
-            update_id: update_id.clone(),
             kind,
             state: JobState::parse(&state).ok_or_else(|| DbError::Corrupt(format!("job state {state}")))?,
             attempt: row.try_get::<Option<i64>, _>(attempt)?.unwrap_or(0),

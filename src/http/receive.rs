@@ -4,7 +4,7 @@
 //! last byte.
 
 use std::future::Future;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::pin::Pin;
 use std::time::Duration;
 
@@ -69,8 +69,7 @@ impl EarlyCheck {
     /// may grow while the child reads it: it only ever sees a longer prefix.
     fn start(&mut self, path: &Path, received: u64) {
         self.next_at = next_look_at(received);
-        let (media, limits, path): (MediaRunner, ProbeLimits, PathBuf) =
-            (self.media.clone(), self.limits.clone(), path.to_path_buf());
+        let (media, limits, path) = (self.media.clone(), self.limits.clone(), path.to_path_buf());
         self.running = Some(Box::pin(async move { media.early_verdict(&path, &limits).await }));
     }
 

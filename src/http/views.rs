@@ -9,7 +9,7 @@ use crate::db::progress::Standing;
 use crate::db::updates::UpdateRow;
 use crate::domain::job::parse_update_error;
 use crate::domain::transcript::WORDS_PER_MINUTE;
-use crate::domain::{JobFailure, JobKind, UpdateStatus};
+use crate::domain::{JobFailure, JobKind, JobState, UpdateStatus};
 
 /// An update and the state of its processing.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -166,7 +166,7 @@ impl UpdateView {
         }
         let api = format!("/api/updates/{id}");
         let failure = row.error.as_deref().map(parse_update_error);
-        let transcoded = views.get(JobKind::Transcode.as_str()).is_some_and(|stage| stage.state == "done");
+        let transcoded = row.stages.iter().any(|s| s.kind == JobKind::Transcode && s.state == JobState::Done);
         let playable = match row.status {
             UpdateStatus::Failed => None,
             UpdateStatus::Ready => Some("video"),
