@@ -53,6 +53,14 @@ async fn assert_plays(browser: &Browser) {
     assert!(advanced.as_f64().unwrap_or(0.0) > before + 0.5, "currentTime did not advance from {before}: {advanced}");
 }
 
+/// Sign in on the login page as the test admin, asking to land on update `id`'s watch page.
+async fn sign_in_as_admin(browser: &Browser, server: &TestServer, id: &str) {
+    browser.goto(&server.url(&format!("/login?next=%2Fupdates%2F{id}"))).await;
+    browser.type_into("#login", ADMIN_LOGIN).await;
+    browser.type_into("#password", ADMIN_PASSWORD).await;
+    browser.click(".auth-form button[type=submit]").await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn web_app_in_a_real_browser() {
     let (mut server, setup_link) = TestServer::start_without_accounts();
@@ -673,10 +681,7 @@ async fn presigned_media_plays_in_the_page() {
     let browser = Browser::start().await;
 
     step("presigned: the watch page plays the video from the store", async {
-        browser.goto(&server.url(&format!("/login?next=%2Fupdates%2F{id}"))).await;
-        browser.type_into("#login", ADMIN_LOGIN).await;
-        browser.type_into("#password", ADMIN_PASSWORD).await;
-        browser.click(".auth-form button[type=submit]").await;
+        sign_in_as_admin(&browser, &server, &id).await;
         browser.wait_js("the watch page", "return location.pathname.startsWith('/updates/')", PAGE).await;
         wait_video_ready(&browser).await;
         let source = browser.js("return document.querySelector('#video').currentSrc", vec![]).await;
@@ -710,10 +715,7 @@ async fn an_upload_plays_in_the_page_before_it_is_transcoded() {
     let browser = Browser::start().await;
 
     step("the original plays while the update is processing", async {
-        browser.goto(&server.url(&format!("/login?next=%2Fupdates%2F{id}"))).await;
-        browser.type_into("#login", ADMIN_LOGIN).await;
-        browser.type_into("#password", ADMIN_PASSWORD).await;
-        browser.click(".auth-form button[type=submit]").await;
+        sign_in_as_admin(&browser, &server, &id).await;
         browser.wait_js("the watch page", "return location.pathname.startsWith('/updates/')", PAGE).await;
         wait_video_ready(&browser).await;
         let source = browser.js("return document.querySelector('#video').currentSrc", vec![]).await;
@@ -873,10 +875,7 @@ async fn catching_up_in_the_browser() {
 
     step("catch-up: the author sees who has seen and acknowledged it", async {
         browser.cdp("Network.clearBrowserCookies", json!({})).await;
-        browser.goto(&server.url(&format!("/login?next=%2Fupdates%2F{id}"))).await;
-        browser.type_into("#login", ADMIN_LOGIN).await;
-        browser.type_into("#password", ADMIN_PASSWORD).await;
-        browser.click(".auth-form button[type=submit]").await;
+        sign_in_as_admin(&browser, &server, &id).await;
         let bea = browser
             .wait_js("who has seen it", "const s = document.querySelector('#audience-section'); const li = document.querySelector('#audience li[data-login=bea]'); return s && !s.hidden && li ? li.textContent : ''", PAGE)
             .await;
